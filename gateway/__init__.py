@@ -1,0 +1,1 @@
+"""The platform layer that knows every subgraph: CLI, dev host, composition, registry."""

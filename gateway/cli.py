@@ -1,0 +1,167 @@
+"""`spotify-agent`: run, compose, migrate, seed and inspect the platform."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from shared.config import Settings, get_settings
+from shared.logging import configure_logging
+
+app = typer.Typer(help="Spotify Agent platform: a federated GraphQL API for music artists.", no_args_is_help=True)
+audit_app = typer.Typer(help="The hash-chained audit log.")
+app.add_typer(audit_app, name="audit")
+
+
+@contextmanager
+def redis_for(settings: Settings) -> Iterator[str]:
+    """REDIS_URL if set, else an embedded redis-server for as long as the command runs."""
+    if settings.redis_url:
+        yield settings.redis_url
+        return
+    from shared.redis import EmbeddedRedis
+
+    server = EmbeddedRedis(settings.data_dir / "redis").start()
+    try:
+        yield server.url
+    finally:
+        server.stop()
+
+
+def _settings() -> Settings:
+    settings = get_settings()
+    configure_logging(settings.log_level, settings.log_json)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    return settings
+
+
+@app.command()
+def migrate() -> None:
+    """Upgrade the database to the newest schema of every subgraph (alembic upgrade heads)."""
+    from gateway.migrate import upgrade
+
+    settings = _settings()
+    upgrade(settings.resolved_database_url)
+    typer.echo("database is at heads")
+
+
+@app.command()
+def seed() -> None:
+    """Load the offline sample data: a demo tenant and user to explore the graph with."""
+    from gateway.seed import seed_demo
+
+    settings = _settings()
+    with redis_for(settings) as redis_url:
+        created = asyncio.run(seed_demo(settings, redis_url))
+    typer.echo(created)
+
+
+@app.command()
+def compose(
+    out: Annotated[Path | None, typer.Option(help="Supergraph file (default: DATA_DIR/supergraph.graphql)")] = None,
+) -> None:
+    """Compose the supergraph from every subgraph's SDL; composition errors exit 1."""
+    from gateway.composition import CompositionError, write_supergraph
+    from gateway.host import definitions
+    from gateway.subgraphs import SUBGRAPHS
+
+    settings = _settings()
+    target = out or settings.data_dir / "supergraph.graphql"
+    try:
+        write_supergraph(definitions(settings, SUBGRAPHS), target)
+    except CompositionError as error:
+        for message in error.errors:
+            typer.echo(message, err=True)
+        raise typer.Exit(1) from error
+    typer.echo(f"supergraph written to {target}")
+
+
+@app.command()
+def serve(
+    subgraph: Annotated[str, typer.Option(help="Name of the subgraph to serve alone")],
+    port: Annotated[int | None, typer.Option()] = None,
+) -> None:
+    """Serve one subgraph alone at http://HOST:PORT/graphql."""
+    import uvicorn
+
+    from gateway.subgraphs import SUBGRAPHS
+
+    settings = _settings()
+    if subgraph not in SUBGRAPHS:
+        typer.echo(f"unknown subgraph {subgraph!r}; known: {', '.join(SUBGRAPHS)}", err=True)
+        raise typer.Exit(2)
+    module = SUBGRAPHS[subgraph].app()
+    with redis_for(settings) as redis_url:
+        runtime = module.create_runtime(settings, redis_url)
+        uvicorn.run(
+            module.create_app(runtime),
+            host=settings.host,
+            port=port or settings.subgraph_port,
+            loop="uvloop",
+            http="httptools",
+            log_config=None,
+        )
+
+
+@app.command()
+def worker() -> None:
+    """Run the arq worker with the jobs of every subgraph."""
+    from gateway.worker import create_worker
+
+    settings = _settings()
+    with redis_for(settings) as redis_url:
+        asyncio.run(create_worker(settings, redis_url).async_run())
+
+
+@app.command()
+def dev(
+    port: Annotated[int | None, typer.Option(help="Router port (default 4000)")] = None,
+) -> None:
+    """Run the whole platform on embedded defaults: subgraphs, worker, router."""
+    from gateway.devserver import run_dev
+
+    settings = _settings()
+    if port:
+        settings.router_port = port
+    with redis_for(settings) as redis_url:
+        code = asyncio.run(run_dev(settings, redis_url))
+    raise typer.Exit(code)
+
+
+@audit_app.command("verify")
+def audit_verify(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Recompute every audit chain; exit 1 if a record was altered, removed or reordered."""
+    from shared.audit import verify_chains
+    from shared.db import Database
+
+    settings = _settings()
+
+    async def run() -> tuple[int, list[object]]:
+        database = Database(settings.resolved_database_url)
+        try:
+            async with database.read() as session:
+                checked, problems = await verify_chains(session)
+        finally:
+            await database.dispose()
+        return checked, list(problems)
+
+    checked, problems = asyncio.run(run())
+    if as_json:
+        typer.echo(json.dumps({"checked": checked, "problems": [vars(p) for p in problems]}))
+    else:
+        typer.echo(f"{checked} audit records checked, {len(problems)} problems")
+        for problem in problems:
+            typer.echo(f"  chain {problem.chain} seq {problem.seq}: {problem.problem}")  # type: ignore[attr-defined]
+    if problems:
+        raise typer.Exit(1)
+
+
+def main() -> None:  # pragma: no cover
+    sys.exit(app())

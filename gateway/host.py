@@ -1,0 +1,61 @@
+"""Serves subgraphs from one process: each mounted at /<name>/graphql, or one alone."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterable
+from contextlib import AsyncExitStack, asynccontextmanager
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Mount, Route
+
+from gateway.composition import SubgraphDefinition
+from gateway.subgraphs import SUBGRAPHS
+from shared.config import Settings
+from shared.db import Database
+from shared.runtime import SubgraphRuntime
+
+
+def build_runtimes(settings: Settings, redis_url: str, names: Iterable[str]) -> dict[str, SubgraphRuntime]:
+    database = Database(settings.resolved_database_url)
+    return {name: SUBGRAPHS[name].app().create_runtime(settings, redis_url, database) for name in names}
+
+
+def subgraph_url(settings: Settings, name: str) -> str:
+    return f"{settings.subgraph_base_url}/{name}/graphql"
+
+
+def definitions(settings: Settings, names: Iterable[str]) -> list[SubgraphDefinition]:
+    return [
+        SubgraphDefinition(
+            name=name,
+            url=subgraph_url(settings, name),
+            sdl=SUBGRAPHS[name].app().create_schema(settings).as_str(),
+        )
+        for name in names
+    ]
+
+
+def create_host_app(runtimes: dict[str, SubgraphRuntime]) -> Starlette:
+    apps = {name: SUBGRAPHS[name].app().create_app(runtime, close_runtime=False) for name, runtime in runtimes.items()}
+
+    @asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        # Starlette does not run the lifespans of mounted apps: run them here.
+        async with AsyncExitStack() as stack:
+            for app in apps.values():
+                await stack.enter_async_context(app.router.lifespan_context(app))
+            yield
+            closed: set[int] = set()
+            for runtime in runtimes.values():
+                await runtime.redis.aclose()
+                if id(runtime.db) not in closed:
+                    closed.add(id(runtime.db))
+                    await runtime.db.dispose()
+
+    async def healthz(_: Request) -> JSONResponse:
+        return JSONResponse({"status": "ok", "subgraphs": sorted(apps)})
+
+    routes = [Route("/healthz", healthz), *(Mount(f"/{name}", app=app) for name, app in apps.items())]
+    return Starlette(routes=routes, lifespan=lifespan)

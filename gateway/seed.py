@@ -1,0 +1,37 @@
+"""Sample data for exploring the graph offline: a demo tenant with an owner and a member."""
+
+from __future__ import annotations
+
+from shared.config import Settings
+from shared.context import RequestContext
+from shared.db import Database
+from shared.mutations import unit_of_work
+from subgraphs.accounts import repository, service
+from subgraphs.accounts.app import create_runtime
+
+DEMO_PASSWORD = "demo-password-1"
+DEMO_EMAIL = "owner@demo.spotify-agent.dev"
+
+
+async def seed_demo(settings: Settings, redis_url: str) -> str:
+    database = Database(settings.resolved_database_url)
+    runtime = create_runtime(settings, redis_url, database)
+    try:
+        async with database.read() as session:
+            if await repository.user_by_email(session, DEMO_EMAIL):
+                return "demo data already present"
+        context = RequestContext(runtime=runtime)
+        data = service.SignUpData(
+            email=DEMO_EMAIL,
+            password=DEMO_PASSWORD,
+            display_name="Demo Owner",
+            tenant_name="Demo Records",
+            invitation_code=None,
+            consents=frozenset({"terms", "data_processing"}),
+        )
+        async with unit_of_work(context, "seed.signUp", {"email": DEMO_EMAIL}) as uow:
+            owner = (await service.sign_up(uow.session, runtime, data)).user
+            uow.target_id, uow.tenant_id = owner.id, owner.tenant_id
+        return f"demo tenant created: log in as {DEMO_EMAIL} / {DEMO_PASSWORD}"
+    finally:
+        await runtime.close()

@@ -1,0 +1,46 @@
+"""Name -> import path of every subgraph, imported lazily (shared/ never imports these)."""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from types import ModuleType
+
+
+@dataclass(frozen=True)
+class SubgraphSpec:
+    name: str
+    app_module: str
+    models_module: str
+    table_prefix: str
+
+    def app(self) -> ModuleType:
+        return importlib.import_module(self.app_module)
+
+    def models(self) -> ModuleType:
+        return importlib.import_module(self.models_module)
+
+
+SUBGRAPHS: dict[str, SubgraphSpec] = {
+    spec.name: spec
+    for spec in (
+        SubgraphSpec("accounts", "subgraphs.accounts.app", "subgraphs.accounts.models", "accounts_"),
+    )
+}
+
+PLATFORM_TABLES = frozenset({"audit_log", "audit_chain_head", "casbin_rule"})
+
+
+def branch_of_table(table: str) -> str | None:
+    if table in PLATFORM_TABLES:
+        return "platform"
+    for spec in SUBGRAPHS.values():
+        if table.startswith(spec.table_prefix):
+            return spec.name
+    return None
+
+
+def import_all_models() -> None:
+    importlib.import_module("shared.audit.models")
+    for spec in SUBGRAPHS.values():
+        spec.models()

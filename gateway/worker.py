@@ -1,0 +1,59 @@
+"""The arq worker: runs the jobs of every subgraph on the platform's Redis."""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+from urllib.parse import urlparse
+
+from arq.connections import RedisSettings
+from arq.worker import Worker
+
+from gateway.subgraphs import SUBGRAPHS
+from shared.config import Settings
+from shared.db import Database
+
+
+def _tasks() -> tuple[list[Any], list[Any]]:
+    functions: list[Any] = []
+    cron_jobs: list[Any] = []
+    for spec in SUBGRAPHS.values():
+        try:
+            module = importlib.import_module(spec.app_module.rsplit(".", 1)[0] + ".tasks")
+        except ModuleNotFoundError:
+            continue
+        functions.extend(getattr(module, "FUNCTIONS", []))
+        cron_jobs.extend(getattr(module, "CRON_JOBS", []))
+    return functions, cron_jobs
+
+
+def redis_settings(url: str) -> RedisSettings:
+    parsed = urlparse(url)
+    return RedisSettings(
+        host=parsed.hostname or "127.0.0.1",
+        port=parsed.port or 6379,
+        database=int((parsed.path or "/0").lstrip("/") or 0),
+        password=parsed.password,
+    )
+
+
+def create_worker(settings: Settings, redis_url: str, **overrides: Any) -> Worker:
+    functions, cron_jobs = _tasks()
+    database = Database(settings.resolved_database_url)
+
+    async def startup(ctx: dict[str, Any]) -> None:
+        ctx["db"] = database
+        ctx["settings"] = settings
+
+    async def shutdown(ctx: dict[str, Any]) -> None:
+        await database.dispose()
+
+    return Worker(
+        functions=functions,
+        cron_jobs=cron_jobs,
+        redis_settings=redis_settings(redis_url),
+        on_startup=startup,
+        on_shutdown=shutdown,
+        handle_signals=False,
+        **overrides,
+    )

@@ -1,0 +1,1 @@
+"""Code every subgraph uses: config, db, auth, permissions, errors, audit, app factory."""

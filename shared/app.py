@@ -1,0 +1,135 @@
+"""The ASGI app of one subgraph: /graphql (HTTP and graphql-transport-ws), /healthz, /readyz."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import BaseRoute, Route, WebSocketRoute
+from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+
+from shared.context import RequestContext
+from shared.errors import DomainError
+from shared.runtime import SubgraphRuntime
+
+log = logging.getLogger("shared.app")
+
+
+def client_address(request: Any) -> str | None:
+    forwarded = request.headers.get("x-forwarded-for")
+    if forwarded:
+        return str(forwarded.split(",")[0].strip())
+    return request.client.host if request.client else None
+
+
+def _authorization_from_params(params: dict[str, Any]) -> str | None:
+    for key in ("Authorization", "authorization"):
+        value = params.get(key)
+        if isinstance(value, str):
+            return value
+    headers = params.get("headers")
+    if isinstance(headers, dict):
+        return _authorization_from_params(headers)
+    return None
+
+
+class SubgraphGraphQL(GraphQL[RequestContext, None]):
+    def __init__(self, runtime: SubgraphRuntime, schema: Any) -> None:
+        super().__init__(
+            schema,
+            graphql_ide="graphiql" if runtime.settings.is_dev else None,
+            allow_queries_via_get=False,
+            subscription_protocols=[GRAPHQL_TRANSPORT_WS_PROTOCOL],
+        )
+        self.runtime = runtime
+
+    async def get_context(self, request: Any, response: Any = None) -> RequestContext:  # type: ignore[override]
+        context = RequestContext(runtime=self.runtime, request=request, response=response)
+        if request.scope["type"] == "websocket":
+            return context  # authenticated in on_ws_connect from connection_init
+        try:
+            context.principal = await self.runtime.authenticator.authenticate(
+                request.headers.get("authorization"), client_address(request)
+            )
+        except DomainError as error:
+            context.auth_error = error
+        return context
+
+    async def process_result(self, request: Any, result: Any) -> Any:
+        processed = await super().process_result(request, result)
+        for error in processed.get("errors") or []:
+            extensions = error.setdefault("extensions", {})
+            if "code" not in extensions:
+                trace_id = uuid.uuid4().hex
+                log.error("error without a code", extra={"trace_id": trace_id, "error_message": error.get("message")})
+                error["message"] = "Internal server error."
+                extensions.update(code="INTERNAL", traceId=trace_id)
+        return processed
+
+    async def on_ws_connect(self, context: RequestContext) -> Any:  # type: ignore[override]
+        params = context.connection_params or {}
+        try:
+            context.principal = await self.runtime.authenticator.authenticate(
+                _authorization_from_params(params), client_address(context.request)
+            )
+        except DomainError as error:
+            raise ConnectionRejectionError({"code": error.code.value, "message": error.message}) from error
+        return None
+
+
+async def _healthz(_: Request) -> JSONResponse:
+    return JSONResponse({"status": "ok"})
+
+
+def _readyz(runtime: SubgraphRuntime) -> Callable[[Request], Awaitable[JSONResponse]]:
+    async def readyz(_: Request) -> JSONResponse:
+        checks: dict[str, str] = {}
+        for name, probe in (("database", runtime.db.ping()), ("redis", runtime.redis.ping())):
+            try:
+                await asyncio.wait_for(probe, timeout=2)
+                checks[name] = "ok"
+            except Exception as exc:
+                checks[name] = f"unavailable: {type(exc).__name__}"
+        ready = all(value == "ok" for value in checks.values())
+        return JSONResponse({"status": "ready" if ready else "unavailable", "checks": checks}, status_code=200 if ready else 503)
+
+    return readyz
+
+
+def create_subgraph_app(
+    runtime: SubgraphRuntime,
+    schema: Any,
+    *,
+    extra_routes: Sequence[BaseRoute] = (),
+    on_startup: Sequence[Callable[[], Awaitable[None]]] = (),
+    close_runtime: bool = True,
+) -> Starlette:
+    graphql = SubgraphGraphQL(runtime, schema)
+
+    @asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        for hook in on_startup:
+            await hook()
+        yield
+        if close_runtime:
+            await runtime.close()
+
+    routes: list[BaseRoute] = [
+        Route("/graphql", graphql, methods=["GET", "POST"]),
+        WebSocketRoute("/graphql", graphql),
+        Route("/healthz", _healthz),
+        Route("/readyz", _readyz(runtime)),
+        *extra_routes,
+    ]
+    app = Starlette(routes=routes, lifespan=lifespan)
+    app.state.runtime = runtime
+    return app

@@ -1,0 +1,3 @@
+from shared.auth.principal import ANONYMOUS, Principal
+
+__all__ = ["ANONYMOUS", "Principal"]

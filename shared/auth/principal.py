@@ -1,0 +1,44 @@
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+ROLE_ORDER = ("viewer", "member", "admin", "owner")
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: on every request context, from a token, an API key, or nobody."""
+
+    kind: Literal["anonymous", "user", "api_key"]
+    user_id: str | None = None
+    tenant_id: str | None = None
+    roles: tuple[str, ...] = ()
+    scopes: frozenset[str] = field(default_factory=frozenset)
+    consents: frozenset[str] = field(default_factory=frozenset)
+    token_id: str | None = None
+    session_id: str | None = None
+    api_key_id: str | None = None
+    client_address: str | None = None
+
+    @property
+    def is_authenticated(self) -> bool:
+        return self.kind != "anonymous"
+
+    @property
+    def subjects(self) -> tuple[str, ...]:
+        """Casbin subjects this principal acts as."""
+        if not self.is_authenticated:
+            return ("role:anonymous",)
+        return tuple(f"role:{role}" for role in self.roles) or ("role:authenticated",)
+
+    def has_scope(self, scope: str) -> bool:
+        return "*" in self.scopes or scope in self.scopes
+
+    def with_address(self, address: str | None) -> Principal:
+        from dataclasses import replace
+
+        return replace(self, client_address=address)
+
+
+ANONYMOUS = Principal(kind="anonymous")

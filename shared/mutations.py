@@ -1,0 +1,62 @@
+"""Unit of work for a mutation: its effect and its audit record commit together."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shared.audit.service import record
+from shared.context import RequestContext
+from shared.errors import DomainError
+
+
+@dataclass
+class UnitOfWork:
+    session: AsyncSession
+    target_id: str | None = None
+    tenant_id: str | None = None
+    """Set when the mutation acts in a tenant the caller is not yet in (signUp)."""
+    principal_id: str | None = None
+    outcome: str = "success"
+    """A mutation that must commit a refusal (e.g. revoking a leaked session) says so here."""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@asynccontextmanager
+async def unit_of_work(
+    context: RequestContext, operation: str, input: Mapping[str, Any]
+) -> AsyncIterator[UnitOfWork]:
+    """Commits the block's writes with a `success` audit record, or rolls them back and
+    records the failure (its code) in a transaction of its own."""
+    runtime, principal = context.runtime, context.principal
+    try:
+        async with runtime.db.write() as session:
+            uow = UnitOfWork(session)
+            yield uow
+            await record(
+                session,
+                subgraph=runtime.name,
+                operation=operation,
+                outcome=uow.outcome,
+                principal_id=uow.principal_id or principal.user_id or principal.api_key_id,
+                tenant_id=uow.tenant_id or principal.tenant_id,
+                target_id=uow.target_id,
+                input=input,
+            )
+    except Exception as exc:
+        outcome = exc.code.value if isinstance(exc, DomainError) else "INTERNAL"
+        async with runtime.db.write() as session:
+            await record(
+                session,
+                subgraph=runtime.name,
+                operation=operation,
+                outcome=outcome,
+                principal_id=principal.user_id or principal.api_key_id,
+                tenant_id=principal.tenant_id,
+                input=input,
+            )
+        raise

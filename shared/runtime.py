@@ -1,0 +1,70 @@
+"""Process-level services of one subgraph: settings, database, Redis, policies, identity."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+from redis.asyncio import Redis
+
+from shared.auth.authenticate import ApiKeyResolver, Authenticator
+from shared.auth.keys import SigningKey, jwks, load_signing_key
+from shared.auth.tokens import TokenVerifier
+from shared.config import Settings
+from shared.db.engine import Database
+from shared.permissions.enforcer import PolicyEngine
+from shared.redis import create_redis
+
+
+@dataclass
+class SubgraphRuntime:
+    name: str
+    settings: Settings
+    db: Database
+    redis: Redis
+    policies: PolicyEngine
+    authenticator: Authenticator
+    signing_key: SigningKey | None = None
+    services: dict[str, Any] = field(default_factory=dict)
+
+    async def close(self) -> None:
+        await self.redis.aclose()
+        await self.db.dispose()
+
+
+def _jwks_provider(settings: Settings, key: SigningKey | None) -> Callable[[], dict[str, Any]]:
+    if settings.jwks_url:
+        url = settings.jwks_url
+        return lambda: httpx.get(url, timeout=5).raise_for_status().json()
+    if key is None:
+        raise RuntimeError("no JWKS_URL and no local signing key")
+    return lambda: jwks([key])
+
+
+def build_runtime(
+    name: str,
+    settings: Settings,
+    *,
+    policy_files: Iterable[Path],
+    redis_url: str,
+    database: Database | None = None,
+    api_keys: ApiKeyResolver | None = None,
+    signs_tokens: bool = False,
+) -> SubgraphRuntime:
+    key = load_signing_key(settings) if signs_tokens or not settings.jwks_url else None
+    verifier = TokenVerifier(
+        _jwks_provider(settings, key), issuer=settings.jwt_issuer, audience=settings.jwt_audience
+    )
+    redis = create_redis(redis_url)
+    return SubgraphRuntime(
+        name=name,
+        settings=settings,
+        db=database or Database(settings.resolved_database_url),
+        redis=redis,
+        policies=PolicyEngine(policy_files),
+        authenticator=Authenticator(verifier, redis, api_keys),
+        signing_key=key,
+    )

@@ -1,0 +1,86 @@
+"""Builds a subgraph's Strawberry federation schema with the platform's extensions."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterable, Iterator
+from typing import Any
+
+from graphql import ExecutionResult as GraphQLExecutionResult
+from graphql import GraphQLError
+
+import strawberry
+from strawberry.extensions import (
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    SchemaExtension,
+    ValidationCache,
+)
+from strawberry.extensions.disable_introspection import DisableIntrospection
+
+from shared.config import Settings
+from shared.errors import ErrorCodes
+from shared.permissions.extension import FieldAuthorization
+
+# The composition library (@theguild/federation-composition) rejects link versions > v2.9.
+FEDERATION_VERSION = "2.9"
+
+
+class RequestLifecycle(SchemaExtension):
+    """Refuses the operation when the credentials were bad; closes the request session."""
+
+    async def on_operation(self) -> AsyncIterator[None]:  # type: ignore[override]
+        try:
+            yield
+        finally:
+            await self.execution_context.context.close()
+
+    def on_execute(self) -> Iterator[None]:
+        error = self.execution_context.context.auth_error
+        if error is not None:
+            # A result set before execution short-circuits it (nothing resolves).
+            self.execution_context.result = GraphQLExecutionResult(
+                data=None, errors=[GraphQLError(error.message, original_error=error)]
+            )
+        yield
+
+
+class PlatformSchema(strawberry.federation.Schema):
+    def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
+        """ErrorCodes logs unexpected errors once, with the trace id the client sees;
+        the view's `process_result` catches any error that bypassed it."""
+
+
+def build_schema(
+    settings: Settings,
+    *,
+    query: type,
+    mutation: type | None = None,
+    subscription: type | None = None,
+    types: Iterable[type] = (),
+    extra_extensions: Iterable[Any] = (),
+) -> PlatformSchema:
+    extensions: list[Any] = [
+        ErrorCodes,  # first, so its exit runs last and it sees every error
+        RequestLifecycle,
+        # Factories: a fresh extension per request; the parse/validation caches are
+        # module-level inside Strawberry, so they are still shared across requests.
+        lambda: ParserCache(maxsize=1024),
+        lambda: ValidationCache(maxsize=1024),
+        lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
+        lambda: QueryDepthLimiter(max_depth=settings.max_query_depth),
+        lambda: MaxAliasesLimiter(max_alias_count=settings.max_aliases),
+        FieldAuthorization,
+        *extra_extensions,
+    ]
+    if not settings.is_dev:
+        extensions.append(DisableIntrospection)
+    return PlatformSchema(
+        query=query,
+        mutation=mutation,
+        subscription=subscription,
+        types=list(types),
+        extensions=extensions,
+        federation_version=FEDERATION_VERSION,
+    )

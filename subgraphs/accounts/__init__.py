@@ -1,0 +1,1 @@
+"""Accounts: users, tenants, sessions, API keys, consents, the Spotify account link."""

@@ -1,0 +1,29 @@
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shared.auth.principal import Principal
+from shared.db import new_id
+from shared.errors import BadUserInput
+from subgraphs.accounts.models import CONSENTS, ConsentEvent, User
+from subgraphs.accounts.repository import UserRepository
+
+
+async def set_consent(session: AsyncSession, principal: Principal, consent: str, granted: bool) -> User:
+    if consent not in CONSENTS:
+        raise BadUserInput(f"Unknown consent '{consent}'", field="consent", allowed=list(CONSENTS))
+    assert principal.tenant_id and principal.user_id
+    user = await UserRepository(session, principal.tenant_id).require(principal.user_id)
+    current = set(user.consent_set)
+    if (consent in current) == granted:
+        return user
+    current.add(consent) if granted else current.discard(consent)
+    user.consents = ",".join(sorted(current))
+    session.add(user)
+    session.add(
+        ConsentEvent(
+            id=new_id("cns"), tenant_id=user.tenant_id, user_id=user.id, consent=consent, granted=granted
+        )
+    )
+    await session.flush()
+    return user

@@ -1,0 +1,245 @@
+"""Query, Mutation and Subscription of the accounts subgraph: thin, they call the services."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncGenerator
+from dataclasses import asdict
+from datetime import UTC, datetime
+
+import strawberry
+
+from shared.config import Settings
+from shared.errors import Unauthenticated
+from shared.mutations import unit_of_work
+from shared.pagination import Connection, check_first, connection, decode_cursor
+from shared.schema import build_schema
+from subgraphs.accounts import api_keys, consents, events, linking, members, service
+from subgraphs.accounts.inputs import (
+    ApiKeyPayload,
+    AuthPayload,
+    ChangeMemberRoleInput,
+    ConsentInput,
+    ConsentPayload,
+    CreateApiKeyInput,
+    CreateApiKeyPayload,
+    CreateInvitationInput,
+    CreateInvitationPayload,
+    LinkSpotifyAccountInput,
+    LinkSpotifyAccountPayload,
+    LogInInput,
+    LogOutPayload,
+    MemberPayload,
+    RefreshSessionInput,
+    RemoveMemberInput,
+    RevokeApiKeyInput,
+    SignUpInput,
+)
+from subgraphs.accounts.loaders import tenant_loader, user_loader
+from subgraphs.accounts.repository import ApiKeyRepository
+from subgraphs.accounts.types import (
+    AccountEvent,
+    AccountEventKind,
+    AccountsInfo,
+    ApiKey,
+    Invitation,
+    SpotifyAuthorization,
+    Tenant,
+    TenantRole,
+    User,
+)
+
+HEARTBEAT_SECONDS = 15.0
+
+
+def _auth_payload(session: service.Session) -> AuthPayload:
+    return AuthPayload(
+        user=User.from_row(session.user),
+        access_token=session.access_token,
+        refresh_token=session.refresh_token,
+        expires_in=session.expires_in,
+    )
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="The signed-in user.")
+    async def me(self, info: AccountsInfo) -> User | None:
+        user_id = info.context.principal.user_id
+        row = await user_loader(info.context).load(user_id) if user_id else None
+        return User.from_row(row) if row else None
+
+    @strawberry.field(description="A member of your tenant.")
+    async def user(self, info: AccountsInfo, id: strawberry.ID) -> User | None:
+        row = await user_loader(info.context).load(str(id))
+        return User.from_row(row) if row else None
+
+    @strawberry.field(description="Your tenant.")
+    async def tenant(self, info: AccountsInfo) -> Tenant | None:
+        tenant_id = info.context.principal.tenant_id
+        row = await tenant_loader(info.context).load(tenant_id) if tenant_id else None
+        return Tenant.from_row(row) if row else None
+
+    @strawberry.field(description="Your API keys (secrets are never shown again).")
+    async def api_keys(self, info: AccountsInfo, first: int = 50, after: str | None = None) -> Connection[ApiKey]:
+        check_first(first)
+        principal = info.context.principal
+        assert principal.tenant_id and principal.user_id
+        repo = ApiKeyRepository(await info.context.session(), principal.tenant_id)
+        rows = await repo.for_user(principal.user_id)
+        cursor = decode_cursor(after)
+        rows = [row for row in rows if cursor is None or row.id > cursor][: first + 1]
+        return connection(rows, first, key=lambda row: row.id, node=ApiKey.from_row)
+
+    @strawberry.field(description="Start linking a Spotify account (authorization code with PKCE).")
+    async def spotify_authorize_url(self, info: AccountsInfo) -> SpotifyAuthorization:
+        pending = await linking.start(info.context.runtime, info.context.principal)
+        return SpotifyAuthorization(url=pending.url, state=pending.state, offline=pending.offline)
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation(description="Create an account, in a new tenant or by invitation.")
+    async def sign_up(self, info: AccountsInfo, input: SignUpInput) -> AuthPayload:
+        given = {name for name, granted in asdict(input.consents).items() if granted}  # type: ignore[call-overload]
+        data = service.SignUpData(
+            email=input.email,
+            password=input.password,
+            display_name=input.display_name,
+            tenant_name=input.tenant_name,
+            invitation_code=input.invitation_code,
+            consents=frozenset(given),
+        )
+        audit_input = {"email": input.email, "tenantName": input.tenant_name, "consents": sorted(given)}
+        async with unit_of_work(info.context, "signUp", audit_input) as uow:
+            session = await service.sign_up(uow.session, info.context.runtime, data)
+            uow.target_id = uow.principal_id = session.user.id
+            uow.tenant_id = session.user.tenant_id
+        return _auth_payload(session)
+
+    @strawberry.mutation(description="Exchange e-mail and password for a session.")
+    async def log_in(self, info: AccountsInfo, input: LogInInput) -> AuthPayload:
+        principal = info.context.principal
+        async with unit_of_work(info.context, "logIn", {"email": input.email}) as uow:
+            session = await service.log_in(uow.session, info.context.runtime, input.email, input.password, principal.client_address)
+            uow.target_id = uow.principal_id = session.user.id
+            uow.tenant_id = session.user.tenant_id
+        return _auth_payload(session)
+
+    @strawberry.mutation(description="Rotate a refresh token into a new session.")
+    async def refresh_session(self, info: AccountsInfo, input: RefreshSessionInput) -> AuthPayload:
+        async with unit_of_work(info.context, "refreshSession", {}) as uow:
+            result = await service.refresh_session(uow.session, info.context.runtime, input.refresh_token)
+            if isinstance(result, service.ReuseDetected):
+                uow.outcome, uow.target_id = "REFRESH_TOKEN_REUSED", result.family_id
+            else:
+                uow.target_id, uow.tenant_id = result.user.id, result.user.tenant_id
+        if isinstance(result, service.ReuseDetected):
+            raise Unauthenticated("Refresh token reuse detected; the session was revoked", reason="REFRESH_TOKEN_REUSED")
+        return _auth_payload(result)
+
+    @strawberry.mutation(description="End the current session everywhere.")
+    async def log_out(self, info: AccountsInfo) -> LogOutPayload:
+        async with unit_of_work(info.context, "logOut", {}) as uow:
+            session_id = await service.log_out(uow.session, info.context.runtime, info.context.principal)
+            uow.target_id = session_id
+        return LogOutPayload(session_id=session_id)
+
+    @strawberry.mutation(description="Change a member's role (owners and admins).")
+    async def change_member_role(self, info: AccountsInfo, input: ChangeMemberRoleInput) -> MemberPayload:
+        async with unit_of_work(info.context, "changeMemberRole", {"userId": input.user_id, "role": input.role.value}) as uow:
+            uow.target_id = str(input.user_id)
+            user = await members.change_role(uow.session, info.context.principal, str(input.user_id), input.role.value, input.version)
+        return MemberPayload(user=User.from_row(user))
+
+    @strawberry.mutation(description="Remove a member from the tenant (owners and admins).")
+    async def remove_member(self, info: AccountsInfo, input: RemoveMemberInput) -> MemberPayload:
+        async with unit_of_work(info.context, "removeMember", {"userId": input.user_id}) as uow:
+            uow.target_id = str(input.user_id)
+            user = await members.remove_member(uow.session, info.context.principal, str(input.user_id))
+        return MemberPayload(user=User.from_row(user))
+
+    @strawberry.mutation(description="Invite someone into the tenant; the code is shown once.")
+    async def create_invitation(self, info: AccountsInfo, input: CreateInvitationInput) -> CreateInvitationPayload:
+        async with unit_of_work(info.context, "createInvitation", {"role": input.role.value, "email": input.email}) as uow:
+            issued = await members.create_invitation(uow.session, info.context.principal, input.role.value, input.email, input.ttl_hours)
+            uow.target_id = issued.invitation.id
+        row = issued.invitation
+        invitation = Invitation(id=strawberry.ID(row.id), role=TenantRole(row.role), email=row.email, expires_at=row.expires_at)
+        return CreateInvitationPayload(invitation=invitation, code=issued.code)
+
+    @strawberry.mutation(description="Create an API key limited to scopes; the secret is shown once.")
+    async def create_api_key(self, info: AccountsInfo, input: CreateApiKeyInput) -> CreateApiKeyPayload:
+        async with unit_of_work(info.context, "createApiKey", {"name": input.name, "scopes": input.scopes}) as uow:
+            issued = await api_keys.create(uow.session, info.context.principal, input.name, input.scopes, input.expires_in_days)
+            uow.target_id = issued.key.id
+        return CreateApiKeyPayload(api_key=ApiKey.from_row(issued.key), secret=issued.secret)
+
+    @strawberry.mutation(description="Revoke an API key.")
+    async def revoke_api_key(self, info: AccountsInfo, input: RevokeApiKeyInput) -> ApiKeyPayload:
+        async with unit_of_work(info.context, "revokeApiKey", {"id": input.id}) as uow:
+            uow.target_id = str(input.id)
+            key = await api_keys.revoke(uow.session, info.context.principal, str(input.id))
+        return ApiKeyPayload(api_key=ApiKey.from_row(key))
+
+    @strawberry.mutation(description="Give a consent.")
+    async def grant_consent(self, info: AccountsInfo, input: ConsentInput) -> ConsentPayload:
+        return await _set_consent(info, input, granted=True)
+
+    @strawberry.mutation(description="Withdraw a consent. Without data processing, personal data is withheld.")
+    async def revoke_consent(self, info: AccountsInfo, input: ConsentInput) -> ConsentPayload:
+        return await _set_consent(info, input, granted=False)
+
+    @strawberry.mutation(description="Finish linking Spotify with the code and state from the redirect.")
+    async def link_spotify_account(self, info: AccountsInfo, input: LinkSpotifyAccountInput) -> LinkSpotifyAccountPayload:
+        async with unit_of_work(info.context, "linkSpotifyAccount", {"state": input.state}) as uow:
+            account = await linking.finish(uow.session, info.context.runtime, info.context.principal, input.code, input.state)
+            uow.target_id = account.spotify_user_id
+        return LinkSpotifyAccountPayload(account=account)
+
+
+async def _set_consent(info: AccountsInfo, input: ConsentInput, granted: bool) -> ConsentPayload:
+    operation = "grantConsent" if granted else "revokeConsent"
+    principal = info.context.principal
+    async with unit_of_work(info.context, operation, {"consent": input.consent.value}) as uow:
+        user = await consents.set_consent(uow.session, principal, input.consent.value, granted)
+        uow.target_id = user.id
+    await events.publish(info.context.runtime.redis, user.id, "CONSENT_CHANGED", consent=input.consent.value, granted=granted)
+    return ConsentPayload(user=User.from_row(user))
+
+
+def _event(event_id: str, kind: str, data: dict[str, object]) -> AccountEvent:
+    millis = int(event_id.split("-")[0])
+    session_id = data.get("sessionId")
+    return AccountEvent(
+        id=event_id,
+        kind=AccountEventKind(kind),
+        at=datetime.fromtimestamp(millis / 1000, UTC),
+        session_id=str(session_id) if session_id else None,
+    )
+
+
+@strawberry.type
+class Subscription:
+    @strawberry.subscription(description="Your account's events: heartbeats, revoked sessions, consent changes. Ends when this session is revoked.")
+    async def account_events(self, info: AccountsInfo, after: str | None = None) -> AsyncGenerator[AccountEvent, None]:
+        principal = info.context.principal
+        if not principal.user_id:
+            raise Unauthenticated("Authentication required")
+        redis = info.context.runtime.redis
+        interval = info.context.runtime.services.get("heartbeat_seconds", HEARTBEAT_SECONDS)
+        block_ms = max(int(interval * 1000), 10)
+        async for item in events.follow(redis, principal.user_id, after or "$", block_ms=block_ms):
+            if item is None:
+                now = datetime.now(UTC)
+                yield AccountEvent(id=f"{int(now.timestamp() * 1000)}-hb", kind=AccountEventKind.HEARTBEAT, at=now)
+                continue
+            event = _event(*item)
+            yield event
+            if event.kind is AccountEventKind.SESSION_REVOKED and event.session_id == principal.session_id:
+                return
+        await asyncio.sleep(0)
+
+
+def create_schema(settings: Settings) -> strawberry.federation.Schema:
+    return build_schema(settings, query=Query, mutation=Mutation, subscription=Subscription, types=[User, Tenant])

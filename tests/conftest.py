@@ -1,0 +1,115 @@
+"""Session-wide real services: embedded Redis, a throwaway PostgreSQL, fresh databases,
+and a capture of every log line the suite writes (checked for secrets at the end)."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+os.environ.setdefault("ENV", "test")
+
+from shared.config import Settings  # noqa: E402
+from shared.db import Database  # noqa: E402
+from shared.logging import JsonFormatter, RedactionFilter  # noqa: E402
+from shared.redis import EmbeddedRedis  # noqa: E402
+from tests.support.databases import PostgresFactory, SqliteFactory  # noqa: E402
+from tests.support.postgres import PostgresCluster  # noqa: E402
+
+LOG_CAPTURE = Path(os.environ.get("TEST_LOG_CAPTURE", "/tmp")) / f"spotify-agent-test-logs-{os.getpid()}.jsonl"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    handler = logging.FileHandler(LOG_CAPTURE, mode="w")
+    handler.setFormatter(JsonFormatter())
+    handler.addFilter(RedactionFilter())
+    root = logging.getLogger()
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG)
+    for noisy in ("asyncio", "aiosqlite", "httpcore", "websockets", "hpack", "botocore", "urllib3"):
+        logging.getLogger(noisy).setLevel(logging.INFO)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # The log audit must see the logs of every other test: run it last.
+    items.sort(key=lambda item: item.get_closest_marker("log_audit") is not None)
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[EmbeddedRedis]:
+    server = EmbeddedRedis().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def tmp_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("data")
+
+
+@pytest.fixture(scope="session")
+def sqlite_factory(tmp_path_factory: pytest.TempPathFactory) -> SqliteFactory:
+    return SqliteFactory(tmp_path_factory.mktemp("sqlite"))
+
+
+@pytest.fixture(scope="session")
+def postgres_cluster() -> Iterator[PostgresCluster]:
+    cluster = PostgresCluster().start()
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres_factory(postgres_cluster: PostgresCluster) -> PostgresFactory:
+    return PostgresFactory(postgres_cluster)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest) -> str:
+    factory = request.getfixturevalue("sqlite_factory" if request.param == "sqlite" else "postgres_factory")
+    return str(factory.new())
+
+
+@pytest.fixture
+def settings(tmp_data: Path, database_url: str) -> Settings:
+    return Settings(
+        env="test",
+        data_dir=tmp_data,
+        database_url=database_url,
+        password_min_length=10,
+        log_json=True,
+    )
+
+
+@pytest.fixture
+async def database(settings: Settings) -> AsyncIterator[Database]:
+    db = Database(settings.resolved_database_url)
+    yield db
+    await db.dispose()
+
+
+@pytest.fixture
+async def accounts(settings: Settings, redis_server: EmbeddedRedis, database: Database) -> AsyncIterator[tuple[object, httpx.AsyncClient]]:
+    """The accounts subgraph app (lifespan run) and an HTTP client bound to it in-process."""
+    from subgraphs.accounts.app import create_app, create_runtime
+
+    await _flush_redis(redis_server)
+    runtime = create_runtime(settings, redis_server.url, database)
+    app = create_app(runtime, close_runtime=False)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app, client=("203.0.113.7", 5555))
+        async with httpx.AsyncClient(transport=transport, base_url="http://accounts.test") as client:
+            yield runtime, client
+    await runtime.redis.aclose()
+
+
+async def _flush_redis(server: EmbeddedRedis) -> None:
+    from redis.asyncio import Redis
+
+    client = Redis.from_url(server.url)
+    await client.flushall()
+    await client.aclose()
