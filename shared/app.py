@@ -68,7 +68,10 @@ class SubgraphGraphQL(GraphQL[RequestContext, None]):
         processed = await super().process_result(request, result)
         for error in processed.get("errors") or []:
             extensions = error.setdefault("extensions", {})
-            if "code" not in extensions:
+            if "code" not in extensions and "path" not in error:
+                # Raised before execution (parse, token limit): the document was bad.
+                extensions["code"] = "BAD_USER_INPUT"
+            elif "code" not in extensions:
                 trace_id = uuid.uuid4().hex
                 log.error("error without a code", extra={"trace_id": trace_id, "error_message": error.get("message")})
                 error["message"] = "Internal server error."

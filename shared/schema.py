@@ -8,6 +8,9 @@ from typing import Any
 from graphql import ExecutionResult as GraphQLExecutionResult
 from graphql import GraphQLError
 
+import logging
+import time
+
 import strawberry
 from strawberry.extensions import (
     MaxAliasesLimiter,
@@ -22,6 +25,8 @@ from strawberry.extensions.disable_introspection import DisableIntrospection
 from shared.config import Settings
 from shared.errors import ErrorCodes
 from shared.permissions.extension import FieldAuthorization
+
+log = logging.getLogger("shared.operations")
 
 # The composition library (@theguild/federation-composition) rejects link versions > v2.9.
 FEDERATION_VERSION = "2.9"
@@ -46,6 +51,32 @@ class RequestLifecycle(SchemaExtension):
         yield
 
 
+class OperationLog(SchemaExtension):
+    """One structured line per operation. Variables pass the redaction step like every
+    other log field, so a password in signUp's input never reaches the log."""
+
+    async def on_operation(self) -> AsyncIterator[None]:  # type: ignore[override]
+        started = time.perf_counter()
+        yield
+        context = self.execution_context
+        principal = context.context.principal
+        result = context.result
+        log.info(
+            "graphql operation",
+            extra={
+                "operation": context.operation_name,
+                "subgraph": context.context.subgraph,
+                "principal": principal.user_id or principal.kind,
+                "tenant": principal.tenant_id,
+                "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                "error_codes": [
+                    (error.extensions or {}).get("code") for error in (getattr(result, "errors", None) or [])
+                ],
+                "variables": context.variables,
+            },
+        )
+
+
 class PlatformSchema(strawberry.federation.Schema):
     def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
         """ErrorCodes logs unexpected errors once, with the trace id the client sees;
@@ -62,7 +93,8 @@ def build_schema(
     extra_extensions: Iterable[Any] = (),
 ) -> PlatformSchema:
     extensions: list[Any] = [
-        ErrorCodes,  # first, so its exit runs last and it sees every error
+        OperationLog,  # outermost: logs the final, typed errors
+        ErrorCodes,  # exits before OperationLog, after everything else: sees every error
         RequestLifecycle,
         # Factories: a fresh extension per request; the parse/validation caches are
         # module-level inside Strawberry, so they are still shared across requests.
