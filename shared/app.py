@@ -80,9 +80,13 @@ class SubgraphGraphQL(GraphQL[RequestContext, None]):
 
     async def on_ws_connect(self, context: RequestContext) -> Any:  # type: ignore[override]
         params = context.connection_params or {}
+        authorization = _authorization_from_params(params)
+        if not authorization:
+            # Subscriptions are per user: a socket without credentials is refused outright.
+            raise ConnectionRejectionError({"code": "UNAUTHENTICATED", "message": "connection_init needs Authorization"})
         try:
             context.principal = await self.runtime.authenticator.authenticate(
-                _authorization_from_params(params), client_address(context.request)
+                authorization, client_address(context.request)
             )
         except DomainError as error:
             raise ConnectionRejectionError({"code": error.code.value, "message": error.message}) from error

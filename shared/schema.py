@@ -13,6 +13,7 @@ import time
 
 import strawberry
 from strawberry.extensions import (
+    AddValidationRules,
     MaxAliasesLimiter,
     MaxTokensLimiter,
     ParserCache,
@@ -92,17 +93,22 @@ def build_schema(
     types: Iterable[type] = (),
     extra_extensions: Iterable[Any] = (),
 ) -> PlatformSchema:
+    # Limit rules are built once: the validation cache is keyed by the rule classes, and
+    # fresh classes per request would make every request miss it.
+    limit_rules = [
+        *QueryDepthLimiter(max_depth=settings.max_query_depth).validation_rules,
+        *MaxAliasesLimiter(max_alias_count=settings.max_aliases).validation_rules,
+    ]
     extensions: list[Any] = [
         OperationLog,  # outermost: logs the final, typed errors
         ErrorCodes,  # exits before OperationLog, after everything else: sees every error
         RequestLifecycle,
-        # Factories: a fresh extension per request; the parse/validation caches are
+        # Factories: a fresh extension per request; the parse and validation caches are
         # module-level inside Strawberry, so they are still shared across requests.
-        lambda: ParserCache(maxsize=1024),
-        lambda: ValidationCache(maxsize=1024),
         lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
-        lambda: QueryDepthLimiter(max_depth=settings.max_query_depth),
-        lambda: MaxAliasesLimiter(max_alias_count=settings.max_aliases),
+        lambda: ParserCache(maxsize=1024),
+        lambda: AddValidationRules(limit_rules),
+        lambda: ValidationCache(maxsize=1024),
         FieldAuthorization,
         *extra_extensions,
     ]
