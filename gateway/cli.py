@@ -15,7 +15,9 @@ import typer
 from shared.config import Settings, get_settings
 from shared.logging import configure_logging
 
-app = typer.Typer(help="Spotify Agent platform: a federated GraphQL API for music artists.", no_args_is_help=True)
+app = typer.Typer(
+    help="Spotify Agent platform: a federated GraphQL API for music artists.", no_args_is_help=True
+)
 audit_app = typer.Typer(help="The hash-chained audit log.")
 app.add_typer(audit_app, name="audit")
 
@@ -65,7 +67,9 @@ def seed() -> None:
 
 @app.command()
 def compose(
-    out: Annotated[Path | None, typer.Option(help="Supergraph file (default: DATA_DIR/supergraph.graphql)")] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="Supergraph file (default: DATA_DIR/supergraph.graphql)")
+    ] = None,
 ) -> None:
     """Compose the supergraph from every subgraph's SDL; composition errors exit 1."""
     from gateway.composition import CompositionError, write_supergraph

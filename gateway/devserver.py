@@ -48,12 +48,16 @@ async def run_dev(settings: Settings, redis_url: str) -> int:
     worker = create_worker(settings, redis_url)
     working = asyncio.create_task(worker.async_run())
     router = RouterProcess(
-        str(supergraph), port=settings.router_port, host=settings.host, log_path=settings.data_dir / "router.log"
+        str(supergraph),
+        port=settings.router_port,
+        host=settings.host,
+        log_path=settings.data_dir / "router.log",
     )
     try:
         await asyncio.to_thread(router.start)
         print(
-            f"\n  Spotify Agent API  http://{settings.host}:{settings.router_port}/graphql  (GraphiQL in a browser)\n"
+            f"\n  Spotify Agent API  http://{settings.host}:{settings.router_port}/graphql"
+            "  (GraphiQL in a browser)\n"
             f"  subgraphs          {settings.subgraph_base_url}/<name>/graphql\n"
             f"  router log         {settings.data_dir / 'router.log'}\n",
             flush=True,

@@ -38,7 +38,10 @@ def definitions(settings: Settings, names: Iterable[str]) -> list[SubgraphDefini
 
 
 def create_host_app(runtimes: dict[str, SubgraphRuntime]) -> Starlette:
-    apps = {name: SUBGRAPHS[name].app().create_app(runtime, close_runtime=False) for name, runtime in runtimes.items()}
+    apps = {
+        name: SUBGRAPHS[name].app().create_app(runtime, close_runtime=False)
+        for name, runtime in runtimes.items()
+    }
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
@@ -57,5 +60,8 @@ def create_host_app(runtimes: dict[str, SubgraphRuntime]) -> Starlette:
     async def healthz(_: Request) -> JSONResponse:
         return JSONResponse({"status": "ok", "subgraphs": sorted(apps)})
 
-    routes = [Route("/healthz", healthz), *(Mount(f"/{name}", app=app) for name, app in apps.items())]
+    routes = [
+        Route("/healthz", healthz),
+        *(Mount(f"/{name}", app=app) for name, app in apps.items()),
+    ]
     return Starlette(routes=routes, lifespan=lifespan)

@@ -66,14 +66,18 @@ class SubgraphGraphQL(GraphQL[RequestContext, None]):
 
     async def process_result(self, request: Any, result: Any) -> Any:
         processed = await super().process_result(request, result)
-        for error in processed.get("errors") or []:
+        errors: list[dict[str, Any]] = processed.get("errors") or []  # type: ignore[assignment]
+        for error in errors:
             extensions = error.setdefault("extensions", {})
             if "code" not in extensions and "path" not in error:
                 # Raised before execution (parse, token limit): the document was bad.
                 extensions["code"] = "BAD_USER_INPUT"
             elif "code" not in extensions:
                 trace_id = uuid.uuid4().hex
-                log.error("error without a code", extra={"trace_id": trace_id, "error_message": error.get("message")})
+                log.error(
+                    "error without a code",
+                    extra={"trace_id": trace_id, "error_message": error.get("message")},
+                )
                 error["message"] = "Internal server error."
                 extensions.update(code="INTERNAL", traceId=trace_id)
         return processed
@@ -83,7 +87,9 @@ class SubgraphGraphQL(GraphQL[RequestContext, None]):
         authorization = _authorization_from_params(params)
         if not authorization:
             # Subscriptions are per user: a socket without credentials is refused outright.
-            raise ConnectionRejectionError({"code": "UNAUTHENTICATED", "message": "connection_init needs Authorization"})
+            raise ConnectionRejectionError(
+                {"code": "UNAUTHENTICATED", "message": "connection_init needs Authorization"}
+            )
         try:
             context.principal = await self.runtime.authenticator.authenticate(
                 authorization, client_address(context.request)
@@ -107,7 +113,10 @@ def _readyz(runtime: SubgraphRuntime) -> Callable[[Request], Awaitable[JSONRespo
             except Exception as exc:
                 checks[name] = f"unavailable: {type(exc).__name__}"
         ready = all(value == "ok" for value in checks.values())
-        return JSONResponse({"status": "ready" if ready else "unavailable", "checks": checks}, status_code=200 if ready else 503)
+        return JSONResponse(
+            {"status": "ready" if ready else "unavailable", "checks": checks},
+            status_code=200 if ready else 503,
+        )
 
     return readyz
 

@@ -29,9 +29,7 @@ _PATTERNS: list[tuple[re.Pattern[str], str]] = [
     ),
 ]
 
-SECRET_KEYS = re.compile(
-    r"(?i)password|secret|token|api_?key|authorization|code_?verifier|credential"
-)
+SECRET_KEYS = re.compile(r"(?i)password|secret|token|api_?key|authorization|code_?verifier|credential")
 
 
 def redact(text: str) -> str:

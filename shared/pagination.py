@@ -63,7 +63,5 @@ def connection(
     edges = [Edge(cursor=encode_cursor(key(row)), node=node(row)) for row in page]
     return Connection(
         edges=edges,
-        page_info=PageInfo(
-            has_next_page=len(rows) > first, end_cursor=edges[-1].cursor if edges else None
-        ),
+        page_info=PageInfo(has_next_page=len(rows) > first, end_cursor=edges[-1].cursor if edges else None),
     )

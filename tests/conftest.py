@@ -13,14 +13,16 @@ import pytest
 
 os.environ.setdefault("ENV", "test")
 
-from shared.config import Settings  # noqa: E402
-from shared.db import Database  # noqa: E402
-from shared.logging import JsonFormatter, RedactionFilter  # noqa: E402
-from shared.redis import EmbeddedRedis  # noqa: E402
-from tests.support.databases import PostgresFactory, SqliteFactory  # noqa: E402
-from tests.support.postgres import PostgresCluster  # noqa: E402
+from shared.config import Settings
+from shared.db import Database
+from shared.logging import JsonFormatter, RedactionFilter
+from shared.redis import EmbeddedRedis
+from tests.support.databases import PostgresFactory, SqliteFactory
+from tests.support.postgres import PostgresCluster
 
-LOG_CAPTURE = Path(os.environ.get("TEST_LOG_CAPTURE", "/tmp")) / f"spotify-agent-test-logs-{os.getpid()}.jsonl"
+LOG_CAPTURE = (
+    Path(os.environ.get("TEST_LOG_CAPTURE", "/tmp")) / f"spotify-agent-test-logs-{os.getpid()}.jsonl"
+)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -93,7 +95,9 @@ async def database(settings: Settings) -> AsyncIterator[Database]:
 
 
 @pytest.fixture
-async def accounts(settings: Settings, redis_server: EmbeddedRedis, database: Database) -> AsyncIterator[tuple[object, httpx.AsyncClient]]:
+async def accounts(
+    settings: Settings, redis_server: EmbeddedRedis, database: Database
+) -> AsyncIterator[tuple[object, httpx.AsyncClient]]:
     """The accounts subgraph app (lifespan run) and an HTTP client bound to it in-process."""
     from subgraphs.accounts.app import create_app, create_runtime
 

@@ -15,7 +15,12 @@ from tests.support.secrets import SECRETS_SEEN
 def test_redaction_patterns():
     line = 'login email=ada@example.com password="hunter2hunter2" Authorization: Bearer eyJhbGciOi.eyJzdWIi.sig key sak_ab12cd34_xyzxyzxyzxyz'
     cleaned = redact(line)
-    for secret in ("ada@example.com", "hunter2hunter2", "eyJhbGciOi.eyJzdWIi.sig", "sak_ab12cd34_xyzxyzxyzxyz"):
+    for secret in (
+        "ada@example.com",
+        "hunter2hunter2",
+        "eyJhbGciOi.eyJzdWIi.sig",
+        "sak_ab12cd34_xyzxyzxyzxyz",
+    ):
         assert secret not in cleaned
 
 
@@ -24,7 +29,9 @@ def test_no_secret_reached_any_log_line():
     for handler in logging.getLogger().handlers:
         handler.flush()
     captured = Path(LOG_CAPTURE).read_text()
-    router_logs = "".join(path.read_text(errors="replace") for path in Path("/tmp").glob("spotify-agent-router-*.log"))
+    router_logs = "".join(
+        path.read_text(errors="replace") for path in Path("/tmp").glob("spotify-agent-router-*.log")
+    )
     assert len(SECRETS_SEEN) > 20, "the suite should have handled secrets"
     assert captured, "the suite should have written log lines"
     leaked = sorted(secret for secret in SECRETS_SEEN if secret in captured or secret in router_logs)

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlmodel import col, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.audit.models import AuditChainHead, AuditRecord
@@ -37,7 +37,7 @@ def _digest(row: AuditRecord) -> str:
 
 
 async def _lock_head(session: AsyncSession, chain: str) -> AuditChainHead | None:
-    stmt = select(AuditChainHead).where(AuditChainHead.chain == chain)
+    stmt = select(AuditChainHead).where(col(AuditChainHead.chain) == chain)
     if session.bind is not None and session.bind.dialect.name == "postgresql":
         stmt = stmt.with_for_update()
     return (await session.execute(stmt)).scalar_one_or_none()
@@ -101,9 +101,7 @@ async def verify_chains(session: AsyncSession) -> tuple[int, list[ChainProblem]]
     """Recompute every chain; returns (records checked, problems found)."""
     problems: list[ChainProblem] = []
     heads = {h.chain: h for h in (await session.execute(select(AuditChainHead))).scalars()}
-    rows = (
-        await session.execute(select(AuditRecord).order_by(AuditRecord.chain, AuditRecord.seq))
-    ).scalars()
+    rows = (await session.execute(select(AuditRecord).order_by(col(AuditRecord.chain), col(AuditRecord.seq)))).scalars()
     checked = 0
     last: dict[str, tuple[int, str]] = {}
     for row in rows:

@@ -6,9 +6,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any, ClassVar, Generic, TypeVar
 
-from sqlalchemy import Select, func, select, update
+from sqlalchemy import func, select, update
+from sqlmodel.sql.expression import SelectOfScalar
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel
+from sqlmodel import select as sqlmodel_select
 
 from shared.db.mixins import utcnow
 from shared.errors import Conflict, NotFound
@@ -25,8 +27,8 @@ class TenantRepository(Generic[M]):
         self.session = session
         self.tenant_id = tenant_id
 
-    def select(self, *, include_deleted: bool = False) -> Select[tuple[M]]:
-        stmt = select(self.model).where(self.model.tenant_id == self.tenant_id)
+    def select(self, *, include_deleted: bool = False) -> SelectOfScalar[M]:
+        stmt: SelectOfScalar[M] = sqlmodel_select(self.model).where(self.model.tenant_id == self.tenant_id)
         if not include_deleted and hasattr(self.model, "deleted_at"):
             stmt = stmt.where(self.model.deleted_at.is_(None))
         return stmt
@@ -46,7 +48,7 @@ class TenantRepository(Generic[M]):
         if not wanted:
             return {}
         stmt = self.select().where(self.model.id.in_(wanted))
-        return {row.id: row for row in (await self.session.execute(stmt)).scalars()}
+        return {row.id: row for row in (await self.session.execute(stmt)).scalars()}  # type: ignore[attr-defined]
 
     async def list(self, *filters: Any, limit: int = 100, offset: int = 0) -> Sequence[M]:
         stmt = self.select().where(*filters).order_by(self.model.id).limit(limit).offset(offset)

@@ -96,6 +96,5 @@ class PolicyEngine:
     def has_policy_for(self, coordinate: str, action: str) -> bool:
         obj = self.policy_object(coordinate)
         return any(
-            rule[2] == obj and rule[3] == action
-            for rule in self._enforcer.get_model().get_policy("p", "p")
+            rule[2] == obj and rule[3] == action for rule in self._enforcer.get_model().get_policy("p", "p")
         )

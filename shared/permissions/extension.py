@@ -30,7 +30,14 @@ class FieldAuthorization(SchemaExtension):
     Objects may expose `owner_id` (for "self" grants) and `data_subject_consents`.
     """
 
-    def resolve(self, _next: Callable[..., Any], root: Any, info: GraphQLResolveInfo, *args: Any, **kwargs: Any) -> Any:
+    def resolve(
+        self,
+        _next: Callable[..., Any],
+        root: Any,
+        info: GraphQLResolveInfo,
+        *args: Any,
+        **kwargs: Any,
+    ) -> Any:
         type_name = info.parent_type.name
         if info.field_name.startswith("__") or type_name.startswith("__"):
             return _next(root, info, *args, **kwargs)
@@ -46,11 +53,17 @@ class FieldAuthorization(SchemaExtension):
             raise Forbidden("Not allowed", coordinate=coordinate)
         if decision is Decision.OWNER_ONLY and getattr(root, "owner_id", None) != context.principal.user_id:
             raise Forbidden("Not allowed", coordinate=coordinate)
-        if rule is not None and rule.consent and rule.consent not in getattr(root, "data_subject_consents", ()):
+        if (
+            rule is not None
+            and rule.consent
+            and rule.consent not in getattr(root, "data_subject_consents", ())
+        ):
             raise ConsentRequired(f"Consent '{rule.consent}' required", consent=rule.consent)
         return _next(root, info, *args, **kwargs)
 
-    def _decide(self, context: Any, info: GraphQLResolveInfo, coordinate: str) -> tuple[Decision, FieldRule | None]:
+    def _decide(
+        self, context: Any, info: GraphQLResolveInfo, coordinate: str
+    ) -> tuple[Decision, FieldRule | None]:
         principal = context.principal
         action = "write" if info.parent_type.name in _WRITE_ROOTS else "read"
         rule = _rule_of(info)

@@ -27,7 +27,11 @@ class IssuedKey:
 
 
 async def create(
-    session: AsyncSession, principal: Principal, name: str, scopes: list[str], expires_in_days: int | None
+    session: AsyncSession,
+    principal: Principal,
+    name: str,
+    scopes: list[str],
+    expires_in_days: int | None,
 ) -> IssuedKey:
     assert principal.tenant_id and principal.user_id
     if not name.strip() or len(name) > 120:

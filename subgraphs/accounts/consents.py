@@ -22,7 +22,11 @@ async def set_consent(session: AsyncSession, principal: Principal, consent: str,
     session.add(user)
     session.add(
         ConsentEvent(
-            id=new_id("cns"), tenant_id=user.tenant_id, user_id=user.id, consent=consent, granted=granted
+            id=new_id("cns"),
+            tenant_id=user.tenant_id,
+            user_id=user.id,
+            consent=consent,
+            granted=granted,
         )
     )
     await session.flush()

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import strawberry
 
-from subgraphs.accounts.types import ApiKey, ConsentKind, Invitation, SpotifyAccount, TenantRole, User
+from subgraphs.accounts.types import (
+    ApiKey,
+    ConsentKind,
+    Invitation,
+    SpotifyAccount,
+    TenantRole,
+    User,
+)
 
 
 @strawberry.input(description="Consents given at sign-up. Terms and data processing are required.")
@@ -20,7 +27,9 @@ class SignUpInput:
     password: str
     display_name: str
     consents: SignUpConsentsInput
-    tenant_name: str | None = strawberry.field(default=None, description="Create a new tenant with this name…")
+    tenant_name: str | None = strawberry.field(
+        default=None, description="Create a new tenant with this name…"
+    )
     invitation_code: str | None = strawberry.field(default=None, description="…or join one by invitation.")
 
 
@@ -52,7 +61,9 @@ class LogOutPayload:
 class ChangeMemberRoleInput:
     user_id: strawberry.ID
     role: TenantRole
-    version: int | None = strawberry.field(default=None, description="Optimistic concurrency: the member's version you saw.")
+    version: int | None = strawberry.field(
+        default=None, description="Optimistic concurrency: the member's version you saw."
+    )
 
 
 @strawberry.input

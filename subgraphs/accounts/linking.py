@@ -67,6 +67,7 @@ async def finish(
     if pending is None or pending["user"] != principal.user_id:
         raise BadUserInput("Unknown or expired authorization state", field="state")
     from shared.crypto import load_secret_box
+
     from subgraphs.accounts import spotify_link
 
     settings = runtime.settings
@@ -78,10 +79,19 @@ async def finish(
         refresh_token, scopes, is_sample = tokens.refresh_token, tokens.scope, False
     else:
         sample = spotify_link.sample_account(principal.user_id)
-        profile, refresh_token, scopes, is_sample = sample.profile, sample.refresh_token, " ".join(SCOPES), True
+        profile, refresh_token, scopes, is_sample = (
+            sample.profile,
+            sample.refresh_token,
+            " ".join(SCOPES),
+            True,
+        )
     links = SpotifyLinkRepository(session, principal.tenant_id)
     link = await links.for_user(principal.user_id) or SpotifyLink(
-        id=new_id("spl"), tenant_id=principal.tenant_id, user_id=principal.user_id, spotify_user_id="", refresh_token_encrypted=""
+        id=new_id("spl"),
+        tenant_id=principal.tenant_id,
+        user_id=principal.user_id,
+        spotify_user_id="",
+        refresh_token_encrypted="",
     )
     link.spotify_user_id = profile.id
     link.display_name = profile.display_name

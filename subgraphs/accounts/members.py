@@ -29,7 +29,9 @@ def _caller_role(principal: Principal) -> str:
     return max(principal.roles, key=_rank, default="viewer")
 
 
-async def change_role(session: AsyncSession, principal: Principal, user_id: str, role: str, version: int | None) -> User:
+async def change_role(
+    session: AsyncSession, principal: Principal, user_id: str, role: str, version: int | None
+) -> User:
     _check_role(role)
     assert principal.tenant_id
     users = UserRepository(session, principal.tenant_id)

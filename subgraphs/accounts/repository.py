@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col, select
 
 from shared.db import TenantRepository, utcnow
 from subgraphs.accounts.models import (
@@ -25,12 +26,12 @@ class UserRepository(TenantRepository[User]):
     model = User
 
     async def count_owners(self) -> int:
-        return await self.count(User.role == "owner")
+        return await self.count(col(User.role) == "owner")
 
     async def page(self, after: str | None, limit: int) -> Sequence[User]:
-        stmt = self.select().order_by(User.id).limit(limit)
+        stmt = self.select().order_by(col(User.id)).limit(limit)
         if after:
-            stmt = stmt.where(User.id > after)
+            stmt = stmt.where(col(User.id) > after)
         return (await self.session.execute(stmt)).scalars().all()
 
 
@@ -38,7 +39,7 @@ class ApiKeyRepository(TenantRepository[ApiKey]):
     model = ApiKey
 
     async def for_user(self, user_id: str) -> Sequence[ApiKey]:
-        stmt = self.select().where(ApiKey.user_id == user_id).order_by(ApiKey.created_at)
+        stmt = self.select().where(col(ApiKey.user_id) == user_id).order_by(col(ApiKey.created_at))
         return (await self.session.execute(stmt)).scalars().all()
 
 
@@ -46,7 +47,7 @@ class ConsentRepository(TenantRepository[ConsentEvent]):
     model = ConsentEvent
 
     async def history(self, user_id: str) -> Sequence[ConsentEvent]:
-        stmt = self.select().where(ConsentEvent.user_id == user_id).order_by(ConsentEvent.id)
+        stmt = self.select().where(col(ConsentEvent.user_id) == user_id).order_by(col(ConsentEvent.id))
         return (await self.session.execute(stmt)).scalars().all()
 
 
@@ -54,7 +55,7 @@ class SpotifyLinkRepository(TenantRepository[SpotifyLink]):
     model = SpotifyLink
 
     async def for_user(self, user_id: str) -> SpotifyLink | None:
-        stmt = self.select().where(SpotifyLink.user_id == user_id)
+        stmt = self.select().where(col(SpotifyLink.user_id) == user_id)
         return (await self.session.execute(stmt)).scalar_one_or_none()
 
 
@@ -65,9 +66,9 @@ class RefreshTokenRepository(TenantRepository[RefreshToken]):
         stmt = (
             update(RefreshToken)
             .where(
-                RefreshToken.tenant_id == self.tenant_id,
-                RefreshToken.family_id == family_id,
-                RefreshToken.revoked_at.is_(None),
+                col(RefreshToken.tenant_id) == self.tenant_id,
+                col(RefreshToken.family_id) == family_id,
+                col(RefreshToken.revoked_at).is_(None),
             )
             .values(revoked_at=utcnow())
         )
@@ -76,7 +77,7 @@ class RefreshTokenRepository(TenantRepository[RefreshToken]):
 
 
 async def tenants_by_ids(session: AsyncSession, ids: Sequence[str]) -> dict[str, Tenant]:
-    stmt = select(Tenant).where(Tenant.id.in_(ids), Tenant.deleted_at.is_(None))
+    stmt = select(Tenant).where(col(Tenant.id).in_(ids), col(Tenant.deleted_at).is_(None))
     return {tenant.id: tenant for tenant in (await session.execute(stmt)).scalars()}
 
 
@@ -84,25 +85,25 @@ async def tenants_by_ids(session: AsyncSession, ids: Sequence[str]) -> dict[str,
 
 
 async def user_by_email(session: AsyncSession, email: str) -> User | None:
-    stmt = select(User).where(func.lower(User.email) == email.lower(), User.deleted_at.is_(None))
+    stmt = select(User).where(func.lower(col(User.email)) == email.lower(), col(User.deleted_at).is_(None))
     return (await session.execute(stmt)).scalar_one_or_none()
 
 
 async def email_taken(session: AsyncSession, email: str) -> bool:
-    stmt = select(func.count()).select_from(User).where(func.lower(User.email) == email.lower())
+    stmt = select(func.count()).select_from(User).where(func.lower(col(User.email)) == email.lower())
     return bool((await session.execute(stmt)).scalar_one())
 
 
 async def refresh_token_by_hash(session: AsyncSession, token_hash: str) -> RefreshToken | None:
-    stmt = select(RefreshToken).where(RefreshToken.token_hash == token_hash)
+    stmt = select(RefreshToken).where(col(RefreshToken.token_hash) == token_hash)
     return (await session.execute(stmt)).scalar_one_or_none()
 
 
 async def api_key_by_prefix(session: AsyncSession, prefix: str) -> ApiKey | None:
-    stmt = select(ApiKey).where(ApiKey.prefix == prefix)
+    stmt = select(ApiKey).where(col(ApiKey.prefix) == prefix)
     return (await session.execute(stmt)).scalar_one_or_none()
 
 
 async def invitation_by_code_hash(session: AsyncSession, code_hash: str) -> Invitation | None:
-    stmt = select(Invitation).where(Invitation.code_hash == code_hash)
+    stmt = select(Invitation).where(col(Invitation.code_hash) == code_hash)
     return (await session.execute(stmt)).scalar_one_or_none()

@@ -81,7 +81,9 @@ class Query:
         return Tenant.from_row(row) if row else None
 
     @strawberry.field(description="Your API keys (secrets are never shown again).")
-    async def api_keys(self, info: AccountsInfo, first: int = 50, after: str | None = None) -> Connection[ApiKey]:
+    async def api_keys(
+        self, info: AccountsInfo, first: int = 50, after: str | None = None
+    ) -> Connection[ApiKey]:
         check_first(first)
         principal = info.context.principal
         assert principal.tenant_id and principal.user_id
@@ -110,7 +112,11 @@ class Mutation:
             invitation_code=input.invitation_code,
             consents=frozenset(given),
         )
-        audit_input = {"email": input.email, "tenantName": input.tenant_name, "consents": sorted(given)}
+        audit_input = {
+            "email": input.email,
+            "tenantName": input.tenant_name,
+            "consents": sorted(given),
+        }
         async with unit_of_work(info.context, "signUp", audit_input) as uow:
             session = await service.sign_up(uow.session, info.context.runtime, data)
             uow.target_id = uow.principal_id = session.user.id
@@ -121,7 +127,13 @@ class Mutation:
     async def log_in(self, info: AccountsInfo, input: LogInInput) -> AuthPayload:
         principal = info.context.principal
         async with unit_of_work(info.context, "logIn", {"email": input.email}) as uow:
-            session = await service.log_in(uow.session, info.context.runtime, input.email, input.password, principal.client_address)
+            session = await service.log_in(
+                uow.session,
+                info.context.runtime,
+                input.email,
+                input.password,
+                principal.client_address,
+            )
             uow.target_id = uow.principal_id = session.user.id
             uow.tenant_id = session.user.tenant_id
         return _auth_payload(session)
@@ -135,7 +147,10 @@ class Mutation:
             else:
                 uow.target_id, uow.tenant_id = result.user.id, result.user.tenant_id
         if isinstance(result, service.ReuseDetected):
-            raise Unauthenticated("Refresh token reuse detected; the session was revoked", reason="REFRESH_TOKEN_REUSED")
+            raise Unauthenticated(
+                "Refresh token reuse detected; the session was revoked",
+                reason="REFRESH_TOKEN_REUSED",
+            )
         return _auth_payload(result)
 
     @strawberry.mutation(description="End the current session everywhere.")
@@ -147,9 +162,17 @@ class Mutation:
 
     @strawberry.mutation(description="Change a member's role (owners and admins).")
     async def change_member_role(self, info: AccountsInfo, input: ChangeMemberRoleInput) -> MemberPayload:
-        async with unit_of_work(info.context, "changeMemberRole", {"userId": input.user_id, "role": input.role.value}) as uow:
+        async with unit_of_work(
+            info.context, "changeMemberRole", {"userId": input.user_id, "role": input.role.value}
+        ) as uow:
             uow.target_id = str(input.user_id)
-            user = await members.change_role(uow.session, info.context.principal, str(input.user_id), input.role.value, input.version)
+            user = await members.change_role(
+                uow.session,
+                info.context.principal,
+                str(input.user_id),
+                input.role.value,
+                input.version,
+            )
         return MemberPayload(user=User.from_row(user))
 
     @strawberry.mutation(description="Remove a member from the tenant (owners and admins).")
@@ -160,18 +183,33 @@ class Mutation:
         return MemberPayload(user=User.from_row(user))
 
     @strawberry.mutation(description="Invite someone into the tenant; the code is shown once.")
-    async def create_invitation(self, info: AccountsInfo, input: CreateInvitationInput) -> CreateInvitationPayload:
-        async with unit_of_work(info.context, "createInvitation", {"role": input.role.value, "email": input.email}) as uow:
-            issued = await members.create_invitation(uow.session, info.context.principal, input.role.value, input.email, input.ttl_hours)
+    async def create_invitation(
+        self, info: AccountsInfo, input: CreateInvitationInput
+    ) -> CreateInvitationPayload:
+        async with unit_of_work(
+            info.context, "createInvitation", {"role": input.role.value, "email": input.email}
+        ) as uow:
+            issued = await members.create_invitation(
+                uow.session, info.context.principal, input.role.value, input.email, input.ttl_hours
+            )
             uow.target_id = issued.invitation.id
         row = issued.invitation
-        invitation = Invitation(id=strawberry.ID(row.id), role=TenantRole(row.role), email=row.email, expires_at=row.expires_at)
+        invitation = Invitation(
+            id=strawberry.ID(row.id),
+            role=TenantRole(row.role),
+            email=row.email,
+            expires_at=row.expires_at,
+        )
         return CreateInvitationPayload(invitation=invitation, code=issued.code)
 
     @strawberry.mutation(description="Create an API key limited to scopes; the secret is shown once.")
     async def create_api_key(self, info: AccountsInfo, input: CreateApiKeyInput) -> CreateApiKeyPayload:
-        async with unit_of_work(info.context, "createApiKey", {"name": input.name, "scopes": input.scopes}) as uow:
-            issued = await api_keys.create(uow.session, info.context.principal, input.name, input.scopes, input.expires_in_days)
+        async with unit_of_work(
+            info.context, "createApiKey", {"name": input.name, "scopes": input.scopes}
+        ) as uow:
+            issued = await api_keys.create(
+                uow.session, info.context.principal, input.name, input.scopes, input.expires_in_days
+            )
             uow.target_id = issued.key.id
         return CreateApiKeyPayload(api_key=ApiKey.from_row(issued.key), secret=issued.secret)
 
@@ -186,14 +224,20 @@ class Mutation:
     async def grant_consent(self, info: AccountsInfo, input: ConsentInput) -> ConsentPayload:
         return await _set_consent(info, input, granted=True)
 
-    @strawberry.mutation(description="Withdraw a consent. Without data processing, personal data is withheld.")
+    @strawberry.mutation(
+        description="Withdraw a consent. Without data processing, personal data is withheld."
+    )
     async def revoke_consent(self, info: AccountsInfo, input: ConsentInput) -> ConsentPayload:
         return await _set_consent(info, input, granted=False)
 
     @strawberry.mutation(description="Finish linking Spotify with the code and state from the redirect.")
-    async def link_spotify_account(self, info: AccountsInfo, input: LinkSpotifyAccountInput) -> LinkSpotifyAccountPayload:
+    async def link_spotify_account(
+        self, info: AccountsInfo, input: LinkSpotifyAccountInput
+    ) -> LinkSpotifyAccountPayload:
         async with unit_of_work(info.context, "linkSpotifyAccount", {"state": input.state}) as uow:
-            account = await linking.finish(uow.session, info.context.runtime, info.context.principal, input.code, input.state)
+            account = await linking.finish(
+                uow.session, info.context.runtime, info.context.principal, input.code, input.state
+            )
             uow.target_id = account.spotify_user_id
         return LinkSpotifyAccountPayload(account=account)
 
@@ -204,7 +248,13 @@ async def _set_consent(info: AccountsInfo, input: ConsentInput, granted: bool) -
     async with unit_of_work(info.context, operation, {"consent": input.consent.value}) as uow:
         user = await consents.set_consent(uow.session, principal, input.consent.value, granted)
         uow.target_id = user.id
-    await events.publish(info.context.runtime.redis, user.id, "CONSENT_CHANGED", consent=input.consent.value, granted=granted)
+    await events.publish(
+        info.context.runtime.redis,
+        user.id,
+        "CONSENT_CHANGED",
+        consent=input.consent.value,
+        granted=granted,
+    )
     return ConsentPayload(user=User.from_row(user))
 
 
@@ -221,8 +271,13 @@ def _event(event_id: str, kind: str, data: dict[str, object]) -> AccountEvent:
 
 @strawberry.type
 class Subscription:
-    @strawberry.subscription(description="Your account's events: heartbeats, revoked sessions, consent changes. Ends when this session is revoked.")
-    async def account_events(self, info: AccountsInfo, after: str | None = None) -> AsyncGenerator[AccountEvent, None]:
+    @strawberry.subscription(
+        description="Your account's events: heartbeats, revoked sessions, consent changes. "
+        "Ends when this session is revoked."
+    )
+    async def account_events(
+        self, info: AccountsInfo, after: str | None = None
+    ) -> AsyncGenerator[AccountEvent, None]:
         principal = info.context.principal
         if not principal.user_id:
             raise Unauthenticated("Authentication required")
@@ -232,7 +287,9 @@ class Subscription:
         async for item in events.follow(redis, principal.user_id, after or "$", block_ms=block_ms):
             if item is None:
                 now = datetime.now(UTC)
-                yield AccountEvent(id=f"{int(now.timestamp() * 1000)}-hb", kind=AccountEventKind.HEARTBEAT, at=now)
+                yield AccountEvent(
+                    id=f"{int(now.timestamp() * 1000)}-hb", kind=AccountEventKind.HEARTBEAT, at=now
+                )
                 continue
             event = _event(*item)
             yield event
@@ -242,4 +299,6 @@ class Subscription:
 
 
 def create_schema(settings: Settings) -> strawberry.federation.Schema:
-    return build_schema(settings, query=Query, mutation=Mutation, subscription=Subscription, types=[User, Tenant])
+    return build_schema(
+        settings, query=Query, mutation=Mutation, subscription=Subscription, types=[User, Tenant]
+    )

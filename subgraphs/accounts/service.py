@@ -56,9 +56,7 @@ class Session:
 def validate_sign_up(data: SignUpData, min_password: int) -> None:
     missing = REQUIRED_CONSENTS - data.consents
     if missing:
-        raise ConsentRequired(
-            "Terms and data processing consent are required", missing=sorted(missing)
-        )
+        raise ConsentRequired("Terms and data processing consent are required", missing=sorted(missing))
     unknown = data.consents - set(CONSENTS)
     if unknown:
         raise BadUserInput("Unknown consent", field="consents", unknown=sorted(unknown))
@@ -69,9 +67,7 @@ def validate_sign_up(data: SignUpData, min_password: int) -> None:
     if not data.display_name.strip() or len(data.display_name) > 120:
         raise BadUserInput("Display name must have 1 to 120 characters", field="displayName")
     if bool(data.tenant_name) == bool(data.invitation_code):
-        raise BadUserInput(
-            "Give either a new tenant name or an invitation code", field="tenantName"
-        )
+        raise BadUserInput("Give either a new tenant name or an invitation code", field="tenantName")
     if data.tenant_name is not None and not (1 <= len(data.tenant_name.strip()) <= 120):
         raise BadUserInput("Tenant name must have 1 to 120 characters", field="tenantName")
 
@@ -80,6 +76,7 @@ async def sign_up(session: AsyncSession, runtime: SubgraphRuntime, data: SignUpD
     validate_sign_up(data, runtime.settings.password_min_length)
     if await repository.email_taken(session, data.email):
         raise BadUserInput("An account with this e-mail already exists", field="email")
+    invitation = None
     if data.invitation_code:
         invitation = await repository.invitation_by_code_hash(session, digest(data.invitation_code))
         now = utcnow()
@@ -102,18 +99,26 @@ async def sign_up(session: AsyncSession, runtime: SubgraphRuntime, data: SignUpD
         consents=",".join(sorted(data.consents)),
     )
     session.add(user)
-    if data.invitation_code:
+    if invitation is not None:
         invitation.used_at, invitation.used_by = utcnow(), user.id
         session.add(invitation)
     for consent in sorted(data.consents):
         session.add(
-            ConsentEvent(id=new_id("cns"), tenant_id=tenant_id, user_id=user.id, consent=consent, granted=True)
+            ConsentEvent(
+                id=new_id("cns"),
+                tenant_id=tenant_id,
+                user_id=user.id,
+                consent=consent,
+                granted=True,
+            )
         )
     await session.flush()
     return await start_session(session, runtime, user)
 
 
-async def start_session(session: AsyncSession, runtime: SubgraphRuntime, user: User, family_id: str | None = None) -> Session:
+async def start_session(
+    session: AsyncSession, runtime: SubgraphRuntime, user: User, family_id: str | None = None
+) -> Session:
     settings = runtime.settings
     assert runtime.signing_key is not None, "accounts signs tokens"
     family = family_id or new_id("ses")

@@ -7,6 +7,7 @@ from typing import Any
 
 from arq import cron
 from sqlalchemy import delete
+from sqlmodel import col
 
 from shared.db import Database, utcnow
 from subgraphs.accounts.models import Invitation, RefreshToken
@@ -19,9 +20,9 @@ async def purge_expired_credentials(ctx: dict[str, Any]) -> dict[str, int]:
     db: Database = ctx["db"]
     cutoff = utcnow() - GRACE
     async with db.write() as session:
-        tokens = await session.execute(delete(RefreshToken).where(RefreshToken.expires_at < cutoff))
+        tokens = await session.execute(delete(RefreshToken).where(col(RefreshToken.expires_at) < cutoff))
         invitations = await session.execute(
-            delete(Invitation).where(Invitation.expires_at < cutoff, Invitation.used_at.is_(None))
+            delete(Invitation).where(col(Invitation.expires_at) < cutoff, col(Invitation.used_at).is_(None))
         )
     return {"refresh_tokens": tokens.rowcount, "invitations": invitations.rowcount}  # type: ignore[attr-defined]
 

@@ -81,7 +81,11 @@ class User:
         row = await user_loader(info.context).load(str(id))
         return cls.from_row(row) if row else None
 
-    @protected("User.email", consent="data_processing", description="Readable by the user and tenant admins.")
+    @protected(
+        "User.email",
+        consent="data_processing",
+        description="Readable by the user and tenant admins.",
+    )
     def email(self) -> str | None:
         return self.row.email
 
@@ -96,7 +100,9 @@ class User:
 
     @protected("User.spotifyAccount", description="The linked Spotify account (the user only).")
     async def spotify_account(self, info: AccountsInfo) -> SpotifyAccount | None:
-        link = await SpotifyLinkRepository(await info.context.session(), self.row.tenant_id).for_user(self.row.id)
+        link = await SpotifyLinkRepository(await info.context.session(), self.row.tenant_id).for_user(
+            self.row.id
+        )
         if link is None:
             return None
         return SpotifyAccount(
@@ -135,7 +141,9 @@ class Tenant:
         self, info: AccountsInfo, first: int = 50, after: str | None = None
     ) -> Connection[User] | None:
         check_first(first)
-        rows = await UserRepository(await info.context.session(), self.row.id).page(decode_cursor(after), first + 1)
+        rows = await UserRepository(await info.context.session(), self.row.id).page(
+            decode_cursor(after), first + 1
+        )
         return connection(rows, first, key=lambda row: row.id, node=User.from_row)
 
 
@@ -176,7 +184,9 @@ class Invitation:
 class SpotifyAuthorization:
     url: str
     state: str
-    offline: bool = strawberry.field(description="True when no Spotify app is configured: link attaches a sample account.")
+    offline: bool = strawberry.field(
+        description="True when no Spotify app is configured: link attaches a sample account."
+    )
 
 
 @strawberry.enum(description="What happened on a user's account.")

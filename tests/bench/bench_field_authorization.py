@@ -1,6 +1,5 @@
 """1,000 users x 5 protected fields: enforce calls and time against no authorization."""
 
-
 import tempfile
 from pathlib import Path
 
@@ -23,10 +22,15 @@ POLICY = "p, role:viewer, *, Query.*, read, allow\np, role:viewer, *, Person.*, 
 def _person(protect: bool) -> type:
     namespace: dict[str, object] = {"__annotations__": {"id": str}}
     for field in FIELDS:
+
         def resolver(self: object, _f: str = field) -> str | None:
             return f"{_f}-{self.id}"  # type: ignore[attr-defined]
 
-        namespace[field] = protected(f"Person.{field}", resolver=resolver) if protect else strawberry.field(resolver=resolver)
+        namespace[field] = (
+            protected(f"Person.{field}", resolver=resolver)
+            if protect
+            else strawberry.field(resolver=resolver)
+        )
     return strawberry.type(type("Person", (), namespace))
 
 
@@ -58,7 +62,9 @@ async def run() -> None:
         name = "bench"
         policies = engine
 
-    principal = Principal(kind="user", user_id="usr_1", tenant_id="tnt_1", roles=("admin",), scopes=frozenset({"*"}))
+    principal = Principal(
+        kind="user", user_id="usr_1", tenant_id="tnt_1", roles=("admin",), scopes=frozenset({"*"})
+    )
     calls_before = engine.enforce_calls
     first = await full.execute(document, context_value=RequestContext(runtime=Runtime(), principal=principal))  # type: ignore[arg-type]
     assert first.errors is None, first.errors
@@ -73,6 +79,12 @@ async def run() -> None:
     t_full = await cpu_per_call(secured_call, warmup=3, rounds=5, per_round=4)
     t_bare = await cpu_per_call(bare_call, warmup=3, rounds=5, per_round=4)
     coordinates = 1 + 1 + len(FIELDS)
-    print(f"enforce calls, first request: {enforce_first_request} (distinct coordinates: {coordinates}, target <= {coordinates})")
-    print(f"enforce calls, later requests: {engine.enforce_calls - calls_before - enforce_first_request} (memoised per policy revision)")
-    print(f"with authorization {t_full * 1000:.1f} ms, without {t_bare * 1000:.1f} ms, ratio {t_full / t_bare:.2f}x (target <= 1.3x)")
+    print(
+        f"enforce calls, first request: {enforce_first_request} (distinct coordinates: {coordinates}, target <= {coordinates})"
+    )
+    print(
+        f"enforce calls, later requests: {engine.enforce_calls - calls_before - enforce_first_request} (memoised per policy revision)"
+    )
+    print(
+        f"with authorization {t_full * 1000:.1f} ms, without {t_bare * 1000:.1f} ms, ratio {t_full / t_bare:.2f}x (target <= 1.3x)"
+    )

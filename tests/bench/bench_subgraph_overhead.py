@@ -2,7 +2,6 @@
 extension (auth, Casbin, audit/lifecycle, limits, logging) vs a bare Strawberry schema with
 ParserCache and ValidationCache reading the same rows from the same database."""
 
-
 import logging
 import tempfile
 from pathlib import Path
@@ -28,7 +27,12 @@ QUERY = "{ me { id displayName tenant { name } } }"
 async def run() -> None:
     logging.getLogger().setLevel(logging.WARNING)
     directory = Path(tempfile.mkdtemp())
-    settings = Settings(env="production", data_dir=directory, database_url=f"sqlite+aiosqlite:///{directory / 'bench.db'}", jwt_private_key=None)
+    settings = Settings(
+        env="production",
+        data_dir=directory,
+        database_url=f"sqlite+aiosqlite:///{directory / 'bench.db'}",
+        jwt_private_key=None,
+    )
     settings.env = "test"  # keys generated into the temp dir
     import asyncio
 
@@ -38,7 +42,14 @@ async def run() -> None:
     runtime = create_runtime(settings, redis.url, database)
     try:
         context = RequestContext(runtime=runtime)
-        data = service.SignUpData("bench@example.com", "bench-password-1", "Bench", "Bench Label", None, frozenset({"terms", "data_processing"}))
+        data = service.SignUpData(
+            "bench@example.com",
+            "bench-password-1",
+            "Bench",
+            "Bench Label",
+            None,
+            frozenset({"terms", "data_processing"}),
+        )
         async with unit_of_work(context, "signUp", {}) as uow:
             session = await service.sign_up(uow.session, runtime, data)
         header = f"Bearer {session.access_token}"
@@ -63,7 +74,9 @@ async def run() -> None:
             @strawberry.field
             async def tenant(self) -> Tenant:
                 async with database.read() as s:
-                    row = (await s.execute(select(models.Tenant).where(models.Tenant.id == self.tenant_id))).scalar_one()
+                    row = (
+                        await s.execute(select(models.Tenant).where(models.Tenant.id == self.tenant_id))
+                    ).scalar_one()
                 return Tenant(name=row.name)
 
         user_id = session.user.id
@@ -76,7 +89,9 @@ async def run() -> None:
                     row = (await s.execute(select(models.User).where(models.User.id == user_id))).scalar_one()
                 return User(id=row.id, display_name=row.display_name, tenant_id=row.tenant_id)
 
-        bare_schema = strawberry.Schema(query=Query, extensions=[lambda: ParserCache(), lambda: ValidationCache()])
+        bare_schema = strawberry.Schema(
+            query=Query, extensions=[lambda: ParserCache(), lambda: ValidationCache()]
+        )
 
         async def bare() -> None:
             result = await bare_schema.execute(QUERY)
@@ -84,8 +99,12 @@ async def run() -> None:
 
         t_full = await cpu_per_call(full, warmup=50, rounds=7, per_round=100)
         t_bare = await cpu_per_call(bare, warmup=50, rounds=7, per_round=100)
-        print(f"full stack {t_full * 1e6:.0f} us CPU/request, bare {t_bare * 1e6:.0f} us, ratio {t_full / t_bare:.2f}x (target <= 1.2x)")
-        print("full stack = token verify (memoised) + revoked-session check in Redis + Casbin + limits + error typing + operation log + DataLoaders")
+        print(
+            f"full stack {t_full * 1e6:.0f} us CPU/request, bare {t_bare * 1e6:.0f} us, ratio {t_full / t_bare:.2f}x (target <= 1.2x)"
+        )
+        print(
+            "full stack = token verify (memoised) + revoked-session check in Redis + Casbin + limits + error typing + operation log + DataLoaders"
+        )
     finally:
         await runtime.close()
         redis.stop()

@@ -5,7 +5,9 @@ import time
 from collections.abc import Awaitable, Callable
 
 
-async def cpu_per_call(fn: Callable[[], Awaitable[object]], *, warmup: int, rounds: int, per_round: int) -> float:
+async def cpu_per_call(
+    fn: Callable[[], Awaitable[object]], *, warmup: int, rounds: int, per_round: int
+) -> float:
     """Median CPU seconds per call over `rounds` rounds (process time, not wall time)."""
     for _ in range(warmup):
         await fn()

@@ -97,7 +97,9 @@ async def test_failed_log_ins_are_rate_limited_per_account(accounts):
     account = await sign_up(client)
     limit = runtime.settings.login_attempts_per_account
     for _ in range(limit):
-        body = await gql(client, LOG_IN, {"input": {"email": account["email"], "password": "wrong-password-x"}})
+        body = await gql(
+            client, LOG_IN, {"input": {"email": account["email"], "password": "wrong-password-x"}}
+        )
         assert codes(body) == ["UNAUTHENTICATED"]
     # Even the right password is refused while the account is locked.
     locked = await gql(client, LOG_IN, {"input": {"email": account["email"], "password": PASSWORD}})
@@ -109,8 +111,14 @@ async def test_failed_log_ins_are_rate_limited_per_client_address(accounts):
     runtime, client = accounts
     limit = runtime.settings.login_attempts_per_address
     for _ in range(limit):
-        await gql(client, LOG_IN, {"input": {"email": unique_email("nobody"), "password": "wrong-password-x"}})
-    body = await gql(client, LOG_IN, {"input": {"email": unique_email("other"), "password": "wrong-password-x"}})
+        await gql(
+            client,
+            LOG_IN,
+            {"input": {"email": unique_email("nobody"), "password": "wrong-password-x"}},
+        )
+    body = await gql(
+        client, LOG_IN, {"input": {"email": unique_email("other"), "password": "wrong-password-x"}}
+    )
     assert codes(body) == ["RATE_LIMITED"]
 
 
@@ -147,7 +155,11 @@ async def test_mutations_write_audit_records_in_their_transaction(accounts, data
     bad = await gql(client, SIGN_UP, _sign_up_vars(account["email"]))
     assert codes(bad) == ["BAD_USER_INPUT"]
     async with database.read() as session:
-        rows = (await session.execute(select(AuditRecord).where(AuditRecord.operation == "signUp"))).scalars().all()
+        rows = (
+            (await session.execute(select(AuditRecord).where(AuditRecord.operation == "signUp")))
+            .scalars()
+            .all()
+        )
     outcomes = {row.outcome for row in rows}
     assert {"success", "BAD_USER_INPUT"} <= outcomes
     success = next(row for row in rows if row.target_id == account["user"]["id"])

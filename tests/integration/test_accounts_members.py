@@ -6,7 +6,9 @@ from tests.support.graphql import codes, gql, sign_up, unique_email
 from tests.support.secrets import remember_secret
 
 INVITE = "mutation($input: CreateInvitationInput!) { createInvitation(input: $input) { code invitation { id role } } }"
-CHANGE_ROLE = "mutation($input: ChangeMemberRoleInput!) { changeMemberRole(input: $input) { user { id role } } }"
+CHANGE_ROLE = (
+    "mutation($input: ChangeMemberRoleInput!) { changeMemberRole(input: $input) { user { id role } } }"
+)
 USER = "query($id: ID!) { user(id: $id) { id displayName email role } }"
 
 
@@ -36,8 +38,15 @@ async def test_invitation_code_is_single_use(accounts):
     body = await gql(
         client,
         SIGN_UP,
-        {"input": {"email": unique_email(), "password": "another-long-pass", "displayName": "Eve", "invitationCode": code,
-                   "consents": {"terms": True, "dataProcessing": True}}},
+        {
+            "input": {
+                "email": unique_email(),
+                "password": "another-long-pass",
+                "displayName": "Eve",
+                "invitationCode": code,
+                "consents": {"terms": True, "dataProcessing": True},
+            }
+        },
     )
     assert codes(body) == ["BAD_USER_INPUT"]
     assert body["errors"][0]["extensions"]["field"] == "invitationCode"
@@ -53,8 +62,15 @@ async def test_inviter_cannot_grant_more_than_their_role(accounts):
 async def test_member_cannot_invite_or_change_roles(accounts):
     _, client = accounts
     owner, member, _ = await _tenant_with_member(client)
-    assert codes(await gql(client, INVITE, {"input": {"role": "VIEWER"}}, token=member["token"])) == ["FORBIDDEN"]
-    body = await gql(client, CHANGE_ROLE, {"input": {"userId": owner["user"]["id"], "role": "VIEWER"}}, token=member["token"])
+    assert codes(await gql(client, INVITE, {"input": {"role": "VIEWER"}}, token=member["token"])) == [
+        "FORBIDDEN"
+    ]
+    body = await gql(
+        client,
+        CHANGE_ROLE,
+        {"input": {"userId": owner["user"]["id"], "role": "VIEWER"}},
+        token=member["token"],
+    )
     assert codes(body) == ["FORBIDDEN"]
     assert body["data"] is None
 
@@ -62,27 +78,57 @@ async def test_member_cannot_invite_or_change_roles(accounts):
 async def test_owner_changes_roles_but_the_last_owner_stays(accounts):
     _, client = accounts
     owner, member, _ = await _tenant_with_member(client)
-    promoted = await gql(client, CHANGE_ROLE, {"input": {"userId": member["user"]["id"], "role": "ADMIN"}}, token=owner["token"])
+    promoted = await gql(
+        client,
+        CHANGE_ROLE,
+        {"input": {"userId": member["user"]["id"], "role": "ADMIN"}},
+        token=owner["token"],
+    )
     assert promoted["data"]["changeMemberRole"]["user"]["role"] == "ADMIN"
-    demote_self = await gql(client, CHANGE_ROLE, {"input": {"userId": owner["user"]["id"], "role": "ADMIN"}}, token=owner["token"])
+    demote_self = await gql(
+        client,
+        CHANGE_ROLE,
+        {"input": {"userId": owner["user"]["id"], "role": "ADMIN"}},
+        token=owner["token"],
+    )
     assert codes(demote_self) == ["CONFLICT"]
-    remove = await gql(client, "mutation($id: ID!) { removeMember(input: {userId: $id}) { user { id } } }", {"id": owner["user"]["id"]}, token=owner["token"])
+    remove = await gql(
+        client,
+        "mutation($id: ID!) { removeMember(input: {userId: $id}) { user { id } } }",
+        {"id": owner["user"]["id"]},
+        token=owner["token"],
+    )
     assert codes(remove) == ["CONFLICT"]
 
 
 async def test_admin_cannot_touch_owners(accounts):
     _, client = accounts
     owner, admin, _ = await _tenant_with_member(client, role="ADMIN")
-    body = await gql(client, CHANGE_ROLE, {"input": {"userId": owner["user"]["id"], "role": "MEMBER"}}, token=admin["token"])
+    body = await gql(
+        client,
+        CHANGE_ROLE,
+        {"input": {"userId": owner["user"]["id"], "role": "MEMBER"}},
+        token=admin["token"],
+    )
     assert codes(body) == ["FORBIDDEN"]
 
 
 async def test_stale_role_change_gets_conflict(accounts):
     _, client = accounts
     owner, member, _ = await _tenant_with_member(client)
-    first = await gql(client, CHANGE_ROLE, {"input": {"userId": member["user"]["id"], "role": "VIEWER", "version": 1}}, token=owner["token"])
+    first = await gql(
+        client,
+        CHANGE_ROLE,
+        {"input": {"userId": member["user"]["id"], "role": "VIEWER", "version": 1}},
+        token=owner["token"],
+    )
     assert "errors" not in first
-    stale = await gql(client, CHANGE_ROLE, {"input": {"userId": member["user"]["id"], "role": "ADMIN", "version": 1}}, token=owner["token"])
+    stale = await gql(
+        client,
+        CHANGE_ROLE,
+        {"input": {"userId": member["user"]["id"], "role": "ADMIN", "version": 1}},
+        token=owner["token"],
+    )
     assert codes(stale) == ["CONFLICT"]
     assert stale["errors"][0]["extensions"]["currentVersion"] == 2
 
@@ -111,7 +157,10 @@ async def test_members_list_is_a_connection_with_field_level_rules(accounts):
     members = page1["data"]["tenant"]["members"]
     assert members["pageInfo"]["hasNextPage"] is True
     page2 = await gql(client, query, {"after": members["pageInfo"]["endCursor"]}, token=member["token"])
-    ids = {members["edges"][0]["node"]["id"], page2["data"]["tenant"]["members"]["edges"][0]["node"]["id"]}
+    ids = {
+        members["edges"][0]["node"]["id"],
+        page2["data"]["tenant"]["members"]["edges"][0]["node"]["id"],
+    }
     assert ids == {owner["user"]["id"], member["user"]["id"]}
     bad = await gql(client, query, {"after": "not-a-cursor"}, token=member["token"])
     assert codes(bad) == ["BAD_USER_INPUT"]
@@ -125,7 +174,7 @@ async def test_other_tenants_are_invisible(accounts):
     assert body["data"]["user"] is None
     entities = await gql(
         client,
-        'query($r: [_Any!]!) { _entities(representations: $r) { ... on User { id email } } }',
+        "query($r: [_Any!]!) { _entities(representations: $r) { ... on User { id email } } }",
         {"r": [{"__typename": "User", "id": alice["user"]["id"]}]},
         token=mallory["token"],
     )
@@ -135,13 +184,25 @@ async def test_other_tenants_are_invisible(accounts):
 async def test_consent_revocation_withholds_personal_data(accounts):
     _, client = accounts
     account = await sign_up(client)
-    revoke = await gql(client, "mutation { revokeConsent(input: {consent: DATA_PROCESSING}) { user { consents } } }", token=account["token"])
+    revoke = await gql(
+        client,
+        "mutation { revokeConsent(input: {consent: DATA_PROCESSING}) { user { consents } } }",
+        token=account["token"],
+    )
     assert revoke["data"]["revokeConsent"]["user"]["consents"] == ["TERMS"]
-    me = await gql(client, "{ me { displayName email consentHistory { consent granted } } }", token=account["token"])
+    me = await gql(
+        client,
+        "{ me { displayName email consentHistory { consent granted } } }",
+        token=account["token"],
+    )
     assert me["data"]["me"]["email"] is None
     assert codes(me) == ["CONSENT_REQUIRED"]
     history = [(c["consent"], c["granted"]) for c in me["data"]["me"]["consentHistory"]]
     assert ("DATA_PROCESSING", True) in history and history[-1] == ("DATA_PROCESSING", False)
-    await gql(client, "mutation { grantConsent(input: {consent: DATA_PROCESSING}) { user { id } } }", token=account["token"])
+    await gql(
+        client,
+        "mutation { grantConsent(input: {consent: DATA_PROCESSING}) { user { id } } }",
+        token=account["token"],
+    )
     again = await gql(client, "{ me { email } }", token=account["token"])
     assert again["data"]["me"]["email"] == account["email"]

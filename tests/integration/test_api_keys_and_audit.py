@@ -44,7 +44,12 @@ async def test_api_key_is_limited_to_its_scopes(accounts):
     _, client = accounts
     account = await sign_up(client)
     read_only = await _key(client, account["token"], ["accounts:read"])
-    body = await gql(client, CREATE, {"input": {"name": "escalate", "scopes": ["accounts:write"]}}, token=read_only["secret"])
+    body = await gql(
+        client,
+        CREATE,
+        {"input": {"name": "escalate", "scopes": ["accounts:write"]}},
+        token=read_only["secret"],
+    )
     assert codes(body) == ["FORBIDDEN"]
     other_scope = await _key(client, account["token"], ["registry:check"])
     assert codes(await gql(client, "{ me { id } }", token=other_scope["secret"])) == ["FORBIDDEN"]
@@ -54,7 +59,12 @@ async def test_revoked_and_unknown_keys_are_refused(accounts):
     _, client = accounts
     account = await sign_up(client)
     created = await _key(client, account["token"], ["accounts:read"])
-    revoke = await gql(client, "mutation($id: ID!) { revokeApiKey(input: {id: $id}) { apiKey { revokedAt } } }", {"id": created["apiKey"]["id"]}, token=account["token"])
+    revoke = await gql(
+        client,
+        "mutation($id: ID!) { revokeApiKey(input: {id: $id}) { apiKey { revokedAt } } }",
+        {"id": created["apiKey"]["id"]},
+        token=account["token"],
+    )
     assert revoke["data"]["revokeApiKey"]["apiKey"]["revokedAt"]
     assert codes(await gql(client, "{ me { id } }", token=created["secret"])) == ["UNAUTHENTICATED"]
     unknown = f"sak_{created['apiKey']['prefix']}_x{created['secret'][-20:]}"
@@ -65,14 +75,20 @@ async def test_revoked_and_unknown_keys_are_refused(accounts):
 async def test_bad_scopes_are_refused(accounts):
     _, client = accounts
     account = await sign_up(client)
-    body = await gql(client, CREATE, {"input": {"name": "x", "scopes": ["everything"]}}, token=account["token"])
+    body = await gql(
+        client, CREATE, {"input": {"name": "x", "scopes": ["everything"]}}, token=account["token"]
+    )
     assert codes(body) == ["BAD_USER_INPUT"]
 
 
 def _verify(database_url: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "DATABASE_URL": database_url, "LOG_JSON": "false"}
     return subprocess.run(
-        [sys.executable, "-m", "gateway", "audit", "verify"], env=env, capture_output=True, text=True, timeout=120
+        [sys.executable, "-m", "gateway", "audit", "verify"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 
@@ -93,7 +109,9 @@ async def test_audit_verify_detects_edited_and_deleted_records(accounts, databas
     assert edited.returncode == 1 and "altered" in edited.stdout
 
     async with database.write() as session:
-        await session.execute(update(AuditRecord).where(AuditRecord.operation == "logOut").values(outcome="success"))
+        await session.execute(
+            update(AuditRecord).where(AuditRecord.operation == "logOut").values(outcome="success")
+        )
         first = (await session.execute(select(AuditRecord).where(AuditRecord.seq == 1).limit(1))).scalar_one()
     assert _verify(settings.resolved_database_url).returncode == 0
     async with database.write() as session:

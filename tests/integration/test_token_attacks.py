@@ -97,7 +97,12 @@ async def test_expired_token_is_refused(accounts):
 async def test_wrong_audience_and_issuer_are_refused(accounts):
     runtime, client = accounts
     for field, value in (("aud", "someone-else"), ("iss", "https://evil.example")):
-        token = jwt.encode(_claims(runtime, **{field: value}), runtime.signing_key.private_pem.decode(), algorithm="RS256", headers={"kid": runtime.signing_key.kid})
+        token = jwt.encode(
+            _claims(runtime, **{field: value}),
+            runtime.signing_key.private_pem.decode(),
+            algorithm="RS256",
+            headers={"kid": runtime.signing_key.kid},
+        )
         await _refused(client, token)
 
 
@@ -106,7 +111,12 @@ async def test_token_signed_by_another_key_is_refused(accounts):
     from shared.auth.keys import _generate_pem, signing_key_from_pem
 
     other = signing_key_from_pem(_generate_pem())
-    token = jwt.encode(_claims(runtime), other.private_pem.decode(), algorithm="RS256", headers={"kid": runtime.signing_key.kid})
+    token = jwt.encode(
+        _claims(runtime),
+        other.private_pem.decode(),
+        algorithm="RS256",
+        headers={"kid": runtime.signing_key.kid},
+    )
     await _refused(client, token)
 
 
@@ -123,7 +133,7 @@ async def test_bad_token_on_a_mutation_changes_nothing(accounts, database):
 
 
 async def test_query_over_the_depth_limit_is_refused(accounts):
-    runtime, client = accounts
+    _runtime, client = accounts
     account = await sign_up(client)
     nested = "tenant { members(first: 1) { edges { node { " * 4 + "id" + " } } } }" * 4
     body = await gql(client, "{ me { " + nested + " } }", token=account["token"])

@@ -45,7 +45,9 @@ class PostgresFactory:
         off_loop(lambda: upgrade(cluster.url(self.TEMPLATE)))
 
     async def _execute(self, sql: str) -> None:
-        connection = await asyncpg.connect(host="127.0.0.1", port=self.cluster.port, user="app", database="postgres")
+        connection = await asyncpg.connect(
+            host="127.0.0.1", port=self.cluster.port, user="app", database="postgres"
+        )
         try:
             await connection.execute(sql)
         finally:

@@ -74,4 +74,9 @@ async def sign_up(
     assert "errors" not in body, body
     payload = body["data"]["signUp"]
     remember_secret(payload["accessToken"], payload["refreshToken"])
-    return {"token": payload["accessToken"], "refresh": payload["refreshToken"], "user": payload["user"], "email": email}
+    return {
+        "token": payload["accessToken"],
+        "refresh": payload["refreshToken"],
+        "user": payload["user"],
+        "email": email,
+    }

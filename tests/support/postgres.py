@@ -42,7 +42,20 @@ class PostgresCluster:
         if os.geteuid() == 0:
             shutil.chown(self.root, "postgres", "postgres")
         subprocess.run(
-            _as_postgres([_binary("initdb"), "-D", str(self.data), "-U", "app", "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8", "--no-sync"]),
+            _as_postgres(
+                [
+                    _binary("initdb"),
+                    "-D",
+                    str(self.data),
+                    "-U",
+                    "app",
+                    "--auth=trust",
+                    "-E",
+                    "UTF8",
+                    "--locale=C.UTF-8",
+                    "--no-sync",
+                ]
+            ),
             check=True,
             capture_output=True,
         )
@@ -51,7 +64,21 @@ class PostgresCluster:
             "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
         )
         subprocess.run(
-            _as_postgres([_binary("pg_ctl"), "-D", str(self.data), "-w", "-t", "60", "-l", str(self.root / "pg.log"), "-o", options, "start"]),
+            _as_postgres(
+                [
+                    _binary("pg_ctl"),
+                    "-D",
+                    str(self.data),
+                    "-w",
+                    "-t",
+                    "60",
+                    "-l",
+                    str(self.root / "pg.log"),
+                    "-o",
+                    options,
+                    "start",
+                ]
+            ),
             check=True,
             capture_output=True,
         )

@@ -25,7 +25,15 @@ class GraphQLWebSocket:
         return dict(message)
 
     async def subscribe(self, query: str, variables: dict[str, Any] | None = None, id: str = "1") -> None:
-        await self.ws.send(json.dumps({"id": id, "type": "subscribe", "payload": {"query": query, "variables": variables or {}}}))
+        await self.ws.send(
+            json.dumps(
+                {
+                    "id": id,
+                    "type": "subscribe",
+                    "payload": {"query": query, "variables": variables or {}},
+                }
+            )
+        )
 
     async def next(self, timeout: float = 15) -> dict[str, Any]:
         while True:

@@ -72,7 +72,14 @@ class Row:
         return "note"
 
 
-ROWS = [Row(id=f"r{i}", owner="usr_1" if i == 0 else "usr_2", consents=frozenset({"data_processing"} if i != 1 else set())) for i in range(1000)]
+ROWS = [
+    Row(
+        id=f"r{i}",
+        owner="usr_1" if i == 0 else "usr_2",
+        consents=frozenset({"data_processing"} if i != 1 else set()),
+    )
+    for i in range(1000)
+]
 
 
 @strawberry.type
@@ -90,7 +97,9 @@ class _Runtime:
 
 
 def _context(engine: PolicyEngine, roles: tuple[str, ...]) -> RequestContext:
-    principal = Principal(kind="user", user_id="usr_1", tenant_id="tnt_a", roles=roles, scopes=frozenset({"*"}))
+    principal = Principal(
+        kind="user", user_id="usr_1", tenant_id="tnt_a", roles=roles, scopes=frozenset({"*"})
+    )
     return RequestContext(runtime=_Runtime(engine), principal=principal)  # type: ignore[arg-type]
 
 
