@@ -17,6 +17,7 @@ _PATTERNS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"(?i)bearer\s+[\w.~+/=-]+"), "Bearer " + _REDACTED),
     (re.compile(r"\bsak_[A-Za-z0-9_-]{8,}"), _REDACTED),
     (re.compile(r"\bsrt_[A-Za-z0-9_-]{8,}"), _REDACTED),
+    (re.compile(r"\binv_[A-Za-z0-9_-]{8,}"), _REDACTED),
     # e-mail addresses
     (re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"), _REDACTED),
     # key=value / "key": "value" pairs whose key names a secret
@@ -29,7 +30,7 @@ _PATTERNS: list[tuple[re.Pattern[str], str]] = [
     ),
 ]
 
-SECRET_KEYS = re.compile(r"(?i)password|secret|token|api_?key|authorization|code_?verifier|credential")
+SECRET_KEYS = re.compile(r"(?i)password|secret|token|api_?key|authorization|code_?verifier|credential|code$")
 
 
 def redact(text: str) -> str:
