@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
@@ -19,6 +20,7 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from shared.context import RequestContext
 from shared.errors import DomainError
+from shared.permissions.watcher import watch_policies
 from shared.runtime import SubgraphRuntime
 
 log = logging.getLogger("shared.app")
@@ -133,11 +135,18 @@ def create_subgraph_app(
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        await runtime.policies.load_tenant_policies(runtime.db.engine)
         for hook in on_startup:
             await hook()
-        yield
-        if close_runtime:
-            await runtime.close()
+        watcher = asyncio.create_task(watch_policies(runtime.policies, runtime.redis, runtime.db.engine))
+        try:
+            yield
+        finally:
+            watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watcher
+            if close_runtime:
+                await runtime.close()
 
     routes: list[BaseRoute] = [
         Route("/graphql", graphql, methods=["GET", "POST"]),

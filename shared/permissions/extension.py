@@ -8,11 +8,27 @@ from typing import Any
 from graphql import GraphQLResolveInfo
 from strawberry.extensions import SchemaExtension
 
-from shared.errors import ConsentRequired, Forbidden, Unauthenticated
+from shared.audit.service import record
+from shared.errors import ConsentRequired, DomainError, Forbidden, Unauthenticated
 from shared.permissions.enforcer import Decision
 from shared.permissions.fields import RULE_KEY, FieldRule
 
 _WRITE_ROOTS = {"Mutation"}
+
+
+async def _audit_refusal(context: Any, operation: str, error: DomainError) -> None:
+    """A refused mutation is audited too (in its own transaction: it has no effect)."""
+    principal = context.principal
+    async with context.runtime.db.write() as session:
+        await record(
+            session,
+            subgraph=context.subgraph,
+            operation=operation,
+            outcome=error.code.value,
+            principal_id=principal.user_id or principal.api_key_id,
+            tenant_id=principal.tenant_id,
+        )
+    raise error
 
 
 def _rule_of(info: GraphQLResolveInfo) -> FieldRule | None:
@@ -48,9 +64,14 @@ class FieldAuthorization(SchemaExtension):
             entry = context.decisions[coordinate] = self._decide(context, info, coordinate)
         decision, rule = entry
         if decision is Decision.DENY:
-            if not context.principal.is_authenticated:
-                raise Unauthenticated("Authentication required", coordinate=coordinate)
-            raise Forbidden("Not allowed", coordinate=coordinate)
+            error: DomainError = (
+                Forbidden("Not allowed", coordinate=coordinate)
+                if context.principal.is_authenticated
+                else Unauthenticated("Authentication required", coordinate=coordinate)
+            )
+            if type_name in _WRITE_ROOTS:
+                return _audit_refusal(context, info.field_name, error)
+            raise error
         if decision is Decision.OWNER_ONLY and getattr(root, "owner_id", None) != context.principal.user_id:
             raise Forbidden("Not allowed", coordinate=coordinate)
         if (

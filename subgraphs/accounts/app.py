@@ -41,13 +41,9 @@ def create_app(runtime: SubgraphRuntime, *, close_runtime: bool = True) -> Starl
     async def jwks_endpoint(_: Request) -> JSONResponse:
         return JSONResponse(document, headers={"Cache-Control": "public, max-age=300"})
 
-    async def load_tenant_policies() -> None:
-        await runtime.policies.load_tenant_policies(runtime.db.engine)
-
     return create_subgraph_app(
         runtime,
         create_schema(runtime.settings),
         extra_routes=[Route("/.well-known/jwks.json", jwks_endpoint)],
-        on_startup=[load_tenant_policies],
         close_runtime=close_runtime,
     )

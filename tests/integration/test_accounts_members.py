@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+
+from sqlalchemy import select
+
+from shared.audit.models import AuditRecord
 from tests.support.graphql import codes, gql, sign_up, unique_email
 from tests.support.secrets import remember_secret
+from tests.support.waiting import wait_until
 
 INVITE = "mutation($input: CreateInvitationInput!) { createInvitation(input: $input) { code invitation { id role } } }"
 CHANGE_ROLE = (
@@ -206,3 +212,31 @@ async def test_consent_revocation_withholds_personal_data(accounts):
     )
     again = await gql(client, "{ me { email } }", token=account["token"])
     assert again["data"]["me"]["email"] == account["email"]
+
+
+async def test_tenant_policy_stored_in_the_database_applies_to_that_tenant_only(accounts):
+    from casbin_async_sqlalchemy_adapter import Adapter
+
+    from shared.permissions.watcher import CHANNEL, announce_policy_change
+
+    runtime, client = accounts
+    _, member, _ = await _tenant_with_member(client)
+    _, other_member, _ = await _tenant_with_member(client)
+    tenant_id = (await gql(client, "{ me { tenant { id } } }", token=member["token"]))["data"]["me"]["tenant"]["id"]
+    assert codes(await gql(client, INVITE, {"input": {"role": "VIEWER"}}, token=member["token"])) == ["FORBIDDEN"]
+
+    revision = runtime.policies.revision
+    adapter = Adapter(runtime.db.engine)
+    for obj, act in (("Mutation.createInvitation", "write"), ("CreateInvitationPayload.*", "read"), ("Invitation.*", "read")):
+        await adapter.add_policy("p", "p", ["role:member", tenant_id, obj, act, "allow"])
+    for _ in range(500):  # the watcher subscribes at startup: make sure it is listening
+        if (await runtime.redis.pubsub_numsub(CHANNEL))[0][1] > 0:
+            break
+        await asyncio.sleep(0.02)
+    await announce_policy_change(runtime.redis)
+    await wait_until(lambda: runtime.policies.revision > revision)
+
+    allowed = await gql(client, INVITE, {"input": {"role": "VIEWER"}}, token=member["token"])
+    assert "errors" not in allowed, allowed
+    remember_secret(allowed["data"]["createInvitation"]["code"])
+    assert codes(await gql(client, INVITE, {"input": {"role": "VIEWER"}}, token=other_member["token"])) == ["FORBIDDEN"]
