@@ -1,0 +1,61 @@
+"""Secrets at rest (Spotify refresh tokens): a Fernet key ring that supports rotation.
+The newest key encrypts; every key of the ring decrypts."""
+
+from __future__ import annotations
+
+import os
+
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+
+from shared.config import Settings
+
+
+class SecretDecryptionError(Exception):
+    """The ciphertext was tampered with, or no key of the ring made it."""
+
+
+class SecretBox:
+    def __init__(self, keys: list[str]) -> None:
+        if not keys:
+            raise ValueError("the key ring needs at least one key")
+        self._ring = MultiFernet([Fernet(key.encode()) for key in keys])
+
+    def encrypt(self, plaintext: str) -> str:
+        return self._ring.encrypt(plaintext.encode()).decode()
+
+    def decrypt(self, token: str) -> str:
+        try:
+            return self._ring.decrypt(token.encode()).decode()
+        except InvalidToken as exc:
+            raise SecretDecryptionError("secret could not be decrypted") from exc
+
+    def rotate(self, token: str) -> str:
+        """Re-encrypts under the newest key (run after adding a key to the front)."""
+        try:
+            return self._ring.rotate(token.encode()).decode()
+        except InvalidToken as exc:
+            raise SecretDecryptionError("secret could not be decrypted") from exc
+
+
+def _generated_keys(settings: Settings) -> list[str]:
+    path = settings.data_dir / "keys" / "secrets.keys"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(Fernet.generate_key().decode() + "\n")
+        tmp.chmod(0o600)
+        try:
+            os.link(tmp, path)  # fails if another process created it first: keep theirs
+        except FileExistsError:
+            pass
+        finally:
+            tmp.unlink()
+    return [line.strip() for line in path.read_text().splitlines() if line.strip()]
+
+
+def load_secret_box(settings: Settings) -> SecretBox:
+    if settings.encryption_keys:
+        return SecretBox([key.strip() for key in settings.encryption_keys.split(",") if key.strip()])
+    if settings.env == "production":
+        raise RuntimeError("set ENCRYPTION_KEYS in production")
+    return SecretBox(_generated_keys(settings))

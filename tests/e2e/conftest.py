@@ -1,0 +1,62 @@
+"""The real platform once per session: subgraph host under uvicorn, the Node router on a
+supergraph composed from the subgraphs' SDL."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from gateway.composition import write_supergraph
+from gateway.host import build_runtimes, create_host_app, definitions
+from gateway.router import RouterProcess
+from gateway.subgraphs import SUBGRAPHS
+from shared.config import Settings
+from shared.redis import EmbeddedRedis, free_port
+from tests.support.servers import ServerThread
+
+
+@dataclass
+class Platform:
+    router_url: str
+    subgraph_url: str
+    supergraph: Path
+    settings: Settings
+
+
+@pytest.fixture(scope="session")
+def platform(tmp_path_factory: pytest.TempPathFactory, redis_server: EmbeddedRedis, sqlite_factory) -> Iterator[Platform]:
+    data = tmp_path_factory.mktemp("platform")
+    subgraph_port = free_port()
+    settings = Settings(
+        env="dev",
+        data_dir=data,
+        database_url=sqlite_factory.new(),
+        subgraph_port=subgraph_port,
+        router_port=free_port(),
+    )
+    runtimes = build_runtimes(settings, redis_server.url, SUBGRAPHS)
+    for runtime in runtimes.values():
+        runtime.services["heartbeat_seconds"] = 0.5
+    host = ServerThread(create_host_app(runtimes), port=subgraph_port).start()
+    supergraph = data / "supergraph.graphql"
+    write_supergraph(definitions(settings, SUBGRAPHS), supergraph)
+    router = RouterProcess(
+        str(supergraph),
+        port=settings.router_port,
+        log_path=Path(f"/tmp/spotify-agent-router-{os.getpid()}.log"),
+    )
+    router.start()
+    try:
+        yield Platform(
+            router_url=f"http://127.0.0.1:{settings.router_port}",
+            subgraph_url=host.url,
+            supergraph=supergraph,
+            settings=settings,
+        )
+    finally:
+        router.stop()
+        host.stop()
