@@ -1,0 +1,93 @@
+"""Linking a Spotify account: offline sample, and the live PKCE flow against a replay."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+from sqlalchemy import select
+
+from shared.crypto import load_secret_box
+from subgraphs.accounts.models import SpotifyLink
+from tests.support.graphql import codes, gql, sign_up
+from tests.support.replay import SpotifyReplay
+from tests.support.servers import ServerThread
+
+AUTHORIZE = "{ spotifyAuthorizeUrl { url state offline } }"
+LINK = "mutation($code: String!, $state: String!) { linkSpotifyAccount(input: {code: $code, state: $state}) { account { spotifyUserId displayName isSample } } }"
+
+
+async def test_offline_link_attaches_a_sample_account_with_an_encrypted_token(accounts, database):
+    runtime, client = accounts
+    account = await sign_up(client)
+    started = (await gql(client, AUTHORIZE, token=account["token"]))["data"]["spotifyAuthorizeUrl"]
+    assert started["offline"] is True
+    linked = await gql(client, LINK, {"code": "offline", "state": started["state"]}, token=account["token"])
+    assert "errors" not in linked, linked
+    assert linked["data"]["linkSpotifyAccount"]["account"]["isSample"] is True
+    async with database.read() as session:
+        row = (await session.execute(select(SpotifyLink))).scalars().one()
+    assert "offline-sample" not in row.refresh_token_encrypted
+    assert load_secret_box(runtime.settings).decrypt(row.refresh_token_encrypted).startswith("offline-sample:")
+    me = await gql(client, "{ me { spotifyAccount { spotifyUserId isSample } } }", token=account["token"])
+    assert me["data"]["me"]["spotifyAccount"]["isSample"] is True
+
+
+async def test_state_is_single_use_and_bound_to_the_user(accounts):
+    _, client = accounts
+    alice, mallory = await sign_up(client), await sign_up(client)
+    state = (await gql(client, AUTHORIZE, token=alice["token"]))["data"]["spotifyAuthorizeUrl"]["state"]
+    stolen = await gql(client, LINK, {"code": "offline", "state": state}, token=mallory["token"])
+    assert codes(stolen) == ["BAD_USER_INPUT"]
+    # The state was consumed by the failed attempt too: a replay gets nothing.
+    replay = await gql(client, LINK, {"code": "offline", "state": state}, token=alice["token"])
+    assert codes(replay) == ["BAD_USER_INPUT"]
+
+
+@pytest.fixture
+def spotify():
+    replay = SpotifyReplay()
+    server = ServerThread(replay.app()).start()
+    yield replay, server.url
+    server.stop()
+
+
+async def test_live_link_uses_pkce_and_stores_the_refresh_token_encrypted(accounts, database, spotify):
+    runtime, client = accounts
+    replay, url = spotify
+    runtime.settings.spotify_client_id = "client-123"
+    runtime.settings.spotify_accounts_url = url
+    runtime.settings.spotify_api_url = f"{url}/v1"
+    account = await sign_up(client)
+    started = (await gql(client, AUTHORIZE, token=account["token"]))["data"]["spotifyAuthorizeUrl"]
+    query = parse_qs(urlparse(started["url"]).query)
+    assert started["offline"] is False
+    assert query["code_challenge_method"] == ["S256"] and query["state"] == [started["state"]]
+    assert query["client_id"] == ["client-123"]
+    replay.codes["auth-code-1"] = query["code_challenge"][0]
+
+    linked = await gql(client, LINK, {"code": "auth-code-1", "state": started["state"]}, token=account["token"])
+    assert "errors" not in linked, linked
+    assert linked["data"]["linkSpotifyAccount"]["account"] == {
+        "spotifyUserId": "lunavega.music", "displayName": "Luna Vega", "isSample": False
+    }
+    token_request = replay.requests[0]["form"]
+    assert token_request["grant_type"] == "authorization_code" and token_request["client_id"] == "client-123"
+    async with database.read() as session:
+        row = (await session.execute(select(SpotifyLink))).scalars().one()
+    assert "AQD-refresh-1" not in row.refresh_token_encrypted
+    assert load_secret_box(runtime.settings).decrypt(row.refresh_token_encrypted) == "AQD-refresh-1"
+
+
+async def test_live_link_with_a_refused_code_changes_nothing(accounts, database, spotify):
+    runtime, client = accounts
+    _, url = spotify
+    runtime.settings.spotify_client_id = "client-123"
+    runtime.settings.spotify_accounts_url = url
+    account = await sign_up(client)
+    state = (await gql(client, AUTHORIZE, token=account["token"]))["data"]["spotifyAuthorizeUrl"]["state"]
+    body = await gql(client, LINK, {"code": "wrong", "state": state}, token=account["token"])
+    assert codes(body) == ["BAD_USER_INPUT"]
+    assert body["errors"][0]["extensions"]["spotifyError"] == "invalid_grant"
+    async with database.read() as session:
+        assert (await session.execute(select(SpotifyLink))).scalars().first() is None
