@@ -28,7 +28,9 @@ def _run(subgraphs: list[SubgraphDefinition], out: Path | None) -> str:
     payload = json.dumps({"subgraphs": [asdict(subgraph) for subgraph in subgraphs]})
     done = subprocess.run(args, input=payload, capture_output=True, text=True, cwd=ROUTER_DIR, timeout=120)
     if done.returncode != 0:
-        raise CompositionError([line for line in done.stderr.splitlines() if line.strip()] or ["composition failed"])
+        raise CompositionError(
+            [line for line in done.stderr.splitlines() if line.strip()] or ["composition failed"]
+        )
     return done.stdout
 
 

@@ -24,7 +24,9 @@ def router_command(supergraph: str, port: int, host: str = "127.0.0.1") -> list[
 
 
 class RouterProcess:
-    def __init__(self, supergraph: str, port: int, host: str = "127.0.0.1", log_path: Path | None = None) -> None:
+    def __init__(
+        self, supergraph: str, port: int, host: str = "127.0.0.1", log_path: Path | None = None
+    ) -> None:
         self.supergraph = supergraph
         self.port = port
         self.host = host
@@ -40,7 +42,12 @@ class RouterProcess:
         ensure_node_modules()
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         self._log = self.log_path.open("ab")
-        env = {**os.environ, "ROUTER_PORT": str(self.port), "ROUTER_HOST": self.host, "NODE_ENV": "production"}
+        env = {
+            **os.environ,
+            "ROUTER_PORT": str(self.port),
+            "ROUTER_HOST": self.host,
+            "NODE_ENV": "production",
+        }
         env.pop("SUPERGRAPH", None)  # the argument names the source
         self.process = subprocess.Popen(
             router_command(self.supergraph, self.port, self.host),

@@ -6,8 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlmodel import col, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col, select
 
 from shared.audit.models import AuditChainHead, AuditRecord
 from shared.logging import redact_mapping
@@ -101,7 +101,9 @@ async def verify_chains(session: AsyncSession) -> tuple[int, list[ChainProblem]]
     """Recompute every chain; returns (records checked, problems found)."""
     problems: list[ChainProblem] = []
     heads = {h.chain: h for h in (await session.execute(select(AuditChainHead))).scalars()}
-    rows = (await session.execute(select(AuditRecord).order_by(col(AuditRecord.chain), col(AuditRecord.seq)))).scalars()
+    rows = (
+        await session.execute(select(AuditRecord).order_by(col(AuditRecord.chain), col(AuditRecord.seq)))
+    ).scalars()
     checked = 0
     last: dict[str, tuple[int, str]] = {}
     for row in rows:

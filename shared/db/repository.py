@@ -7,10 +7,10 @@ from collections.abc import Iterable, Sequence
 from typing import Any, ClassVar, Generic, TypeVar
 
 from sqlalchemy import func, select, update
-from sqlmodel.sql.expression import SelectOfScalar
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel
 from sqlmodel import select as sqlmodel_select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from shared.db.mixins import utcnow
 from shared.errors import Conflict, NotFound

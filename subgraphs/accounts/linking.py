@@ -11,9 +11,11 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.auth.principal import Principal
+from shared.crypto import load_secret_box
 from shared.db import new_id
 from shared.errors import BadUserInput, Unauthenticated
 from shared.runtime import SubgraphRuntime
+from subgraphs.accounts import spotify_link
 from subgraphs.accounts.models import SpotifyLink
 from subgraphs.accounts.repository import SpotifyLinkRepository
 from subgraphs.accounts.types import SpotifyAccount
@@ -46,8 +48,6 @@ async def start(runtime: SubgraphRuntime, principal: Principal) -> Started:
         raise Unauthenticated("Authentication required")
     settings = runtime.settings
     if settings.spotify_client_id:
-        from subgraphs.accounts import spotify_link
-
         pending = spotify_link.new_authorization(settings, SCOPES)
         url, state, verifier = pending.url, pending.state, pending.code_verifier
     else:
@@ -66,10 +66,6 @@ async def finish(
     pending = json.loads(raw) if raw else None
     if pending is None or pending["user"] != principal.user_id:
         raise BadUserInput("Unknown or expired authorization state", field="state")
-    from shared.crypto import load_secret_box
-
-    from subgraphs.accounts import spotify_link
-
     settings = runtime.settings
     box = load_secret_box(settings)
     if settings.spotify_client_id:

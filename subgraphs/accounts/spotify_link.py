@@ -73,12 +73,12 @@ def new_authorization(settings: Settings, scopes: Iterable[str]) -> PendingAutho
 
 
 async def _token_request(settings: Settings, form: dict[str, str], http: httpx.AsyncClient) -> dict[str, Any]:
-    auth = None
-    if settings.spotify_client_secret:
-        auth = httpx.BasicAuth(settings.spotify_client_id or "", settings.spotify_client_secret)
-    else:
-        form = {**form, "client_id": settings.spotify_client_id or ""}
-    response = await http.post(f"{settings.spotify_accounts_url}/api/token", data=form, auth=auth)
+    url = f"{settings.spotify_accounts_url}/api/token"
+    if settings.spotify_client_secret:  # confidential client: HTTP Basic
+        basic = httpx.BasicAuth(settings.spotify_client_id or "", settings.spotify_client_secret)
+        response = await http.post(url, data=form, auth=basic)
+    else:  # public client: PKCE alone, client id in the form
+        response = await http.post(url, data={**form, "client_id": settings.spotify_client_id or ""})
     if response.status_code == 400:
         error = response.json().get("error", "invalid_request")
         raise BadUserInput(f"Spotify refused the authorization ({error})", field="code", spotifyError=error)
@@ -87,7 +87,9 @@ async def _token_request(settings: Settings, form: dict[str, str], http: httpx.A
     return body
 
 
-async def exchange_code(settings: Settings, code: str, code_verifier: str, http: httpx.AsyncClient) -> SpotifyTokens:
+async def exchange_code(
+    settings: Settings, code: str, code_verifier: str, http: httpx.AsyncClient
+) -> SpotifyTokens:
     body = await _token_request(
         settings,
         {
@@ -98,19 +100,30 @@ async def exchange_code(settings: Settings, code: str, code_verifier: str, http:
         },
         http,
     )
-    return SpotifyTokens(body["access_token"], body["refresh_token"], int(body["expires_in"]), body.get("scope", ""))
+    return SpotifyTokens(
+        body["access_token"], body["refresh_token"], int(body["expires_in"]), body.get("scope", "")
+    )
 
 
-async def refresh_access_token(settings: Settings, refresh_token: str, http: httpx.AsyncClient) -> SpotifyTokens:
-    body = await _token_request(settings, {"grant_type": "refresh_token", "refresh_token": refresh_token}, http)
+async def refresh_access_token(
+    settings: Settings, refresh_token: str, http: httpx.AsyncClient
+) -> SpotifyTokens:
+    body = await _token_request(
+        settings, {"grant_type": "refresh_token", "refresh_token": refresh_token}, http
+    )
     # Spotify may omit a new refresh token: the old one stays valid then.
     return SpotifyTokens(
-        body["access_token"], body.get("refresh_token") or refresh_token, int(body["expires_in"]), body.get("scope", "")
+        body["access_token"],
+        body.get("refresh_token") or refresh_token,
+        int(body["expires_in"]),
+        body.get("scope", ""),
     )
 
 
 async def fetch_profile(settings: Settings, access_token: str, http: httpx.AsyncClient) -> SpotifyProfile:
-    response = await http.get(f"{settings.spotify_api_url}/me", headers={"Authorization": f"Bearer {access_token}"})
+    response = await http.get(
+        f"{settings.spotify_api_url}/me", headers={"Authorization": f"Bearer {access_token}"}
+    )
     response.raise_for_status()
     body = response.json()
     return SpotifyProfile(body["id"], body.get("display_name"), body.get("country"), body.get("product"))
@@ -127,5 +140,7 @@ def sample_account(seed: str) -> SampleAccount:
     real Spotify would accept."""
     samples = _samples()
     chosen = samples[int(hashlib.sha256(seed.encode()).hexdigest(), 16) % len(samples)]
-    profile = SpotifyProfile(chosen["id"], chosen.get("display_name"), chosen.get("country"), chosen.get("product"))
+    profile = SpotifyProfile(
+        chosen["id"], chosen.get("display_name"), chosen.get("country"), chosen.get("product")
+    )
     return SampleAccount(profile, f"offline-sample:{chosen['id']}")

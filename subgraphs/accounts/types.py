@@ -16,6 +16,8 @@ from subgraphs.accounts.loaders import tenant_loader, user_loader
 from subgraphs.accounts.repository import ConsentRepository, SpotifyLinkRepository, UserRepository
 
 AccountsInfo = Info[RequestContext, None]
+READ = ("accounts:read",)
+"""API keys need this scope for personal data (declared in the SDL as @requiresScopes)."""
 
 
 @strawberry.enum(description="A member's role in a tenant.")
@@ -83,22 +85,23 @@ class User:
 
     @protected(
         "User.email",
+        scopes=READ,
         consent="data_processing",
         description="Readable by the user and tenant admins.",
     )
     def email(self) -> str | None:
         return self.row.email
 
-    @protected("User.consents", description="Current consents (the user only).")
+    @protected("User.consents", scopes=READ, description="Current consents (the user only).")
     def consents(self) -> list[ConsentKind] | None:
         return [ConsentKind(value) for value in sorted(self.row.consent_set)]
 
-    @protected("User.consentHistory", description="Every consent change (the user only).")
+    @protected("User.consentHistory", scopes=READ, description="Every consent change (the user only).")
     async def consent_history(self, info: AccountsInfo) -> list[ConsentChange] | None:
         rows = await ConsentRepository(await info.context.session(), self.row.tenant_id).history(self.row.id)
         return [ConsentChange(consent=ConsentKind(r.consent), granted=r.granted, at=r.at) for r in rows]
 
-    @protected("User.spotifyAccount", description="The linked Spotify account (the user only).")
+    @protected("User.spotifyAccount", scopes=READ, description="The linked Spotify account (the user only).")
     async def spotify_account(self, info: AccountsInfo) -> SpotifyAccount | None:
         link = await SpotifyLinkRepository(await info.context.session(), self.row.tenant_id).for_user(
             self.row.id
@@ -136,7 +139,7 @@ class Tenant:
         row = await tenant_loader(info.context).load(str(id))
         return cls.from_row(row) if row else None
 
-    @protected("Tenant.members", description="Members with their roles.")
+    @protected("Tenant.members", scopes=READ, description="Members with their roles.")
     async def members(
         self, info: AccountsInfo, first: int = 50, after: str | None = None
     ) -> Connection[User] | None:

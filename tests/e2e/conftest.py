@@ -28,7 +28,9 @@ class Platform:
 
 
 @pytest.fixture(scope="session")
-def platform(tmp_path_factory: pytest.TempPathFactory, redis_server: EmbeddedRedis, sqlite_factory) -> Iterator[Platform]:
+def platform(
+    tmp_path_factory: pytest.TempPathFactory, redis_server: EmbeddedRedis, sqlite_factory
+) -> Iterator[Platform]:
     data = tmp_path_factory.mktemp("platform")
     subgraph_port = free_port()
     settings = Settings(

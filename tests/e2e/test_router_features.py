@@ -36,7 +36,10 @@ async def test_recomposed_supergraph_is_served_without_restart(platform):
     partner = ServerThread(app).start()
     original = platform.supergraph.read_text()
     try:
-        subgraphs = [*definitions(platform.settings, SUBGRAPHS), SubgraphDefinition("hello", f"{partner.url}/graphql", sdl)]
+        subgraphs = [
+            *definitions(platform.settings, SUBGRAPHS),
+            SubgraphDefinition("hello", f"{partner.url}/graphql", sdl),
+        ]
         write_supergraph(subgraphs, platform.supergraph)
 
         served: dict = {}
@@ -56,8 +59,16 @@ async def test_recomposed_supergraph_is_served_without_restart(platform):
 
 
 def test_composition_errors_name_the_problem():
-    one = SubgraphDefinition("one", "http://127.0.0.1:1/graphql", 'type Query { track(id: ID!): Track }\ntype Track @key(fields: "id") { id: ID! length: Int }')
-    two = SubgraphDefinition("two", "http://127.0.0.1:2/graphql", 'type Query { other: Track }\ntype Track @key(fields: "id") { id: ID! length: String }')
+    one = SubgraphDefinition(
+        "one",
+        "http://127.0.0.1:1/graphql",
+        'type Query { track(id: ID!): Track }\ntype Track @key(fields: "id") { id: ID! length: Int }',
+    )
+    two = SubgraphDefinition(
+        "two",
+        "http://127.0.0.1:2/graphql",
+        'type Query { other: Track }\ntype Track @key(fields: "id") { id: ID! length: String }',
+    )
     with pytest.raises(CompositionError) as failure:
         compose_supergraph([one, two])
     assert any("Track.length" in error for error in failure.value.errors)
@@ -81,8 +92,16 @@ def test_graphiql_runs_a_query_in_headless_chromium_offline(platform):
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path="/usr/bin/chromium",
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+            args=[
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
         )
         try:
             page = browser.new_page()
@@ -105,7 +124,8 @@ def test_graphiql_runs_a_query_in_headless_chromium_offline(platform):
             page.keyboard.press("Delete")
             page.locator(".graphiql-execute-button").click()
             page.wait_for_function(
-                "() => /__typename\"\\s*:\\s*\"Query/.test(document.querySelector('.graphiql-response')?.innerText || '')", timeout=60_000
+                "() => /__typename\"\\s*:\\s*\"Query/.test(document.querySelector('.graphiql-response')?.innerText || '')",
+                timeout=60_000,
             )
             page.screenshot(path="/tmp/spotify-agent-graphiql.png")
         finally:

@@ -65,12 +65,20 @@ async def test_inviter_cannot_grant_more_than_their_role(accounts):
     assert codes(body) == ["FORBIDDEN"]
 
 
-async def test_member_cannot_invite_or_change_roles(accounts):
+async def test_member_cannot_invite_or_change_roles_and_refusals_are_audited(accounts, database):
     _, client = accounts
     owner, member, _ = await _tenant_with_member(client)
-    assert codes(await gql(client, INVITE, {"input": {"role": "VIEWER"}}, token=member["token"])) == [
-        "FORBIDDEN"
-    ]
+    refused = await gql(client, INVITE, {"input": {"role": "VIEWER"}}, token=member["token"])
+    assert codes(refused) == ["FORBIDDEN"]
+    async with database.read() as session:
+        record = (
+            await session.execute(
+                select(AuditRecord).where(
+                    AuditRecord.operation == "createInvitation", AuditRecord.outcome == "FORBIDDEN"
+                )
+            )
+        ).scalar_one()
+    assert record.principal_id == member["user"]["id"]
     body = await gql(
         client,
         CHANGE_ROLE,
@@ -222,12 +230,20 @@ async def test_tenant_policy_stored_in_the_database_applies_to_that_tenant_only(
     runtime, client = accounts
     _, member, _ = await _tenant_with_member(client)
     _, other_member, _ = await _tenant_with_member(client)
-    tenant_id = (await gql(client, "{ me { tenant { id } } }", token=member["token"]))["data"]["me"]["tenant"]["id"]
-    assert codes(await gql(client, INVITE, {"input": {"role": "VIEWER"}}, token=member["token"])) == ["FORBIDDEN"]
+    tenant_id = (await gql(client, "{ me { tenant { id } } }", token=member["token"]))["data"]["me"][
+        "tenant"
+    ]["id"]
+    assert codes(await gql(client, INVITE, {"input": {"role": "VIEWER"}}, token=member["token"])) == [
+        "FORBIDDEN"
+    ]
 
     revision = runtime.policies.revision
     adapter = Adapter(runtime.db.engine)
-    for obj, act in (("Mutation.createInvitation", "write"), ("CreateInvitationPayload.*", "read"), ("Invitation.*", "read")):
+    for obj, act in (
+        ("Mutation.createInvitation", "write"),
+        ("CreateInvitationPayload.*", "read"),
+        ("Invitation.*", "read"),
+    ):
         await adapter.add_policy("p", "p", ["role:member", tenant_id, obj, act, "allow"])
     for _ in range(500):  # the watcher subscribes at startup: make sure it is listening
         if (await runtime.redis.pubsub_numsub(CHANNEL))[0][1] > 0:
@@ -239,4 +255,6 @@ async def test_tenant_policy_stored_in_the_database_applies_to_that_tenant_only(
     allowed = await gql(client, INVITE, {"input": {"role": "VIEWER"}}, token=member["token"])
     assert "errors" not in allowed, allowed
     remember_secret(allowed["data"]["createInvitation"]["code"])
-    assert codes(await gql(client, INVITE, {"input": {"role": "VIEWER"}}, token=other_member["token"])) == ["FORBIDDEN"]
+    assert codes(await gql(client, INVITE, {"input": {"role": "VIEWER"}}, token=other_member["token"])) == [
+        "FORBIDDEN"
+    ]

@@ -28,7 +28,9 @@ async def test_offline_link_attaches_a_sample_account_with_an_encrypted_token(ac
     async with database.read() as session:
         row = (await session.execute(select(SpotifyLink))).scalars().one()
     assert "offline-sample" not in row.refresh_token_encrypted
-    assert load_secret_box(runtime.settings).decrypt(row.refresh_token_encrypted).startswith("offline-sample:")
+    assert (
+        load_secret_box(runtime.settings).decrypt(row.refresh_token_encrypted).startswith("offline-sample:")
+    )
     me = await gql(client, "{ me { spotifyAccount { spotifyUserId isSample } } }", token=account["token"])
     assert me["data"]["me"]["spotifyAccount"]["isSample"] is True
 
@@ -66,10 +68,14 @@ async def test_live_link_uses_pkce_and_stores_the_refresh_token_encrypted(accoun
     assert query["client_id"] == ["client-123"]
     replay.codes["auth-code-1"] = query["code_challenge"][0]
 
-    linked = await gql(client, LINK, {"code": "auth-code-1", "state": started["state"]}, token=account["token"])
+    linked = await gql(
+        client, LINK, {"code": "auth-code-1", "state": started["state"]}, token=account["token"]
+    )
     assert "errors" not in linked, linked
     assert linked["data"]["linkSpotifyAccount"]["account"] == {
-        "spotifyUserId": "lunavega.music", "displayName": "Luna Vega", "isSample": False
+        "spotifyUserId": "lunavega.music",
+        "displayName": "Luna Vega",
+        "isSample": False,
     }
     token_request = replay.requests[0]["form"]
     assert token_request["grant_type"] == "authorization_code" and token_request["client_id"] == "client-123"

@@ -39,19 +39,36 @@ class SpotifyReplay:
     def app(self) -> Starlette:
         async def token(request: Request) -> JSONResponse:
             form = {key: values[0] for key, values in parse_qs((await request.body()).decode()).items()}
-            self.requests.append({"path": "/api/token", "form": form, "auth": request.headers.get("authorization")})
+            self.requests.append(
+                {"path": "/api/token", "form": form, "auth": request.headers.get("authorization")}
+            )
             if form.get("grant_type") == "authorization_code":
                 challenge = self.codes.pop(str(form.get("code")), None)
                 verifier = str(form.get("code_verifier", ""))
-                computed = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+                computed = (
+                    base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+                )
                 if challenge is None or challenge != computed:
-                    return JSONResponse({"error": "invalid_grant", "error_description": "Invalid authorization code"}, status_code=400)
+                    return JSONResponse(
+                        {"error": "invalid_grant", "error_description": "Invalid authorization code"},
+                        status_code=400,
+                    )
                 return JSONResponse(
-                    {"access_token": "BQD-access-1", "token_type": "Bearer", "scope": "user-read-private user-top-read",
-                     "expires_in": 3600, "refresh_token": "AQD-refresh-1"}
+                    {
+                        "access_token": "BQD-access-1",
+                        "token_type": "Bearer",
+                        "scope": "user-read-private user-top-read",
+                        "expires_in": 3600,
+                        "refresh_token": "AQD-refresh-1",
+                    }
                 )
             if form.get("grant_type") == "refresh_token":
-                body = {"access_token": "BQD-access-2", "token_type": "Bearer", "scope": "user-read-private", "expires_in": 3600}
+                body = {
+                    "access_token": "BQD-access-2",
+                    "token_type": "Bearer",
+                    "scope": "user-read-private",
+                    "expires_in": 3600,
+                }
                 if self.refresh_returns_new_token:
                     body["refresh_token"] = "AQD-refresh-2"
                 return JSONResponse(body)
@@ -60,7 +77,9 @@ class SpotifyReplay:
         async def me(request: Request) -> JSONResponse:
             self.requests.append({"path": "/v1/me", "auth": request.headers.get("authorization")})
             if request.headers.get("authorization") != "Bearer BQD-access-1":
-                return JSONResponse({"error": {"status": 401, "message": "Invalid access token"}}, status_code=401)
+                return JSONResponse(
+                    {"error": {"status": 401, "message": "Invalid access token"}}, status_code=401
+                )
             return JSONResponse(ME)
 
         return Starlette(routes=[Route("/api/token", token, methods=["POST"]), Route("/v1/me", me)])

@@ -44,7 +44,9 @@ def test_sample_account_is_deterministic():
 async def test_refresh_keeps_the_old_refresh_token_when_spotify_sends_none():
     replay = SpotifyReplay(refresh_returns_new_token=False)
     transport = httpx.ASGITransport(app=replay.app())
-    settings = Settings(spotify_client_id="c", spotify_client_secret="s", spotify_accounts_url="http://spotify.test")
+    settings = Settings(
+        spotify_client_id="c", spotify_client_secret="s", spotify_accounts_url="http://spotify.test"
+    )
     async with httpx.AsyncClient(transport=transport) as http:
         tokens = await spotify_link.refresh_access_token(settings, "AQD-old", http)
     assert tokens.refresh_token == "AQD-old" and tokens.access_token == "BQD-access-2"
