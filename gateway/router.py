@@ -27,7 +27,9 @@ class RouterProcess:
     def __init__(
         self, supergraph: str, port: int, host: str = "127.0.0.1", log_path: Path | None = None
     ) -> None:
-        self.supergraph = supergraph
+        # The router runs in its own directory: a local file must be named absolutely.
+        is_url = supergraph.startswith(("http://", "https://"))
+        self.supergraph = supergraph if is_url else str(Path(supergraph).resolve())
         self.port = port
         self.host = host
         self.log_path = log_path or Path(f"/tmp/spotify-agent-router-{port}.log")
