@@ -34,7 +34,7 @@ async def run_dev(settings: Settings, redis_url: str) -> int:
             port=settings.subgraph_port,
             loop="none",
             http="httptools",
-            ws="websockets",
+            ws="websockets-sansio",
             log_config=None,
             lifespan="on",
         )

@@ -99,3 +99,5 @@ def configure_logging(level: str = "INFO", json_lines: bool = True) -> None:
         logger = logging.getLogger(name)
         logger.handlers = []
         logger.propagate = True
+    for chatty in ("httpx", "httpcore", "aiosqlite", "asyncio"):
+        logging.getLogger(chatty).setLevel(logging.WARNING)
