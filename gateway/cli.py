@@ -56,13 +56,15 @@ def migrate() -> None:
 
 @app.command()
 def seed() -> None:
-    """Load the offline sample data: a demo tenant and user to explore the graph with."""
-    from gateway.seed import seed_demo
+    """Load the offline sample data: the Spotify catalogue and a demo tenant."""
+    from gateway.seed import seed_catalogue, seed_demo
 
     settings = _settings()
     with redis_for(settings) as redis_url:
         created = asyncio.run(seed_demo(settings, redis_url))
     typer.echo(created)
+    rows = asyncio.run(seed_catalogue(settings))
+    typer.echo(f"offline catalogue: {rows} rows added" if rows else "offline catalogue already present")
 
 
 @app.command()

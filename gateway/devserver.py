@@ -12,7 +12,7 @@ from gateway.composition import write_supergraph
 from gateway.host import build_runtimes, create_host_app, definitions
 from gateway.migrate import upgrade
 from gateway.router import RouterProcess
-from gateway.seed import seed_demo
+from gateway.seed import seed_catalogue, seed_demo
 from gateway.subgraphs import SUBGRAPHS
 from gateway.worker import create_worker
 from shared.config import Settings
@@ -23,6 +23,7 @@ log = logging.getLogger("gateway.dev")
 async def run_dev(settings: Settings, redis_url: str) -> int:
     await asyncio.to_thread(upgrade, settings.resolved_database_url)
     print(await seed_demo(settings, redis_url), flush=True)
+    await seed_catalogue(settings)
     supergraph = settings.data_dir / "supergraph.graphql"
     write_supergraph(definitions(settings, SUBGRAPHS), supergraph)
 

@@ -35,3 +35,18 @@ async def seed_demo(settings: Settings, redis_url: str) -> str:
         return f"demo tenant created: log in as {DEMO_EMAIL} / {DEMO_PASSWORD}"
     finally:
         await runtime.close()
+
+
+async def seed_catalogue(settings: Settings) -> int:
+    """The offline Spotify catalogue, with a progress bar; a second run adds nothing."""
+    from rich.progress import Progress
+
+    from subgraphs.spotify.catalog.offline import sample_rows, seed_catalog
+
+    database = Database(settings.resolved_database_url)
+    try:
+        with Progress(transient=True) as progress:
+            task = progress.add_task("seeding the offline Spotify catalogue", total=sum(1 for _ in sample_rows()))
+            return await seed_catalog(database, lambda n: progress.advance(task, n))
+    finally:
+        await database.dispose()

@@ -25,6 +25,7 @@ SUBGRAPHS: dict[str, SubgraphSpec] = {
     spec.name: spec
     for spec in (
         SubgraphSpec("accounts", "subgraphs.accounts.app", "subgraphs.accounts.models", "accounts_"),
+        SubgraphSpec("spotify", "subgraphs.spotify.app", "subgraphs.spotify.models", "spotify_"),
     )
 }
 

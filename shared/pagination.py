@@ -15,19 +15,20 @@ R = TypeVar("R")
 MAX_PAGE = 100
 
 
-@strawberry.type(description="Where a page ends and whether more follow.")
+# Value types every subgraph defines the same way: shareable in the supergraph.
+@strawberry.federation.type(shareable=True, description="Where a page ends and whether more follow.")
 class PageInfo:
     has_next_page: bool
     end_cursor: str | None
 
 
-@strawberry.type(description="One item of a connection with its cursor.")
+@strawberry.federation.type(shareable=True, description="One item of a connection with its cursor.")
 class Edge(Generic[T]):
     cursor: str
     node: T
 
 
-@strawberry.type(description="A page of items.")
+@strawberry.federation.type(shareable=True, description="A page of items.")
 class Connection(Generic[T]):
     edges: list[Edge[T]]
     page_info: PageInfo

@@ -18,6 +18,21 @@ from tests.support.postgres import PostgresCluster
 T = TypeVar("T")
 
 
+def seed_offline_catalogue(url: str) -> None:
+    """Every test database starts with the offline Spotify catalogue, like `make dev`."""
+    from shared.db import Database
+    from subgraphs.spotify.catalog.offline import seed_catalog
+
+    async def run() -> None:
+        database = Database(url)
+        try:
+            await seed_catalog(database)
+        finally:
+            await database.dispose()
+
+    asyncio.run(run())
+
+
 def off_loop(fn: Callable[[], T]) -> T:
     """Alembic's env and asyncpg set-up call asyncio.run: keep them off the test loop."""
     with ThreadPoolExecutor(1) as pool:
@@ -29,6 +44,7 @@ class SqliteFactory:
         self.directory = directory
         self.template = directory / "template.db"
         off_loop(lambda: upgrade(f"sqlite+aiosqlite:///{self.template}"))
+        off_loop(lambda: seed_offline_catalogue(f"sqlite+aiosqlite:///{self.template}"))
 
     def new(self) -> str:
         path = self.directory / f"{uuid.uuid4().hex}.db"
@@ -43,6 +59,7 @@ class PostgresFactory:
         self.cluster = cluster
         off_loop(lambda: asyncio.run(self._execute(f"CREATE DATABASE {self.TEMPLATE}")))
         off_loop(lambda: upgrade(cluster.url(self.TEMPLATE)))
+        off_loop(lambda: seed_offline_catalogue(cluster.url(self.TEMPLATE)))
 
     async def _execute(self, sql: str) -> None:
         connection = await asyncpg.connect(

@@ -1,0 +1,37 @@
+"""Builds the spotify subgraph's ASGI app; the catalogue is offline unless SPOTIFY_CLIENT_ID."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from starlette.applications import Starlette
+
+from shared.app import create_subgraph_app
+from shared.config import Settings
+from shared.db import Database
+from shared.runtime import SubgraphRuntime, build_runtime
+from subgraphs.spotify.cache import ObjectCache
+from subgraphs.spotify.catalog.offline import OfflineCatalog
+from subgraphs.spotify.schema import create_schema
+
+NAME = "spotify"
+POLICY_FILE = Path(__file__).with_name("policy.csv")
+
+__all__ = ["create_app", "create_runtime", "create_schema"]
+
+
+def create_runtime(settings: Settings, redis_url: str, database: Database | None = None) -> SubgraphRuntime:
+    runtime = build_runtime(
+        NAME,
+        settings,
+        policy_files=[POLICY_FILE],
+        redis_url=redis_url,
+        database=database or Database(settings.resolved_database_url),
+    )
+    runtime.services["catalog"] = OfflineCatalog(runtime.db)
+    runtime.services["object_cache"] = ObjectCache(runtime.redis)
+    return runtime
+
+
+def create_app(runtime: SubgraphRuntime, *, close_runtime: bool = True) -> Starlette:
+    return create_subgraph_app(runtime, create_schema(runtime.settings), close_runtime=close_runtime)

@@ -1,0 +1,43 @@
+"""Query of the spotify subgraph: thin, everything goes through the loaders."""
+
+from __future__ import annotations
+
+import strawberry
+
+from shared.config import Settings
+from shared.errors import BadUserInput
+from shared.schema import PlatformSchema, build_schema
+from subgraphs.spotify.catalog import ARTISTS_PER_CALL
+from subgraphs.spotify.loaders import object_loader
+from subgraphs.spotify.types import Album, Artist, Playlist, SpotifyInfo, Track, catalog
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="An artist by Spotify id.")
+    async def artist(self, info: SpotifyInfo, id: strawberry.ID) -> Artist | None:
+        return await Artist.resolve_reference(info, id)
+
+    @strawberry.field(description="Up to 50 artists by Spotify id, in order; unknown ids are null.")
+    async def artists(self, info: SpotifyInfo, ids: list[strawberry.ID]) -> list[Artist | None]:
+        if len(ids) > ARTISTS_PER_CALL:
+            raise BadUserInput(f"At most {ARTISTS_PER_CALL} ids", field="ids", limit=ARTISTS_PER_CALL)
+        found = await object_loader(info.context, "artist").load_many([str(id) for id in ids])
+        return [Artist.from_data(data) if data else None for data in found]
+
+    @strawberry.field(description="An album by Spotify id.")
+    async def album(self, info: SpotifyInfo, id: strawberry.ID) -> Album | None:
+        return await Album.resolve_reference(info, id)
+
+    @strawberry.field(description="A track by Spotify id.")
+    async def track(self, info: SpotifyInfo, id: strawberry.ID) -> Track | None:
+        return await Track.resolve_reference(info, id)
+
+    @strawberry.field(description="A playlist by Spotify id.")
+    async def playlist(self, info: SpotifyInfo, id: strawberry.ID) -> Playlist | None:
+        data = await catalog(info).playlist(str(id))
+        return Playlist.from_data(data) if data else None
+
+
+def create_schema(settings: Settings) -> PlatformSchema:
+    return build_schema(settings, query=Query, types=[Artist, Album, Track, Playlist])

@@ -1,0 +1,258 @@
+"""GraphQL types of the catalogue: plain fields copied from the Web API object, related
+objects resolved through the per-request loaders."""
+
+from __future__ import annotations
+
+import base64
+
+import strawberry
+from strawberry.types import Info
+
+from shared.context import RequestContext
+from shared.errors import BadUserInput
+from shared.pagination import Connection, Edge, PageInfo
+from subgraphs.spotify.catalog import Page, SpotifyCatalog, SpotifyObject
+from subgraphs.spotify.loaders import object_loader
+
+SpotifyInfo = Info[RequestContext, None]
+PLAYLIST_ITEMS_PER_CALL = 100
+PLAYLIST_PAGE_LIMIT = 500
+
+
+def catalog(info: SpotifyInfo) -> SpotifyCatalog:
+    catalog: SpotifyCatalog = info.context.runtime.services["catalog"]
+    return catalog
+
+
+def offset_cursor(offset: int) -> str:
+    return base64.urlsafe_b64encode(f"o:{offset}".encode()).decode()
+
+
+def decode_offset(cursor: str | None) -> int:
+    if cursor is None:
+        return 0
+    try:
+        raw = base64.urlsafe_b64decode(cursor.encode()).decode()
+        if raw.startswith("o:") and int(raw[2:]) >= 0:
+            return int(raw[2:]) + 1
+    except (ValueError, UnicodeDecodeError):
+        pass
+    raise BadUserInput("Invalid cursor", field="after")
+
+
+def check_page_size(first: int, limit: int) -> None:
+    if not 1 <= first <= limit:
+        raise BadUserInput(f"first must be between 1 and {limit}", field="first", limit=limit)
+
+
+@strawberry.type(description="An image in one size.")
+class Image:
+    url: str
+    width: int | None
+    height: int | None
+
+
+def images(data: SpotifyObject) -> list[Image]:
+    return [Image(url=i["url"], width=i.get("width"), height=i.get("height")) for i in data.get("images") or []]
+
+
+async def _load_many(info: SpotifyInfo, kind: str, ids: list[str]) -> list[SpotifyObject | None]:
+    return await object_loader(info.context, kind).load_many(ids)
+
+
+async def _connection(info: SpotifyInfo, kind: str, page: Page, offset: int, build: type) -> Connection:  # type: ignore[type-arg]
+    objects = await _load_many(info, kind, page.ids)
+    edges = [
+        Edge(cursor=offset_cursor(offset + index), node=build.from_data(obj))  # type: ignore[attr-defined]
+        for index, obj in enumerate(objects)
+        if obj is not None
+    ]
+    end = offset + len(page.ids)
+    return Connection(
+        edges=edges,
+        page_info=PageInfo(has_next_page=end < page.total, end_cursor=offset_cursor(end - 1) if page.ids else None),
+    )
+
+
+@strawberry.federation.type(keys=["id"], description="An artist in Spotify's catalogue.")
+class Artist:
+    id: strawberry.ID
+    name: str
+    genres: list[str]
+    popularity: int
+    followers: int
+    uri: str
+    images: list[Image]
+
+    @classmethod
+    def from_data(cls, data: SpotifyObject) -> Artist:
+        return cls(
+            id=strawberry.ID(data["id"]),
+            name=data["name"],
+            genres=list(data.get("genres") or []),
+            popularity=int(data.get("popularity") or 0),
+            followers=int((data.get("followers") or {}).get("total") or 0),
+            uri=data["uri"],
+            images=images(data),
+        )
+
+    @classmethod
+    async def resolve_reference(cls, info: SpotifyInfo, id: strawberry.ID) -> Artist | None:
+        data = await object_loader(info.context, "artist").load(str(id))
+        return cls.from_data(data) if data else None
+
+    @strawberry.field(description="Albums and singles, newest first.")
+    async def albums(self, info: SpotifyInfo, first: int = 20, after: str | None = None) -> Connection[Album]:
+        check_page_size(first, 50)
+        offset = decode_offset(after)
+        page = await catalog(info).artist_albums(str(self.id), offset, first)
+        return await _connection(info, "album", page, offset, Album)
+
+    @strawberry.field(description="The artist's most popular tracks (up to 10).")
+    async def top_tracks(self, info: SpotifyInfo) -> list[Track]:
+        ids = await catalog(info).artist_top_tracks(str(self.id))
+        return [Track.from_data(data) for data in await _load_many(info, "track", ids) if data]
+
+
+@strawberry.federation.type(keys=["id"], description="An album, single or compilation.")
+class Album:
+    id: strawberry.ID
+    name: str
+    album_type: str
+    release_date: str
+    total_tracks: int
+    label: str | None
+    popularity: int | None
+    uri: str
+    images: list[Image]
+    artist_ids: strawberry.Private[list[str]]
+
+    @classmethod
+    def from_data(cls, data: SpotifyObject) -> Album:
+        return cls(
+            id=strawberry.ID(data["id"]),
+            name=data["name"],
+            album_type=data.get("album_type", "album"),
+            release_date=data.get("release_date", ""),
+            total_tracks=int(data.get("total_tracks") or 0),
+            label=data.get("label"),
+            popularity=data.get("popularity"),
+            uri=data["uri"],
+            images=images(data),
+            artist_ids=[artist["id"] for artist in data.get("artists") or []],
+        )
+
+    @classmethod
+    async def resolve_reference(cls, info: SpotifyInfo, id: strawberry.ID) -> Album | None:
+        data = await object_loader(info.context, "album").load(str(id))
+        return cls.from_data(data) if data else None
+
+    @strawberry.field
+    async def artists(self, info: SpotifyInfo) -> list[Artist]:
+        return [Artist.from_data(data) for data in await _load_many(info, "artist", self.artist_ids) if data]
+
+    @strawberry.field(description="The album's tracks in order.")
+    async def tracks(self, info: SpotifyInfo, first: int = 50, after: str | None = None) -> Connection[Track]:
+        check_page_size(first, 50)
+        offset = decode_offset(after)
+        page = await catalog(info).album_tracks(str(self.id), offset, first)
+        return await _connection(info, "track", page, offset, Track)
+
+
+@strawberry.federation.type(keys=["id"], description="A track.")
+class Track:
+    id: strawberry.ID
+    name: str
+    duration_ms: int
+    explicit: bool
+    popularity: int
+    track_number: int
+    disc_number: int
+    isrc: str | None
+    preview_url: str | None
+    uri: str
+    artist_ids: strawberry.Private[list[str]]
+    album_id: strawberry.Private[str | None]
+
+    @classmethod
+    def from_data(cls, data: SpotifyObject) -> Track:
+        album = data.get("album") or {}
+        return cls(
+            id=strawberry.ID(data["id"]),
+            name=data["name"],
+            duration_ms=int(data.get("duration_ms") or 0),
+            explicit=bool(data.get("explicit")),
+            popularity=int(data.get("popularity") or 0),
+            track_number=int(data.get("track_number") or 0),
+            disc_number=int(data.get("disc_number") or 1),
+            isrc=(data.get("external_ids") or {}).get("isrc"),
+            preview_url=data.get("preview_url"),
+            uri=data["uri"],
+            artist_ids=[artist["id"] for artist in data.get("artists") or []],
+            album_id=album.get("id"),
+        )
+
+    @classmethod
+    async def resolve_reference(cls, info: SpotifyInfo, id: strawberry.ID) -> Track | None:
+        data = await object_loader(info.context, "track").load(str(id))
+        return cls.from_data(data) if data else None
+
+    @strawberry.field
+    async def artists(self, info: SpotifyInfo) -> list[Artist]:
+        return [Artist.from_data(data) for data in await _load_many(info, "artist", self.artist_ids) if data]
+
+    @strawberry.field
+    async def album(self, info: SpotifyInfo) -> Album | None:
+        if self.album_id is None:
+            return None
+        data = await object_loader(info.context, "album").load(self.album_id)
+        return Album.from_data(data) if data else None
+
+
+@strawberry.federation.type(keys=["id"], description="A playlist of Spotify's catalogue.")
+class Playlist:
+    id: strawberry.ID
+    name: str
+    description: str | None
+    public: bool | None
+    collaborative: bool
+    followers: int
+    snapshot_id: str
+    owner_name: str | None
+    images: list[Image]
+
+    @classmethod
+    def from_data(cls, data: SpotifyObject) -> Playlist:
+        return cls(
+            id=strawberry.ID(data["id"]),
+            name=data["name"],
+            description=data.get("description"),
+            public=data.get("public"),
+            collaborative=bool(data.get("collaborative")),
+            followers=int((data.get("followers") or {}).get("total") or 0),
+            snapshot_id=data.get("snapshot_id", ""),
+            owner_name=(data.get("owner") or {}).get("display_name"),
+            images=images(data),
+        )
+
+    @classmethod
+    async def resolve_reference(cls, info: SpotifyInfo, id: strawberry.ID) -> Playlist | None:
+        data = await catalog(info).playlist(str(id))
+        return cls.from_data(data) if data else None
+
+    @strawberry.field(description="The playlist's tracks in order (up to 500 per page).")
+    async def tracks(self, info: SpotifyInfo, first: int = 100, after: str | None = None) -> Connection[Track]:
+        check_page_size(first, PLAYLIST_PAGE_LIMIT)
+        offset = decode_offset(after)
+        source = catalog(info)
+        # Spotify pages playlist items by 100: a larger page is several upstream pages.
+        ids: list[str] = []
+        total = 0
+        for start in range(offset, offset + first, PLAYLIST_ITEMS_PER_CALL):
+            size = min(PLAYLIST_ITEMS_PER_CALL, offset + first - start)
+            page = await source.playlist_tracks(str(self.id), start, size)
+            ids.extend(page.ids)
+            total = page.total
+            if len(page.ids) < size:
+                break
+        return await _connection(info, "track", Page(ids, total), offset, Track)

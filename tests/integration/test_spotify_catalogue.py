@@ -1,0 +1,130 @@
+"""The spotify subgraph over the offline catalogue: queries, batching to the Web API's
+limits, the Redis read-through cache, and call budgets."""
+
+from __future__ import annotations
+
+import math
+
+import httpx
+import pytest
+
+from subgraphs.spotify.catalog.offline import load_sample
+from tests.support.counting import count_statements
+from tests.support.graphql import codes, gql, sign_up
+
+SAMPLE = load_sample()
+BIG_PLAYLIST = next(p for p in SAMPLE["playlists"] if len(p["track_ids"]) == 500)
+TRACKS = {t["id"]: t for t in SAMPLE["tracks"]}
+
+
+@pytest.fixture
+async def spotify(settings, redis_server, database, accounts):
+    """The spotify subgraph beside accounts (which issues the tokens), sharing Redis."""
+    from subgraphs.spotify.app import create_app, create_runtime
+
+    runtime = create_runtime(settings, redis_server.url, database)
+    app = create_app(runtime, close_runtime=False)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://spotify.test") as client:
+            _, accounts_client = accounts
+            account = await sign_up(accounts_client)
+            yield runtime, client, account["token"]
+    await runtime.redis.aclose()
+
+
+async def test_artist_album_and_track(spotify):
+    _, client, token = spotify
+    track = SAMPLE["tracks"][0]
+    body = await gql(
+        client,
+        "query($id: ID!) { track(id: $id) { id name durationMs artists { id name } album { id name albumType } } }",
+        {"id": track["id"]},
+        token=token,
+    )
+    assert "errors" not in body, body
+    got = body["data"]["track"]
+    assert got["name"] == track["name"] and got["durationMs"] == track["duration_ms"]
+    assert [a["id"] for a in got["artists"]] == [a["id"] for a in track["artists"]]
+    assert got["album"]["id"] == track["album"]["id"]
+
+
+async def test_artist_albums_and_top_tracks_paginate(spotify):
+    _, client, token = spotify
+    artist = SAMPLE["artists"][0]
+    query = """query($id: ID!, $after: String) { artist(id: $id) { name topTracks { popularity }
+      albums(first: 1, after: $after) { edges { cursor node { id releaseDate } } pageInfo { hasNextPage endCursor } } } }"""
+    body = await gql(client, query, {"id": artist["id"]}, token=token)
+    data = body["data"]["artist"]
+    popularity = [t["popularity"] for t in data["topTracks"]]
+    assert popularity == sorted(popularity, reverse=True) and 1 <= len(popularity) <= 10
+    mine = [a for a in SAMPLE["albums"] if any(x["id"] == artist["id"] for x in a["artists"])]
+    seen = [edge["node"]["id"] for edge in data["albums"]["edges"]]
+    after = data["albums"]["pageInfo"]["endCursor"]
+    while data["albums"]["pageInfo"]["hasNextPage"]:
+        data = (await gql(client, query, {"id": artist["id"], "after": after}, token=token))["data"]["artist"]
+        seen += [edge["node"]["id"] for edge in data["albums"]["edges"]]
+        after = data["albums"]["pageInfo"]["endCursor"]
+    assert sorted(seen) == sorted(a["id"] for a in mine)
+
+
+async def test_unknown_ids_are_null_and_limits_are_enforced(spotify):
+    _, client, token = spotify
+    known = SAMPLE["artists"][1]["id"]
+    body = await gql(client, "query($ids: [ID!]!) { artists(ids: $ids) { id } }", {"ids": ["nope", known, "nope"]}, token=token)
+    assert body["data"]["artists"] == [None, {"id": known}, None] and "errors" not in body
+    too_many = await gql(client, "query($ids: [ID!]!) { artists(ids: $ids) { id } }", {"ids": [known] * 51}, token=token)
+    assert codes(too_many) == ["BAD_USER_INPUT"]
+    bad_cursor = await gql(client, '{ playlist(id: "%s") { tracks(after: "zzz") { edges { cursor } } } }' % BIG_PLAYLIST["id"], token=token)
+    assert codes(bad_cursor) == ["BAD_USER_INPUT"]
+    assert (await gql(client, '{ track(id: "missing") { id } }', token=token))["data"]["track"] is None
+
+
+async def test_the_catalogue_needs_a_signed_in_caller(spotify):
+    _, client, _ = spotify
+    body = await gql(client, '{ track(id: "x") { id } }')
+    assert codes(body) == ["UNAUTHENTICATED"]
+
+
+PLAYLIST_QUERY = """query($id: ID!, $first: Int!) { playlist(id: $id) { name
+  tracks(first: $first) { edges { node { name artists { name } album { name } } } } } }"""
+
+
+@pytest.mark.budget
+async def test_500_track_playlist_cold_then_warm_cache(spotify, database):
+    runtime, client, token = spotify
+    catalog = runtime.services["catalog"]
+    tracks = [TRACKS[id] for id in BIG_PLAYLIST["track_ids"]]
+    artists = {a["id"] for t in tracks for a in t["artists"]}
+    albums = {t["album"]["id"] for t in tracks}
+    catalog.calls.clear()
+    with count_statements(database) as cold_sql:
+        body = await gql(client, PLAYLIST_QUERY, {"id": BIG_PLAYLIST["id"], "first": 500}, token=token)
+    assert "errors" not in body, body["errors"][:2]
+    assert len(body["data"]["playlist"]["tracks"]["edges"]) == 500
+    assert catalog.calls["track"] <= math.ceil(500 / 50)
+    assert catalog.calls["artist"] <= math.ceil(len(artists) / 50)
+    assert catalog.calls["album"] <= math.ceil(len(albums) / 20)
+    assert catalog.calls["playlist_tracks"] == 500 // 100
+    # Offline, each catalogue call is one SQL statement, and nothing else runs per item.
+    assert cold_sql.count == sum(catalog.calls.values())
+
+    catalog.calls.clear()
+    with count_statements(database) as warm_sql:
+        again = await gql(client, PLAYLIST_QUERY, {"id": BIG_PLAYLIST["id"], "first": 500}, token=token)
+    assert again == body
+    assert catalog.calls["track"] == catalog.calls["artist"] == catalog.calls["album"] == 0
+    assert warm_sql.count == catalog.calls["playlist"] + catalog.calls["playlist_tracks"]
+
+
+@pytest.mark.budget
+async def test_sql_statements_do_not_grow_with_the_list(spotify, database):
+    runtime, client, token = spotify
+    counts = []
+    for first in (50, 100):
+        await runtime.redis.flushall()
+        with count_statements(database) as sql:
+            await gql(client, PLAYLIST_QUERY, {"id": BIG_PLAYLIST["id"], "first": first}, token=token)
+        counts.append(sql.count)
+    # 50 -> 100 tracks: one more page of items and at most a few more object batches.
+    assert counts[1] - counts[0] <= 1 + 1 + 2 + 3
