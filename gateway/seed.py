@@ -46,7 +46,9 @@ async def seed_catalogue(settings: Settings) -> int:
     database = Database(settings.resolved_database_url)
     try:
         with Progress(transient=True) as progress:
-            task = progress.add_task("seeding the offline Spotify catalogue", total=sum(1 for _ in sample_rows()))
+            task = progress.add_task(
+                "seeding the offline Spotify catalogue", total=sum(1 for _ in sample_rows())
+            )
             return await seed_catalog(database, lambda n: progress.advance(task, n))
     finally:
         await database.dispose()

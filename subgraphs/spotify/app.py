@@ -11,6 +11,7 @@ from shared.config import Settings
 from shared.db import Database
 from shared.runtime import SubgraphRuntime, build_runtime
 from subgraphs.spotify.cache import ObjectCache
+from subgraphs.spotify.catalog.live import LiveCatalog
 from subgraphs.spotify.catalog.offline import OfflineCatalog
 from subgraphs.spotify.schema import create_schema
 
@@ -28,7 +29,8 @@ def create_runtime(settings: Settings, redis_url: str, database: Database | None
         redis_url=redis_url,
         database=database or Database(settings.resolved_database_url),
     )
-    runtime.services["catalog"] = OfflineCatalog(runtime.db)
+    live = settings.spotify_client_id and settings.spotify_client_secret
+    runtime.services["catalog"] = LiveCatalog(settings) if live else OfflineCatalog(runtime.db)
     runtime.services["object_cache"] = ObjectCache(runtime.redis)
     return runtime
 

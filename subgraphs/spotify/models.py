@@ -34,6 +34,4 @@ class CatalogLink(SQLModel, table=True):
     target_id: str = Field(max_length=64)
     rank: int
 
-    __table_args__ = (
-        UniqueConstraint("relation", "source_id", "rank", name="uq_spotify_catalog_link_rank"),
-    )
+    __table_args__ = (UniqueConstraint("relation", "source_id", "rank", name="uq_spotify_catalog_link_rank"),)

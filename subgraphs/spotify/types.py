@@ -53,7 +53,9 @@ class Image:
 
 
 def images(data: SpotifyObject) -> list[Image]:
-    return [Image(url=i["url"], width=i.get("width"), height=i.get("height")) for i in data.get("images") or []]
+    return [
+        Image(url=i["url"], width=i.get("width"), height=i.get("height")) for i in data.get("images") or []
+    ]
 
 
 async def _load_many(info: SpotifyInfo, kind: str, ids: list[str]) -> list[SpotifyObject | None]:
@@ -70,7 +72,9 @@ async def _connection(info: SpotifyInfo, kind: str, page: Page, offset: int, bui
     end = offset + len(page.ids)
     return Connection(
         edges=edges,
-        page_info=PageInfo(has_next_page=end < page.total, end_cursor=offset_cursor(end - 1) if page.ids else None),
+        page_info=PageInfo(
+            has_next_page=end < page.total, end_cursor=offset_cursor(end - 1) if page.ids else None
+        ),
     )
 
 
@@ -241,7 +245,9 @@ class Playlist:
         return cls.from_data(data) if data else None
 
     @strawberry.field(description="The playlist's tracks in order (up to 500 per page).")
-    async def tracks(self, info: SpotifyInfo, first: int = 100, after: str | None = None) -> Connection[Track]:
+    async def tracks(
+        self, info: SpotifyInfo, first: int = 100, after: str | None = None
+    ) -> Connection[Track]:
         check_page_size(first, PLAYLIST_PAGE_LIMIT)
         offset = decode_offset(after)
         source = catalog(info)

@@ -71,11 +71,22 @@ async def test_artist_albums_and_top_tracks_paginate(spotify):
 async def test_unknown_ids_are_null_and_limits_are_enforced(spotify):
     _, client, token = spotify
     known = SAMPLE["artists"][1]["id"]
-    body = await gql(client, "query($ids: [ID!]!) { artists(ids: $ids) { id } }", {"ids": ["nope", known, "nope"]}, token=token)
+    body = await gql(
+        client,
+        "query($ids: [ID!]!) { artists(ids: $ids) { id } }",
+        {"ids": ["nope", known, "nope"]},
+        token=token,
+    )
     assert body["data"]["artists"] == [None, {"id": known}, None] and "errors" not in body
-    too_many = await gql(client, "query($ids: [ID!]!) { artists(ids: $ids) { id } }", {"ids": [known] * 51}, token=token)
+    too_many = await gql(
+        client, "query($ids: [ID!]!) { artists(ids: $ids) { id } }", {"ids": [known] * 51}, token=token
+    )
     assert codes(too_many) == ["BAD_USER_INPUT"]
-    bad_cursor = await gql(client, '{ playlist(id: "%s") { tracks(after: "zzz") { edges { cursor } } } }' % BIG_PLAYLIST["id"], token=token)
+    bad_cursor = await gql(
+        client,
+        '{ playlist(id: "' + BIG_PLAYLIST["id"] + '") { tracks(after: "zzz") { edges { cursor } } } }',
+        token=token,
+    )
     assert codes(bad_cursor) == ["BAD_USER_INPUT"]
     assert (await gql(client, '{ track(id: "missing") { id } }', token=token))["data"]["track"] is None
 

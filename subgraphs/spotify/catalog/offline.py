@@ -4,8 +4,8 @@ Web API (one SQL statement per call, so call budgets mean the same thing offline
 from __future__ import annotations
 
 import gzip
-from collections import Counter
 import json
+from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -33,7 +33,9 @@ def sample_rows() -> Iterator[CatalogObject | CatalogLink]:
             yield CatalogObject(kind=kind, id=item["id"], data=item)
     newest_first = sorted(sample["albums"], key=lambda album: album["release_date"], reverse=True)
     for artist in sample["artists"]:
-        mine = [album["id"] for album in newest_first if any(a["id"] == artist["id"] for a in album["artists"])]
+        mine = [
+            album["id"] for album in newest_first if any(a["id"] == artist["id"] for a in album["artists"])
+        ]
         yield from _links("artist_albums", artist["id"], mine)
         tracks = [t for t in sample["tracks"] if any(a["id"] == artist["id"] for a in t["artists"])]
         top = [t["id"] for t in sorted(tracks, key=lambda t: (-t["popularity"], t["id"]))[:10]]
@@ -76,7 +78,9 @@ class OfflineCatalog:
         if not ids:
             return []
         async with self.db.read() as session:
-            stmt = select(CatalogObject).where(col(CatalogObject.kind) == kind, col(CatalogObject.id).in_(set(ids)))
+            stmt = select(CatalogObject).where(
+                col(CatalogObject.kind) == kind, col(CatalogObject.id).in_(set(ids))
+            )
             found = {row.id: row.data for row in (await session.execute(stmt)).scalars()}
         return [_public(found[id]) if id in found else None for id in ids]
 

@@ -17,35 +17,48 @@ from typing import Any
 OUT = Path(__file__).with_name("catalogue.json.gz")
 API = "https://api.spotify.com/v1"
 OPEN = "https://open.spotify.com"
-MARKETS = ["US", "GB", "DE", "FR", "ES", "SE", "NO", "BR", "MX", "JP", "AU", "CA", "NL", "IT", "GH", "NG", "ZA", "IN"]
+# fmt: off
+MARKETS = [
+    "US", "GB", "DE", "FR", "ES", "SE", "NO", "BR", "MX", "JP", "AU", "CA", "NL", "IT", "GH", "NG", "ZA",
+    "IN",
+]
 GENRES = [
     "indie pop", "dream pop", "alt rock", "shoegaze", "synthwave", "deep house", "afrobeats", "neo soul",
-    "lo-fi beats", "jazz fusion", "bedroom pop", "post-punk", "folk", "ambient", "drum and bass", "reggaeton",
-    "k-indie", "chamber pop", "trip hop", "uk garage", "amapiano", "bossa nova", "grunge", "hyperpop",
+    "lo-fi beats", "jazz fusion", "bedroom pop", "post-punk", "folk", "ambient", "drum and bass",
+    "reggaeton", "k-indie", "chamber pop", "trip hop", "uk garage", "amapiano", "bossa nova", "grunge",
+    "hyperpop",
 ]
 ADJECTIVES = [
-    "Velvet", "Neon", "Silver", "Hollow", "Golden", "Quiet", "Electric", "Paper", "Midnight", "Crimson", "Glass",
-    "Wild", "Lucid", "Static", "Northern", "Low", "Violet", "Analog", "Amber", "Restless", "Distant", "Soft",
-    "Broken", "Feral", "Cosmic", "Salt", "Marble", "Ivory", "Copper", "Lunar",
+    "Velvet", "Neon", "Silver", "Hollow", "Golden", "Quiet", "Electric", "Paper", "Midnight", "Crimson",
+    "Glass", "Wild", "Lucid", "Static", "Northern", "Low", "Violet", "Analog", "Amber", "Restless",
+    "Distant", "Soft", "Broken", "Feral", "Cosmic", "Salt", "Marble", "Ivory", "Copper", "Lunar",
 ]
 NOUNS = [
-    "Harbors", "Tides", "Pilots", "Gardens", "Echoes", "Wolves", "Satellites", "Rivers", "Lanterns", "Machines",
-    "Orchards", "Signals", "Ghosts", "Parades", "Weather", "Cities", "Comets", "Mirrors", "Saints", "Waves",
-    "Foxes", "Frequencies", "Islands", "Monuments", "Hearts", "Horizons", "Arcades", "Seasons", "Fires", "Birds",
+    "Harbors", "Tides", "Pilots", "Gardens", "Echoes", "Wolves", "Satellites", "Rivers", "Lanterns",
+    "Machines", "Orchards", "Signals", "Ghosts", "Parades", "Weather", "Cities", "Comets", "Mirrors",
+    "Saints", "Waves", "Foxes", "Frequencies", "Islands", "Monuments", "Hearts", "Horizons", "Arcades",
+    "Seasons", "Fires", "Birds",
 ]
-FIRST = ["Ada", "Kofi", "Luna", "Mika", "Iris", "Theo", "Nia", "Rafa", "Sol", "Juno", "Ezra", "Lior", "Noor", "Kai",
-         "Maya", "Otto", "Zadie", "Ines", "Bruno", "Yara", "Cleo", "Aurelio", "Femi", "Hana", "Soren", "Ama"]
-LAST = ["Vega", "Okafor", "Lindqvist", "Moreau", "Tanaka", "Reyes", "Mensah", "Kowalski", "Sato", "Adeyemi",
-        "Novak", "Costa", "Haddad", "Brennan", "Ito", "Oduya", "Petrov", "Silva", "Hartmann", "Nakamura"]
+FIRST = [
+    "Ada", "Kofi", "Luna", "Mika", "Iris", "Theo", "Nia", "Rafa", "Sol", "Juno", "Ezra", "Lior", "Noor",
+    "Kai", "Maya", "Otto", "Zadie", "Ines", "Bruno", "Yara", "Cleo", "Aurelio", "Femi", "Hana", "Soren",
+    "Ama",
+]
+LAST = [
+    "Vega", "Okafor", "Lindqvist", "Moreau", "Tanaka", "Reyes", "Mensah", "Kowalski", "Sato", "Adeyemi",
+    "Novak", "Costa", "Haddad", "Brennan", "Ito", "Oduya", "Petrov", "Silva", "Hartmann", "Nakamura",
+]
 WORDS = [
-    "Night", "Drive", "Home", "Light", "Fever", "Dream", "Ocean", "Summer", "Heartbeat", "Gravity", "Echo", "Bloom",
-    "Runaway", "Paradise", "Shadow", "Fire", "Rain", "Static", "Honey", "Mirror", "Satellite", "Youth", "Gold",
-    "Tender", "Wild", "Slow", "Stay", "Falling", "Burn", "Glow", "Afterglow", "Lately", "Closer", "Signal", "Sway",
+    "Night", "Drive", "Home", "Light", "Fever", "Dream", "Ocean", "Summer", "Heartbeat", "Gravity",
+    "Echo", "Bloom", "Runaway", "Paradise", "Shadow", "Fire", "Rain", "Static", "Honey", "Mirror",
+    "Satellite", "Youth", "Gold", "Tender", "Wild", "Slow", "Stay", "Falling", "Burn", "Glow",
+    "Afterglow", "Lately", "Closer", "Signal", "Sway",
 ]
 PLAYLIST_NAMES = [
     "Late Night Drive", "Focus Flow", "Sunday Slow", "Running Hot", "Rainy Window", "Indie Discoveries",
     "Warehouse Hours", "Coffeehouse", "Golden Hour", "Deep Focus", "Throwback Mix", "Fresh Finds",
 ]
+# fmt: on
 
 
 def spotify_id(rng: random.Random) -> str:
@@ -60,6 +73,13 @@ def _base62(number: int) -> str:
         number, rest = divmod(number, 62)
         chars.append(alphabet[rest])
     return "".join(reversed(chars)).rjust(22, "0")[:22]
+
+
+LABEL_WORDS = ["Records", "Recordings", "Music", "Sound"]
+
+
+def isrc(rng: random.Random, year: int) -> str:
+    return f"QZ{rng.choice('ABCDEFGHJK')}{rng.randint(10, 99)}{year % 100:02d}{rng.randint(10000, 99999)}"
 
 
 def image(seed: str, size: int) -> dict[str, Any]:
@@ -82,8 +102,21 @@ def simple_artist(artist: dict[str, Any]) -> dict[str, Any]:
 
 
 def simple_album(album: dict[str, Any]) -> dict[str, Any]:
-    keys = ("album_type", "total_tracks", "available_markets", "external_urls", "href", "id", "images", "name",
-            "release_date", "release_date_precision", "type", "uri", "artists")
+    keys = (
+        "album_type",
+        "total_tracks",
+        "available_markets",
+        "external_urls",
+        "href",
+        "id",
+        "images",
+        "name",
+        "release_date",
+        "release_date_precision",
+        "type",
+        "uri",
+        "artists",
+    )
     return {key: album[key] for key in keys}
 
 
@@ -119,7 +152,13 @@ def generate(seed: int = 20241127) -> dict[str, Any]:
         for _ in range(rng.choice([1, 1, 1, 2, 2])):
             album_id = spotify_id(rng)
             kind = rng.choices(["album", "single", "compilation"], [0.55, 0.4, 0.05])[0]
-            count = 1 if kind == "single" and rng.random() < 0.5 else rng.randint(2, 5) if kind == "single" else rng.randint(7, 12)
+            count = (
+                1
+                if kind == "single" and rng.random() < 0.5
+                else rng.randint(2, 5)
+                if kind == "single"
+                else rng.randint(7, 12)
+            )
             released = date(2008, 1, 1) + timedelta(days=rng.randint(0, 6200))
             featured = [artist] + ([rng.choice(artists)] if rng.random() < 0.15 else [])
             album = {
@@ -133,7 +172,7 @@ def generate(seed: int = 20241127) -> dict[str, Any]:
                 "release_date_precision": "day",
                 "artists": [simple_artist(a) for a in featured],
                 "genres": [],
-                "label": f"{rng.choice(ADJECTIVES)} {rng.choice(['Records', 'Recordings', 'Music', 'Sound'])}",
+                "label": f"{rng.choice(ADJECTIVES)} {rng.choice(LABEL_WORDS)}",
                 "popularity": max(0, min(100, artist["popularity"] + rng.randint(-15, 10))),
                 "copyrights": [{"text": f"{released.year} {artist['name']}", "type": "C"}],
                 "external_ids": {"upc": str(rng.randint(10**11, 10**12 - 1))},
@@ -145,7 +184,9 @@ def generate(seed: int = 20241127) -> dict[str, Any]:
                 tracks.append(
                     {
                         **links("track", track_id),
-                        "name": album["name"] if count == 1 else " ".join(rng.sample(WORDS, rng.randint(1, 3))),
+                        "name": album["name"]
+                        if count == 1
+                        else " ".join(rng.sample(WORDS, rng.randint(1, 3))),
                         "artists": [simple_artist(a) for a in track_artists],
                         "album": simple_album(album),
                         "available_markets": album["available_markets"],
@@ -153,7 +194,7 @@ def generate(seed: int = 20241127) -> dict[str, Any]:
                         "track_number": number,
                         "duration_ms": rng.randint(95_000, 330_000),
                         "explicit": rng.random() < 0.18,
-                        "external_ids": {"isrc": f"QZ{rng.choice('ABCDEFGHJK')}{rng.randint(10, 99)}{released.year % 100:02d}{rng.randint(10000, 99999)}"},
+                        "external_ids": {"isrc": isrc(rng, released.year)},
                         "is_local": False,
                         "popularity": max(0, min(100, album["popularity"] + rng.randint(-20, 12))),
                         "preview_url": None,
@@ -173,9 +214,14 @@ def generate(seed: int = 20241127) -> dict[str, Any]:
                 "collaborative": False,
                 "public": True,
                 "images": [image(playlist_id, 640)],
-                "owner": {"id": "spotifyagent", "display_name": "Spotify Agent", "type": "user",
-                          "uri": "spotify:user:spotifyagent", "href": f"{API}/users/spotifyagent",
-                          "external_urls": {"spotify": f"{OPEN}/user/spotifyagent"}},
+                "owner": {
+                    "id": "spotifyagent",
+                    "display_name": "Spotify Agent",
+                    "type": "user",
+                    "uri": "spotify:user:spotifyagent",
+                    "href": f"{API}/users/spotifyagent",
+                    "external_urls": {"spotify": f"{OPEN}/user/spotifyagent"},
+                },
                 "snapshot_id": _base62(rng.getrandbits(160)),
                 "followers": {"href": None, "total": rng.randint(10, 50_000)},
                 "track_ids": [track["id"] for track in chosen],

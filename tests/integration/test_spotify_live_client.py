@@ -1,0 +1,133 @@
+"""The live (spotipy) catalogue against a local Web API replay: limits, nulls, 429 with
+Retry-After, 5xx backoff, token refresh on 401, and the 500-track call budget."""
+
+from __future__ import annotations
+
+import math
+import time
+
+import httpx
+import pytest
+
+from shared.config import Settings
+from subgraphs.spotify.catalog.live import LiveCatalog, SpotifyUnavailable
+from subgraphs.spotify.catalog.offline import load_sample
+from tests.support.graphql import gql, sign_up
+from tests.support.servers import ServerThread
+from tests.support.spotify_web_api import Fault, SpotifyWebApi
+
+SAMPLE = load_sample()
+TRACKS = {t["id"]: t for t in SAMPLE["tracks"]}
+BIG_PLAYLIST = next(p for p in SAMPLE["playlists"] if len(p["track_ids"]) == 500)
+
+
+@pytest.fixture(scope="module")
+def web_api():
+    api = SpotifyWebApi()
+    server = ServerThread(api.app()).start()
+    yield api, server.url
+    server.stop()
+
+
+@pytest.fixture
+def live(web_api, tmp_path):
+    api, url = web_api
+    api.requests.clear()
+    api.faults.clear()
+    settings = Settings(
+        data_dir=tmp_path,
+        spotify_client_id="app",
+        spotify_client_secret="app-secret",
+        spotify_accounts_url=url,
+        spotify_api_url=f"{url}/v1",
+    )
+    return api, LiveCatalog(settings, base_delay=0.01)
+
+
+async def test_batches_keep_order_and_unknown_ids_are_null(live):
+    api, catalog = live
+    ids = [SAMPLE["tracks"][0]["id"], "0000000000000000000000", SAMPLE["tracks"][1]["id"]]
+    tracks = await catalog.tracks(ids)
+    assert [t["id"] if t else None for t in tracks] == [ids[0], None, ids[2]]
+    assert api.requests["tracks"] == 1
+
+
+async def test_429_retry_after_is_honoured(live):
+    api, catalog = live
+    api.faults.append(Fault("/artists", 429, {"Retry-After": "1"}))
+    started = time.monotonic()
+    artists = await catalog.artists([SAMPLE["artists"][0]["id"]])
+    assert time.monotonic() - started >= 1.0
+    assert artists[0]["id"] == SAMPLE["artists"][0]["id"]
+    assert catalog.requests["artists"] == 2
+
+
+async def test_5xx_is_retried_with_backoff_then_gives_up(live):
+    api, catalog = live
+    api.faults += [Fault("/albums", 503), Fault("/albums", 502)]
+    albums = await catalog.albums([SAMPLE["albums"][0]["id"]])
+    assert albums[0]["id"] == SAMPLE["albums"][0]["id"] and catalog.requests["albums"] == 3
+    api.faults += [Fault("/albums", 500) for _ in range(catalog.max_attempts)]
+    with pytest.raises(SpotifyUnavailable):
+        await catalog.albums([SAMPLE["albums"][0]["id"]])
+
+
+async def test_expired_token_is_refreshed_once(live):
+    api, catalog = live
+    await catalog.tracks([SAMPLE["tracks"][0]["id"]])
+    api.expire_current_token()
+    tokens = api.requests["token"]
+    tracks = await catalog.tracks([SAMPLE["tracks"][2]["id"]])
+    assert tracks[0]["id"] == SAMPLE["tracks"][2]["id"]
+    assert api.requests["token"] == tokens + 1
+
+
+@pytest.fixture
+async def live_subgraph(settings, redis_server, database, accounts, web_api):
+    from subgraphs.spotify.app import create_app, create_runtime
+
+    api, url = web_api
+    api.requests.clear()
+    runtime = create_runtime(settings, redis_server.url, database)
+    live_settings = settings.model_copy(
+        update={
+            "spotify_client_id": "app",
+            "spotify_client_secret": "s",
+            "spotify_accounts_url": url,
+            "spotify_api_url": f"{url}/v1",
+        }
+    )
+    runtime.services["catalog"] = LiveCatalog(live_settings)
+    app = create_app(runtime, close_runtime=False)
+    async with app.router.lifespan_context(app):
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://spotify.test"
+        ) as client:
+            _, accounts_client = accounts
+            account = await sign_up(accounts_client)
+            yield api, runtime, client, account["token"]
+    await runtime.redis.aclose()
+
+
+PLAYLIST_QUERY = """query($id: ID!) { playlist(id: $id) { name
+  tracks(first: 500) { edges { node { name artists { name } album { name } } } } } }"""
+
+
+@pytest.mark.budget
+async def test_500_track_playlist_http_budget_cold_and_warm(live_subgraph):
+    api, _, client, token = live_subgraph
+    tracks = [TRACKS[id] for id in BIG_PLAYLIST["track_ids"]]
+    artists = {a["id"] for t in tracks for a in t["artists"]}
+    albums = {t["album"]["id"] for t in tracks}
+    body = await gql(client, PLAYLIST_QUERY, {"id": BIG_PLAYLIST["id"]}, token=token)
+    assert "errors" not in body, body
+    assert len(body["data"]["playlist"]["tracks"]["edges"]) == 500
+    assert api.requests["tracks"] <= math.ceil(500 / 50)
+    assert api.requests["artists"] <= math.ceil(len(artists) / 50)
+    assert api.requests["albums"] <= math.ceil(len(albums) / 20)
+    assert api.requests["playlists/items"] == 5 and api.requests["playlists/one"] == 1
+
+    api.requests.clear()
+    again = await gql(client, PLAYLIST_QUERY, {"id": BIG_PLAYLIST["id"]}, token=token)
+    assert again == body
+    assert api.requests["tracks"] == api.requests["artists"] == api.requests["albums"] == 0
