@@ -39,6 +39,8 @@ class Settings(BaseSettings):
     spotify_redirect_uri: str = "http://127.0.0.1:4000/spotify/callback"
     spotify_accounts_url: str = "https://accounts.spotify.com"
     spotify_api_url: str = "https://api.spotify.com/v1"
+    accounts_internal_url: str | None = None
+    """Where other subgraphs reach accounts' internal endpoints; default: the dev host."""
 
     host: str = "127.0.0.1"
     subgraph_port: int = 4001
@@ -70,6 +72,10 @@ class Settings(BaseSettings):
     @property
     def subgraph_base_url(self) -> str:
         return self.public_subgraph_base or f"http://{self.host}:{self.subgraph_port}"
+
+    @property
+    def accounts_base_url(self) -> str:
+        return self.accounts_internal_url or f"{self.subgraph_base_url}/accounts"
 
 
 @lru_cache

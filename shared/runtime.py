@@ -31,6 +31,10 @@ class SubgraphRuntime:
     services: dict[str, Any] = field(default_factory=dict)
 
     async def close(self) -> None:
+        for service in self.services.values():
+            closer = getattr(service, "aclose", None)
+            if closer is not None:
+                await closer()
         await self.redis.aclose()
         await self.db.dispose()
 

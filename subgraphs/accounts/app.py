@@ -16,6 +16,7 @@ from shared.db import Database
 from shared.runtime import SubgraphRuntime, build_runtime
 from subgraphs.accounts.api_keys import ApiKeyAuthenticator
 from subgraphs.accounts.schema import create_schema
+from subgraphs.accounts.spotify_tokens import internal_token_endpoint
 
 NAME = "accounts"
 POLICY_FILE = Path(__file__).with_name("policy.csv")
@@ -44,6 +45,9 @@ def create_app(runtime: SubgraphRuntime, *, close_runtime: bool = True) -> Starl
     return create_subgraph_app(
         runtime,
         create_schema(runtime.settings),
-        extra_routes=[Route("/.well-known/jwks.json", jwks_endpoint)],
+        extra_routes=[
+            Route("/.well-known/jwks.json", jwks_endpoint),
+            Route("/internal/spotify-token", internal_token_endpoint(runtime), methods=["POST"]),
+        ],
         close_runtime=close_runtime,
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import httpx
 from starlette.applications import Starlette
 
 from shared.app import create_subgraph_app
@@ -13,6 +14,7 @@ from shared.runtime import SubgraphRuntime, build_runtime
 from subgraphs.spotify.cache import ObjectCache
 from subgraphs.spotify.catalog.live import LiveCatalog
 from subgraphs.spotify.catalog.offline import OfflineCatalog
+from subgraphs.spotify.library import LiveLibrary, OfflineLibrary
 from subgraphs.spotify.schema import create_schema
 
 NAME = "spotify"
@@ -32,6 +34,9 @@ def create_runtime(settings: Settings, redis_url: str, database: Database | None
     live = settings.spotify_client_id and settings.spotify_client_secret
     runtime.services["catalog"] = LiveCatalog(settings) if live else OfflineCatalog(runtime.db)
     runtime.services["object_cache"] = ObjectCache(runtime.redis)
+    runtime.services["offline_library"] = OfflineLibrary(runtime.db)
+    runtime.services["live_library"] = LiveLibrary(settings.spotify_api_url)
+    runtime.services["accounts_http"] = httpx.AsyncClient(timeout=10)
     return runtime
 
 

@@ -9,6 +9,7 @@ from shared.errors import BadUserInput
 from shared.schema import PlatformSchema, build_schema
 from subgraphs.spotify.catalog import ARTISTS_PER_CALL
 from subgraphs.spotify.loaders import object_loader
+from subgraphs.spotify.me import User
 from subgraphs.spotify.types import Album, Artist, Playlist, SpotifyInfo, Track, catalog
 
 
@@ -40,4 +41,4 @@ class Query:
 
 
 def create_schema(settings: Settings) -> PlatformSchema:
-    return build_schema(settings, query=Query, types=[Artist, Album, Track, Playlist])
+    return build_schema(settings, query=Query, types=[Artist, Album, Track, Playlist, User])

@@ -4,9 +4,11 @@ supergraph composed from the subgraphs' SDL."""
 from __future__ import annotations
 
 import os
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -25,6 +27,21 @@ class Platform:
     subgraph_url: str
     supergraph: Path
     settings: Settings
+    fetches: Counter[str]
+    """Requests the router made to each subgraph's /graphql."""
+
+
+class FetchCounter:
+    """ASGI middleware around the subgraph host: counts the router's subgraph fetches."""
+
+    def __init__(self, app: Any, counts: Counter[str]) -> None:
+        self.app = app
+        self.counts = counts
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and scope["path"].endswith("/graphql") and scope["method"] == "POST":
+            self.counts[scope["path"].strip("/").split("/")[0]] += 1
+        await self.app(scope, receive, send)
 
 
 @pytest.fixture(scope="session")
@@ -43,7 +60,8 @@ def platform(
     runtimes = build_runtimes(settings, redis_server.url, SUBGRAPHS)
     for runtime in runtimes.values():
         runtime.services["heartbeat_seconds"] = 0.5
-    host = ServerThread(create_host_app(runtimes), port=subgraph_port).start()
+    fetches: Counter[str] = Counter()
+    host = ServerThread(FetchCounter(create_host_app(runtimes), fetches), port=subgraph_port).start()
     supergraph = data / "supergraph.graphql"
     write_supergraph(definitions(settings, SUBGRAPHS), supergraph)
     router = RouterProcess(
@@ -58,6 +76,7 @@ def platform(
             subgraph_url=host.url,
             supergraph=supergraph,
             settings=settings,
+            fetches=fetches,
         )
     finally:
         router.stop()

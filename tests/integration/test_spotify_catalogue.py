@@ -22,12 +22,14 @@ async def spotify(settings, redis_server, database, accounts):
     """The spotify subgraph beside accounts (which issues the tokens), sharing Redis."""
     from subgraphs.spotify.app import create_app, create_runtime
 
+    _, accounts_client = accounts
     runtime = create_runtime(settings, redis_server.url, database)
+    runtime.services["accounts_http"] = accounts_client  # the internal call, in-process
+    runtime.settings.accounts_internal_url = str(accounts_client.base_url).rstrip("/")
     app = create_app(runtime, close_runtime=False)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://spotify.test") as client:
-            _, accounts_client = accounts
             account = await sign_up(accounts_client)
             yield runtime, client, account["token"]
     await runtime.redis.aclose()
@@ -139,3 +141,57 @@ async def test_sql_statements_do_not_grow_with_the_list(spotify, database):
         counts.append(sql.count)
     # 50 -> 100 tracks: one more page of items and at most a few more object batches.
     assert counts[1] - counts[0] <= 1 + 1 + 2 + 3
+
+
+ME = """{ me { id } }"""
+LIBRARY = """query($id: ID!) { _entities(representations: [{__typename: "User", id: $id}]) { ... on User {
+  spotifyProfile { id isSample }
+  playlists(first: 2) { edges { node { name } } pageInfo { hasNextPage } }
+  topTracks(first: 3) { name artists { name } }
+  recentlyPlayed(first: 2) { playedAt track { name } } } } }"""
+
+
+async def test_a_user_without_a_linked_account_has_no_spotify_data(spotify, accounts):
+    _, client, token = spotify
+    _, accounts_client = accounts
+    user_id = (await gql(accounts_client, ME, token=token))["data"]["me"]["id"]
+    body = await gql(client, LIBRARY, {"id": user_id}, token=token)
+    assert "errors" not in body, body
+    assert body["data"]["_entities"][0] == {
+        "spotifyProfile": None,
+        "playlists": None,
+        "topTracks": None,
+        "recentlyPlayed": None,
+    }
+
+
+async def test_linked_sample_account_library_is_the_users_only(spotify, accounts):
+    _, client, token = spotify
+    _, accounts_client = accounts
+    user_id = (await gql(accounts_client, ME, token=token))["data"]["me"]["id"]
+    state = (await gql(accounts_client, "{ spotifyAuthorizeUrl { state } }", token=token))["data"][
+        "spotifyAuthorizeUrl"
+    ]["state"]
+    linked = await gql(
+        accounts_client,
+        'mutation($s: String!) { linkSpotifyAccount(input: {code: "offline", state: $s}) { account { spotifyUserId } } }',
+        {"s": state},
+        token=token,
+    )
+    assert "errors" not in linked, linked
+    body = await gql(client, LIBRARY, {"id": user_id}, token=token)
+    assert "errors" not in body, body
+    mine = body["data"]["_entities"][0]
+    assert mine["spotifyProfile"]["isSample"] is True
+    assert len(mine["playlists"]["edges"]) == 2 and mine["playlists"]["pageInfo"]["hasNextPage"] is True
+    assert len(mine["topTracks"]) == 3 and len(mine["recentlyPlayed"]) == 2
+    # Someone else asking for this user's library: null with FORBIDDEN, field by field.
+    other = await sign_up(accounts_client)
+    theirs = await gql(client, LIBRARY, {"id": user_id}, token=other["token"])
+    assert theirs["data"]["_entities"][0] == {
+        "spotifyProfile": None,
+        "playlists": None,
+        "topTracks": None,
+        "recentlyPlayed": None,
+    }
+    assert set(codes(theirs)) == {"FORBIDDEN"}

@@ -1,0 +1,132 @@
+"""The signed-in user's own Spotify data: their linked account comes from accounts (a
+narrow internal call with the user's own token), their library from Spotify or, offline,
+from the sample catalogue."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import spotipy
+from sqlalchemy import select
+from sqlmodel import col
+
+from shared.context import RequestContext
+from shared.db import Database
+from shared.errors import Unauthenticated
+from subgraphs.spotify.catalog import Page
+from subgraphs.spotify.models import CatalogObject
+
+
+@dataclass(frozen=True)
+class LinkedAccount:
+    spotify_user_id: str
+    display_name: str | None
+    country: str | None
+    product: str | None
+    offline: bool
+    access_token: str | None
+
+
+@dataclass(frozen=True)
+class Play:
+    track_id: str
+    played_at: datetime
+
+
+async def linked_account(context: RequestContext) -> LinkedAccount | None:
+    """Once per request: asks accounts for the caller's linked Spotify account."""
+    if "spotify.linked" in context.loaders:
+        cached: LinkedAccount | None = context.loaders["spotify.linked"]
+        return cached
+    authorization = context.request.headers.get("authorization") if context.request is not None else None
+    if not authorization:
+        raise Unauthenticated("Authentication required")
+    http: httpx.AsyncClient = context.runtime.services["accounts_http"]
+    url = f"{context.runtime.settings.accounts_base_url}/internal/spotify-token"
+    response = await http.post(url, headers={"Authorization": authorization})
+    if response.status_code == 401:
+        raise Unauthenticated("Authentication required")
+    response.raise_for_status()
+    body = response.json()
+    account = None
+    if body.get("linked"):
+        account = LinkedAccount(
+            spotify_user_id=body["spotify_user_id"],
+            display_name=body.get("display_name"),
+            country=body.get("country"),
+            product=body.get("product"),
+            offline=bool(body.get("offline")),
+            access_token=body.get("access_token"),
+        )
+    context.loaders["spotify.linked"] = account
+    return account
+
+
+class OfflineLibrary:
+    """A sample account's library: the sample playlists, and top and recent tracks picked
+    deterministically from the catalogue for that account."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def _ids(self, kind: str) -> list[str]:
+        async with self.db.read() as session:
+            stmt = (
+                select(col(CatalogObject.id))
+                .where(col(CatalogObject.kind) == kind)
+                .order_by(col(CatalogObject.pk))
+            )
+            return list((await session.execute(stmt)).scalars())
+
+    async def playlists(self, account: LinkedAccount, offset: int, limit: int) -> Page:
+        ids = await self._ids("playlist")
+        return Page(ids[offset : offset + limit], len(ids))
+
+    def _pick(self, account: LinkedAccount, ids: list[str], count: int, salt: str) -> list[str]:
+        ranked = sorted(
+            ids, key=lambda id: hashlib.sha256(f"{account.spotify_user_id}:{salt}:{id}".encode()).digest()
+        )
+        return ranked[:count]
+
+    async def top_tracks(self, account: LinkedAccount, limit: int) -> list[str]:
+        return self._pick(account, await self._ids("track"), limit, "top")
+
+    async def recently_played(self, account: LinkedAccount, limit: int) -> list[Play]:
+        now = datetime.now(UTC).replace(microsecond=0)
+        picked = self._pick(account, await self._ids("track"), limit, "recent")
+        return [Play(id, now - timedelta(minutes=4 * index + 3)) for index, id in enumerate(picked)]
+
+
+class LiveLibrary:
+    """The Web API's /me endpoints with the user's own access token."""
+
+    def __init__(self, api_url: str) -> None:
+        self.api_url = api_url
+
+    def _client(self, account: LinkedAccount) -> spotipy.Spotify:
+        client = spotipy.Spotify(auth=account.access_token, retries=0, status_retries=0, requests_timeout=10)
+        client.prefix = self.api_url.rstrip("/") + "/"
+        return client
+
+    async def _call(self, account: LinkedAccount, fn: Any) -> Any:
+        return await asyncio.to_thread(fn, self._client(account))
+
+    async def playlists(self, account: LinkedAccount, offset: int, limit: int) -> Page:
+        body = await self._call(account, lambda sp: sp.current_user_playlists(limit=limit, offset=offset))
+        return Page([item["id"] for item in body["items"]], int(body["total"]))
+
+    async def top_tracks(self, account: LinkedAccount, limit: int) -> list[str]:
+        body = await self._call(account, lambda sp: sp.current_user_top_tracks(limit=limit))
+        return [item["id"] for item in body["items"]]
+
+    async def recently_played(self, account: LinkedAccount, limit: int) -> list[Play]:
+        body = await self._call(account, lambda sp: sp.current_user_recently_played(limit=limit))
+        return [
+            Play(item["track"]["id"], datetime.fromisoformat(item["played_at"].replace("Z", "+00:00")))
+            for item in body["items"]
+        ]

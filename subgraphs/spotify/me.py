@@ -1,0 +1,114 @@
+"""`User` (owned by accounts) extended with the user's own Spotify data."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+
+import strawberry
+
+from shared.errors import BadUserInput
+from shared.pagination import Connection, Edge, PageInfo
+from shared.permissions import protected
+from subgraphs.spotify.catalog import Page, SpotifyObject
+from subgraphs.spotify.library import LinkedAccount, linked_account
+from subgraphs.spotify.loaders import object_loader
+from subgraphs.spotify.types import Playlist, SpotifyInfo, Track, catalog, decode_offset, offset_cursor
+
+
+@strawberry.type(description="The Spotify account linked to a user.")
+class SpotifyProfile:
+    id: str
+    display_name: str | None
+    country: str | None
+    product: str | None
+    is_sample: bool
+
+
+@strawberry.type(description="A track the user played, and when.")
+class PlayedTrack:
+    played_at: datetime
+    track: Track
+
+
+def _library(info: SpotifyInfo, account: LinkedAccount) -> object:
+    return info.context.runtime.services["offline_library" if account.offline else "live_library"]
+
+
+def _check_first(first: int, limit: int = 50) -> None:
+    if not 1 <= first <= limit:
+        raise BadUserInput(f"first must be between 1 and {limit}", field="first")
+
+
+@strawberry.federation.type(keys=["id"], description="A person with an account.")
+class User:
+    id: strawberry.ID
+
+    @property
+    def owner_id(self) -> str:
+        return str(self.id)
+
+    @classmethod
+    def resolve_reference(cls, id: strawberry.ID) -> User:
+        return cls(id=id)
+
+    @protected("User.spotifyProfile", description="The linked Spotify account (the user only).")
+    async def spotify_profile(self, info: SpotifyInfo) -> SpotifyProfile | None:
+        account = await linked_account(info.context)
+        if account is None:
+            return None
+        return SpotifyProfile(
+            id=account.spotify_user_id,
+            display_name=account.display_name,
+            country=account.country,
+            product=account.product,
+            is_sample=account.offline,
+        )
+
+    @protected("User.playlists", description="The user's playlists on Spotify (the user only).")
+    async def playlists(
+        self, info: SpotifyInfo, first: int = 20, after: str | None = None
+    ) -> Connection[Playlist] | None:
+        _check_first(first)
+        account = await linked_account(info.context)
+        if account is None:
+            return None
+        offset = decode_offset(after)
+        page: Page = await _library(info, account).playlists(account, offset, first)  # type: ignore[attr-defined]
+        source = catalog(info)
+        playlists = await asyncio.gather(*(source.playlist(id) for id in page.ids))
+        return _playlist_connection([p for p in playlists if p is not None], page, offset)
+
+    @protected("User.topTracks", description="The user's top tracks (the user only).")
+    async def top_tracks(self, info: SpotifyInfo, first: int = 20) -> list[Track] | None:
+        _check_first(first)
+        account = await linked_account(info.context)
+        if account is None:
+            return None
+        ids = await _library(info, account).top_tracks(account, first)  # type: ignore[attr-defined]
+        return [Track.from_data(t) for t in await object_loader(info.context, "track").load_many(ids) if t]
+
+    @protected("User.recentlyPlayed", description="What the user played lately (the user only).")
+    async def recently_played(self, info: SpotifyInfo, first: int = 20) -> list[PlayedTrack] | None:
+        _check_first(first)
+        account = await linked_account(info.context)
+        if account is None:
+            return None
+        plays = await _library(info, account).recently_played(account, first)  # type: ignore[attr-defined]
+        tracks = await object_loader(info.context, "track").load_many([play.track_id for play in plays])
+        return [
+            PlayedTrack(played_at=play.played_at, track=Track.from_data(data))
+            for play, data in zip(plays, tracks, strict=True)
+            if data
+        ]
+
+
+def _playlist_connection(found: list[SpotifyObject], page: Page, offset: int) -> Connection[Playlist]:
+    edges = [Edge(cursor=offset_cursor(offset + i), node=Playlist.from_data(p)) for i, p in enumerate(found)]
+    end = offset + len(page.ids)
+    return Connection(
+        edges=edges,
+        page_info=PageInfo(
+            has_next_page=end < page.total, end_cursor=offset_cursor(end - 1) if page.ids else None
+        ),
+    )
