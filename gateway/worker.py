@@ -12,6 +12,7 @@ from arq.worker import Worker
 from gateway.subgraphs import SUBGRAPHS
 from shared.config import Settings
 from shared.db import Database
+from shared.redis import create_redis
 
 
 def _tasks() -> tuple[list[Any], list[Any]]:
@@ -44,8 +45,10 @@ def create_worker(settings: Settings, redis_url: str, **overrides: Any) -> Worke
     async def startup(ctx: dict[str, Any]) -> None:
         ctx["db"] = database
         ctx["settings"] = settings
+        ctx["platform_redis"] = create_redis(redis_url)
 
     async def shutdown(ctx: dict[str, Any]) -> None:
+        await ctx["platform_redis"].aclose()
         await database.dispose()
 
     return Worker(
@@ -55,5 +58,6 @@ def create_worker(settings: Settings, redis_url: str, **overrides: Any) -> Worke
         on_startup=startup,
         on_shutdown=shutdown,
         handle_signals=False,
+        max_tries=5,
         **overrides,
     )

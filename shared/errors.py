@@ -67,41 +67,44 @@ class ConsentRequired(DomainError):
     code = ErrorCode.CONSENT_REQUIRED
 
 
-class ErrorCodes(SchemaExtension):
-    """Gives every error a code; masks anything unexpected as INTERNAL with a trace id.
+def typed_error(error: GraphQLError) -> GraphQLError:
+    """The error as the client sees it: a domain error's code, BAD_USER_INPUT for a bad
+    document, anything unexpected masked as INTERNAL with a trace id (logged here once)."""
+    original = error.original_error
+    if (error.extensions or {}).get("code") and original is None:
+        return error
+    if isinstance(original, DomainError):
+        return _with_extensions(error, error.message, original.to_graphql_extensions())
+    if original is None:
+        extensions = dict(error.extensions or {})
+        extensions.setdefault("code", ErrorCode.BAD_USER_INPUT.value)
+        return _with_extensions(error, error.message, extensions)
+    if isinstance(original, GraphQLError) and (original.extensions or {}).get("code"):
+        return _with_extensions(error, error.message, dict(original.extensions or {}))
+    trace_id = uuid.uuid4().hex
+    log.error(
+        "unexpected error",
+        extra={"trace_id": trace_id, "path": error.path},
+        exc_info=(type(original), original, original.__traceback__),
+    )
+    return _with_extensions(
+        error, "Internal server error.", {"code": ErrorCode.INTERNAL.value, "traceId": trace_id}
+    )
 
-    Validation and parse errors (no original error) are the client's: BAD_USER_INPUT
-    unless a validation rule already set a code.
-    """
+
+def type_errors(result: Any) -> None:
+    errors = getattr(result, "errors", None)
+    if result is not None and errors:
+        result.errors = [typed_error(error) for error in errors]
+
+
+class ErrorCodes(SchemaExtension):
+    """Gives every error of a query or mutation a code (see `typed_error`); subscription
+    results are typed as they stream (`PlatformSchema.stream`)."""
 
     def on_operation(self) -> Iterator[None]:
         yield
-        result = self.execution_context.result
-        errors = getattr(result, "errors", None)
-        if result is not None and errors:
-            result.errors = [self._typed(error) for error in errors]
-
-    def _typed(self, error: GraphQLError) -> GraphQLError:
-        original = error.original_error
-        if isinstance(original, DomainError):
-            return _with_extensions(error, error.message, original.to_graphql_extensions())
-        if original is None:
-            extensions = dict(error.extensions or {})
-            extensions.setdefault("code", ErrorCode.BAD_USER_INPUT.value)
-            return _with_extensions(error, error.message, extensions)
-        if isinstance(original, GraphQLError) and (original.extensions or {}).get("code"):
-            return _with_extensions(error, error.message, dict(original.extensions or {}))
-        trace_id = uuid.uuid4().hex
-        log.error(
-            "unexpected error",
-            extra={"trace_id": trace_id, "path": error.path},
-            exc_info=(type(original), original, original.__traceback__),
-        )
-        return _with_extensions(
-            error,
-            "Internal server error.",
-            {"code": ErrorCode.INTERNAL.value, "traceId": trace_id},
-        )
+        type_errors(self.execution_context.result)
 
 
 def _with_extensions(error: GraphQLError, message: str, extensions: dict[str, Any]) -> GraphQLError:

@@ -27,6 +27,7 @@ class SubgraphRuntime:
     redis: Redis
     policies: PolicyEngine
     authenticator: Authenticator
+    redis_url: str = ""
     signing_key: SigningKey | None = None
     services: dict[str, Any] = field(default_factory=dict)
 
@@ -70,5 +71,6 @@ def build_runtime(
         redis=redis,
         policies=PolicyEngine(policy_files),
         authenticator=Authenticator(verifier, redis, api_keys),
+        redis_url=redis_url,
         signing_key=key,
     )

@@ -22,7 +22,7 @@ from strawberry.extensions import (
 from strawberry.extensions.disable_introspection import DisableIntrospection
 
 from shared.config import Settings
-from shared.errors import ErrorCodes
+from shared.errors import ErrorCodes, type_errors
 from shared.permissions.extension import FieldAuthorization
 
 log = logging.getLogger("shared.operations")
@@ -77,6 +77,22 @@ class OperationLog(SchemaExtension):
 
 
 class PlatformSchema(strawberry.federation.Schema):
+    async def stream(self, *args: Any, **kwargs: Any) -> Any:
+        result = await super().stream(*args, **kwargs)
+        if not hasattr(result, "__aiter__"):
+            type_errors(result)
+            return result
+
+        async def typed() -> AsyncIterator[Any]:
+            try:
+                async for item in result:
+                    type_errors(item)
+                    yield item
+            finally:
+                await result.aclose()  # a client that leaves ends the source stream too
+
+        return typed()
+
     def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
         """ErrorCodes logs unexpected errors once, with the trace id the client sees;
         the view's `process_result` catches any error that bypassed it."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import httpx
+from arq.connections import ArqRedis
 from starlette.applications import Starlette
 
 from shared.app import create_subgraph_app
@@ -41,4 +42,9 @@ def create_runtime(settings: Settings, redis_url: str, database: Database | None
 
 
 def create_app(runtime: SubgraphRuntime, *, close_runtime: bool = True) -> Starlette:
-    return create_subgraph_app(runtime, create_schema(runtime.settings), close_runtime=close_runtime)
+    async def connect_job_queue() -> None:
+        runtime.services.setdefault("arq", ArqRedis.from_url(runtime.redis_url))
+
+    return create_subgraph_app(
+        runtime, create_schema(runtime.settings), on_startup=[connect_job_queue], close_runtime=close_runtime
+    )

@@ -5,7 +5,7 @@ from datetime import datetime
 from sqlalchemy import JSON, Column, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from shared.db.mixins import UTCDateTime, utcnow
+from shared.db.mixins import TenantMixin, TimestampMixin, UTCDateTime, utcnow
 
 
 class CatalogObject(SQLModel, table=True):
@@ -35,3 +35,37 @@ class CatalogLink(SQLModel, table=True):
     rank: int
 
     __table_args__ = (UniqueConstraint("relation", "source_id", "rank", name="uq_spotify_catalog_link_rank"),)
+
+
+class StreamEvent(TenantMixin, table=True):
+    """One play of a track by a user, kept for analytics. Ingestion is idempotent on
+    (user, track, played_at): re-importing the same history adds nothing."""
+
+    __tablename__ = "spotify_stream_event"
+    __table_args__ = (
+        UniqueConstraint("user_id", "track_id", "played_at", name="uq_spotify_stream_event_play"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: str = Field(max_length=64, index=True)
+    track_id: str = Field(max_length=64)
+    played_at: datetime = Field(sa_type=UTCDateTime)
+    context_uri: str | None = Field(default=None, max_length=255)
+    country: str | None = Field(default=None, max_length=8)
+    device: str | None = Field(default=None, max_length=64)
+
+
+class LibraryPlaylist(TenantMixin, TimestampMixin, table=True):
+    """A playlist imported from the user's linked Spotify account by a library sync."""
+
+    __tablename__ = "spotify_library_playlist"
+    __table_args__ = (
+        UniqueConstraint("user_id", "spotify_playlist_id", name="uq_spotify_library_playlist_user"),
+    )
+
+    id: str = Field(primary_key=True, max_length=64)
+    user_id: str = Field(max_length=64, index=True)
+    spotify_playlist_id: str = Field(max_length=64)
+    name: str = Field(max_length=255)
+    snapshot_id: str | None = Field(default=None, max_length=128)
+    track_count: int = 0

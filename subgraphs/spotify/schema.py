@@ -8,6 +8,7 @@ from shared.config import Settings
 from shared.errors import BadUserInput
 from shared.schema import PlatformSchema, build_schema
 from subgraphs.spotify.catalog import ARTISTS_PER_CALL
+from subgraphs.spotify.jobs_schema import JobMutation, JobSubscription
 from subgraphs.spotify.loaders import object_loader
 from subgraphs.spotify.me import User
 from subgraphs.spotify.types import Album, Artist, Playlist, SpotifyInfo, Track, catalog
@@ -40,5 +41,21 @@ class Query:
         return Playlist.from_data(data) if data else None
 
 
+@strawberry.type
+class Mutation(JobMutation):
+    pass
+
+
+@strawberry.type
+class Subscription(JobSubscription):
+    pass
+
+
 def create_schema(settings: Settings) -> PlatformSchema:
-    return build_schema(settings, query=Query, types=[Artist, Album, Track, Playlist, User])
+    return build_schema(
+        settings,
+        query=Query,
+        mutation=Mutation,
+        subscription=Subscription,
+        types=[Artist, Album, Track, Playlist, User],
+    )

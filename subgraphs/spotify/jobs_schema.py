@@ -1,0 +1,104 @@
+"""The library sync as a job: a mutation that returns a handle, a subscription for progress."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncGenerator
+from dataclasses import asdict
+
+import strawberry
+
+from shared import jobs
+from shared.crypto import load_secret_box
+from shared.errors import BadUserInput, Forbidden, NotFound
+from shared.mutations import unit_of_work
+from subgraphs.spotify.library import linked_account
+from subgraphs.spotify.types import SpotifyInfo
+
+
+@strawberry.type(description="A background job.")
+class Job:
+    id: strawberry.ID
+    kind: str
+    status: str
+    already_running: bool = strawberry.field(
+        description="True when an equal job was running: this is that job."
+    )
+
+
+@strawberry.type
+class SyncLibraryPayload:
+    job: Job
+
+
+@strawberry.type(description="One step of a job's progress.")
+class JobProgress:
+    event_id: str
+    status: str
+    progress: float
+    message: str
+    result: strawberry.scalars.JSON | None
+
+
+@strawberry.type
+class JobMutation:
+    @strawberry.mutation(
+        description="Import the linked account's playlists and recently played tracks (a job)."
+    )
+    async def sync_my_spotify_library(self, info: SpotifyInfo) -> SyncLibraryPayload:
+        context = info.context
+        principal = context.principal
+        assert principal.user_id and principal.tenant_id
+        account = await linked_account(context)
+        if account is None:
+            raise BadUserInput("Link a Spotify account first", field="spotifyAccount")
+        payload = asdict(account)
+        token = payload.pop("access_token")
+        payload["access_token_encrypted"] = (
+            load_secret_box(context.runtime.settings).encrypt(token) if token else None
+        )
+        async with unit_of_work(context, "syncMySpotifyLibrary", {}) as uow:
+            handle = await jobs.enqueue_once(
+                context.runtime.redis,
+                context.runtime.services["arq"],
+                kind="spotify.sync_library",
+                function="sync_spotify_library",
+                owner_id=principal.user_id,
+                tenant_id=principal.tenant_id,
+                unique_key=f"spotify-sync:{principal.user_id}",
+                user_id=principal.user_id,
+                account=payload,
+            )
+            uow.target_id = handle.id
+        job = Job(
+            id=strawberry.ID(handle.id),
+            kind=handle.kind,
+            status=handle.status,
+            already_running=handle.already_running,
+        )
+        return SyncLibraryPayload(job=job)
+
+
+@strawberry.type
+class JobSubscription:
+    @strawberry.subscription(
+        description="Progress of one of your jobs, from its start (or after an event id)."
+    )
+    async def job_progress(
+        self, info: SpotifyInfo, job_id: strawberry.ID, after: str | None = None
+    ) -> AsyncGenerator[JobProgress, None]:
+        redis = info.context.runtime.redis
+        owner = await jobs.owner_of(redis, str(job_id))
+        if owner is None:
+            raise NotFound("No such job", id=str(job_id))
+        if owner != (info.context.principal.user_id, info.context.principal.tenant_id):
+            raise Forbidden("Not your job")
+        async for event_id, fields in jobs.follow(redis, str(job_id), after or "0-0"):
+            data = json.loads(fields.get("data") or "{}")
+            yield JobProgress(
+                event_id=event_id,
+                status=fields["status"],
+                progress=float(fields["progress"]),
+                message=fields["message"],
+                result=data or None,
+            )

@@ -1,0 +1,85 @@
+"""arq jobs of the spotify domain."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+from arq import Retry
+
+from shared import jobs
+from shared.config import Settings
+from shared.crypto import load_secret_box
+from shared.db import Database
+from subgraphs.spotify.catalog.live import SpotifyUnavailable
+from subgraphs.spotify.catalog.offline import OfflineCatalog
+from subgraphs.spotify.library import LinkedAccount, LiveLibrary, OfflineLibrary
+from subgraphs.spotify.service import ingest_plays, upsert_library_playlist
+
+PAGE = 50
+RECENT = 50
+MAX_TRIES = 5
+
+
+async def sync_spotify_library(
+    ctx: dict[str, Any], *, job_id: str, tenant_id: str, user_id: str, account: dict[str, Any]
+) -> dict[str, int]:
+    """Imports the linked account's playlists and recently played tracks."""
+    settings: Settings = ctx["settings"]
+    db: Database = ctx["db"]
+    redis = ctx["platform_redis"]
+    token = account.pop("access_token_encrypted", None)
+    linked = LinkedAccount(
+        **account, access_token=load_secret_box(settings).decrypt(token) if token else None
+    )
+    library: Any = OfflineLibrary(db) if linked.offline else LiveLibrary(settings.spotify_api_url)
+    catalog = OfflineCatalog(db)
+    await jobs.report(redis, job_id, "RUNNING", 0.05, "reading playlists", attempt=ctx.get("job_try", 1))
+    try:
+        playlists: list[str] = []
+        offset = 0
+        while True:
+            page = await library.playlists(linked, offset, PAGE)
+            playlists += page.ids
+            offset += PAGE
+            if offset >= page.total or not page.ids:
+                break
+        imported = 0
+        for index, playlist_id in enumerate(playlists, start=1):
+            playlist = (
+                await catalog.playlist(playlist_id)
+                if linked.offline
+                else {"id": playlist_id, "name": playlist_id}
+            )
+            if playlist is None:
+                continue
+            tracks = await catalog.playlist_tracks(playlist_id, 0, 1)
+            async with db.write() as session:
+                await upsert_library_playlist(session, tenant_id, user_id, playlist, tracks.total)
+            imported += 1
+            await jobs.report(
+                redis,
+                job_id,
+                "RUNNING",
+                0.05 + 0.75 * index / len(playlists),
+                f"playlist {index} of {len(playlists)}",
+            )
+        plays = await library.recently_played(linked, RECENT)
+        async with db.write() as session:
+            new_plays = await ingest_plays(session, tenant_id, user_id, plays, linked.country)
+    except (httpx.HTTPError, SpotifyUnavailable) as error:
+        if ctx.get("job_try", 1) >= MAX_TRIES:
+            await jobs.report(redis, job_id, "FAILED", 1.0, f"gave up: {type(error).__name__}")
+            raise
+        await jobs.report(redis, job_id, "RETRYING", 0.0, f"will retry: {type(error).__name__}")
+        raise Retry(defer=ctx.get("job_try", 1) * 5) from error
+    except Exception as error:
+        await jobs.report(redis, job_id, "FAILED", 1.0, f"failed: {type(error).__name__}")
+        raise
+    result = {"playlists": imported, "plays": len(plays), "new_plays": new_plays}
+    await jobs.report(redis, job_id, "COMPLETED", 1.0, "library synced", **result)
+    return result
+
+
+FUNCTIONS = [sync_spotify_library]
+CRON_JOBS: list[Any] = []
