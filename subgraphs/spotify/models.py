@@ -5,7 +5,14 @@ from datetime import datetime
 from sqlalchemy import JSON, Column, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from shared.db.mixins import TenantMixin, TimestampMixin, UTCDateTime, utcnow
+from shared.db.mixins import (
+    SoftDeleteMixin,
+    TenantMixin,
+    TimestampMixin,
+    UTCDateTime,
+    VersionMixin,
+    utcnow,
+)
 
 
 class CatalogObject(SQLModel, table=True):
@@ -69,3 +76,17 @@ class LibraryPlaylist(TenantMixin, TimestampMixin, table=True):
     name: str = Field(max_length=255)
     snapshot_id: str | None = Field(default=None, max_length=128)
     track_count: int = 0
+
+
+class EditablePlaylist(TenantMixin, TimestampMixin, VersionMixin, SoftDeleteMixin, table=True):
+    """A playlist made on the platform (a draft a team edits together). Its track list is
+    an ordered JSON array of Spotify track ids; `version` backs the snapshot id."""
+
+    __tablename__ = "spotify_editable_playlist"
+
+    id: str = Field(primary_key=True, max_length=64)
+    owner_id: str = Field(max_length=64, index=True)
+    name: str = Field(max_length=100)
+    description: str | None = Field(default=None, max_length=300)
+    public: bool = False
+    track_ids: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))  # type: ignore[type-arg]

@@ -11,7 +11,8 @@ from subgraphs.spotify.catalog import ARTISTS_PER_CALL
 from subgraphs.spotify.jobs_schema import JobMutation, JobSubscription
 from subgraphs.spotify.loaders import object_loader
 from subgraphs.spotify.me import User
-from subgraphs.spotify.types import Album, Artist, Playlist, SpotifyInfo, Track, catalog
+from subgraphs.spotify.playlist_schema import PlaylistMutation
+from subgraphs.spotify.types import Album, Artist, Playlist, SpotifyInfo, Track, load_playlist
 
 
 @strawberry.type
@@ -35,14 +36,13 @@ class Query:
     async def track(self, info: SpotifyInfo, id: strawberry.ID) -> Track | None:
         return await Track.resolve_reference(info, id)
 
-    @strawberry.field(description="A playlist by Spotify id.")
+    @strawberry.field(description="A playlist: a Spotify id, or one made here (`plst_…`).")
     async def playlist(self, info: SpotifyInfo, id: strawberry.ID) -> Playlist | None:
-        data = await catalog(info).playlist(str(id))
-        return Playlist.from_data(data) if data else None
+        return await load_playlist(info, str(id))
 
 
 @strawberry.type
-class Mutation(JobMutation):
+class Mutation(JobMutation, PlaylistMutation):
     pass
 
 

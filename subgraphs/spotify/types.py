@@ -13,6 +13,9 @@ from shared.errors import BadUserInput
 from shared.pagination import Connection, Edge, PageInfo
 from subgraphs.spotify.catalog import Page, SpotifyCatalog, SpotifyObject
 from subgraphs.spotify.loaders import object_loader
+from subgraphs.spotify.models import EditablePlaylist
+from subgraphs.spotify.playlists import PREFIX as PLAYLIST_PREFIX
+from subgraphs.spotify.playlists import PlaylistRepository, snapshot_of
 
 SpotifyInfo = Info[RequestContext, None]
 PLAYLIST_ITEMS_PER_CALL = 100
@@ -224,6 +227,23 @@ class Playlist:
     snapshot_id: str
     owner_name: str | None
     images: list[Image]
+    track_ids: strawberry.Private[list[str] | None] = None
+    """Set for a playlist made on the platform; catalogue playlists page from Spotify."""
+
+    @classmethod
+    def from_row(cls, row: EditablePlaylist) -> Playlist:
+        return cls(
+            id=strawberry.ID(row.id),
+            name=row.name,
+            description=row.description,
+            public=row.public,
+            collaborative=False,
+            followers=0,
+            snapshot_id=snapshot_of(row),
+            owner_name=None,
+            images=[],
+            track_ids=list(row.track_ids),
+        )
 
     @classmethod
     def from_data(cls, data: SpotifyObject) -> Playlist:
@@ -241,8 +261,7 @@ class Playlist:
 
     @classmethod
     async def resolve_reference(cls, info: SpotifyInfo, id: strawberry.ID) -> Playlist | None:
-        data = await catalog(info).playlist(str(id))
-        return cls.from_data(data) if data else None
+        return await load_playlist(info, str(id))
 
     @strawberry.field(description="The playlist's tracks in order (up to 500 per page).")
     async def tracks(
@@ -250,6 +269,9 @@ class Playlist:
     ) -> Connection[Track]:
         check_page_size(first, PLAYLIST_PAGE_LIMIT)
         offset = decode_offset(after)
+        if self.track_ids is not None:
+            window = Page(self.track_ids[offset : offset + first], len(self.track_ids))
+            return await _connection(info, "track", window, offset, Track)
         source = catalog(info)
         # Spotify pages playlist items by 100: a larger page is several upstream pages.
         ids: list[str] = []
@@ -262,3 +284,15 @@ class Playlist:
             if len(page.ids) < size:
                 break
         return await _connection(info, "track", Page(ids, total), offset, Track)
+
+
+async def load_playlist(info: SpotifyInfo, id: str) -> Playlist | None:
+    """Platform playlists (tenant-scoped, `plst_` ids) from the database; others from Spotify."""
+    if id.startswith(PLAYLIST_PREFIX):
+        tenant_id = info.context.principal.tenant_id
+        if not tenant_id:
+            return None
+        row = await PlaylistRepository(await info.context.session(), tenant_id).get(id)
+        return Playlist.from_row(row) if row else None
+    data = await catalog(info).playlist(id)
+    return Playlist.from_data(data) if data else None
