@@ -3,9 +3,9 @@ go upstream, and what came back is stored with a TTL in one pipeline."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Awaitable, Callable, Sequence
 
+import orjson
 from redis.asyncio import Redis
 
 from subgraphs.spotify.catalog import SpotifyObject
@@ -40,7 +40,7 @@ class ObjectCache:
             if raw is None:
                 misses.append(id)
             else:
-                found[id] = None if raw == MISSING else json.loads(raw)
+                found[id] = None if raw == MISSING else orjson.loads(raw)
         if misses:
             fetched = await fetch(misses)
             async with self.redis.pipeline(transaction=False) as pipe:
@@ -49,6 +49,6 @@ class ObjectCache:
                     if item is None:
                         pipe.set(self.key(kind, id), MISSING, ex=MISSING_TTL_SECONDS)
                     else:
-                        pipe.set(self.key(kind, id), json.dumps(item, separators=(",", ":")), ex=self.ttl)
+                        pipe.set(self.key(kind, id), orjson.dumps(item), ex=self.ttl)
                 await pipe.execute()
         return [found[id] for id in ids]

@@ -42,4 +42,11 @@ def _loader(context: RequestContext, kind: str) -> ObjectLoader:
 
 
 def object_loader(context: RequestContext, kind: str) -> ObjectLoader:
-    return context.loader(f"spotify.{kind}", lambda ctx: _loader(ctx, kind))  # type: ignore[no-any-return]
+    key = _LOADER_KEYS[kind]
+    loader = context.loaders.get(key)
+    if loader is None:
+        loader = context.loaders[key] = _loader(context, kind)
+    return loader  # type: ignore[no-any-return]
+
+
+_LOADER_KEYS = {kind: f"spotify.{kind}" for kind in _KINDS}

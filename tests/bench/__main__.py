@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from tests.bench import bench_field_authorization, bench_subgraph_overhead
+from tests.bench import bench_field_authorization, bench_spotify_lists, bench_subgraph_overhead
 
 
 def main() -> None:
@@ -12,6 +12,8 @@ def main() -> None:
     asyncio.run(bench_field_authorization.run())
     print("\n== subgraph CPU per request: full platform stack vs bare Strawberry ==", flush=True)
     asyncio.run(bench_subgraph_overhead.run())
+    print("\n== spotify subgraph: big lists ==", flush=True)
+    asyncio.run(bench_spotify_lists.run())
 
 
 main()
