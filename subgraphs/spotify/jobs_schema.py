@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import AsyncGenerator
 from dataclasses import asdict
 
@@ -14,6 +15,8 @@ from shared.errors import BadUserInput, Forbidden, NotFound
 from shared.mutations import unit_of_work
 from subgraphs.spotify.library import linked_account
 from subgraphs.spotify.types import SpotifyInfo
+
+PAYLOAD_TTL_SECONDS = 3600
 
 
 @strawberry.type(description="A background job.")
@@ -52,11 +55,11 @@ class JobMutation:
         account = await linked_account(context)
         if account is None:
             raise BadUserInput("Link a Spotify account first", field="spotifyAccount")
-        payload = asdict(account)
-        token = payload.pop("access_token")
-        payload["access_token_encrypted"] = (
-            load_secret_box(context.runtime.settings).encrypt(token) if token else None
-        )
+        # The account (with its Spotify token) reaches the worker encrypted and by
+        # reference: arq logs job arguments, and they must hold no secret.
+        payload_key = f"spotify:sync-payload:{uuid.uuid4().hex}"
+        sealed = load_secret_box(context.runtime.settings).encrypt(json.dumps(asdict(account)))
+        await context.runtime.redis.set(payload_key, sealed, ex=PAYLOAD_TTL_SECONDS)
         async with unit_of_work(context, "syncMySpotifyLibrary", {}) as uow:
             handle = await jobs.enqueue_once(
                 context.runtime.redis,
@@ -67,7 +70,7 @@ class JobMutation:
                 tenant_id=principal.tenant_id,
                 unique_key=f"spotify-sync:{principal.user_id}",
                 user_id=principal.user_id,
-                account=payload,
+                payload_key=payload_key,
             )
             uow.target_id = handle.id
         job = Job(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import httpx
@@ -22,16 +23,17 @@ MAX_TRIES = 5
 
 
 async def sync_spotify_library(
-    ctx: dict[str, Any], *, job_id: str, tenant_id: str, user_id: str, account: dict[str, Any]
+    ctx: dict[str, Any], *, job_id: str, tenant_id: str, user_id: str, payload_key: str
 ) -> dict[str, int]:
     """Imports the linked account's playlists and recently played tracks."""
     settings: Settings = ctx["settings"]
     db: Database = ctx["db"]
     redis = ctx["platform_redis"]
-    token = account.pop("access_token_encrypted", None)
-    linked = LinkedAccount(
-        **account, access_token=load_secret_box(settings).decrypt(token) if token else None
-    )
+    sealed = await redis.get(payload_key)
+    if sealed is None:
+        await jobs.report(redis, job_id, "FAILED", 1.0, "the job's account details expired")
+        return {"playlists": 0, "plays": 0, "new_plays": 0}
+    linked = LinkedAccount(**json.loads(load_secret_box(settings).decrypt(sealed)))
     library: Any = OfflineLibrary(db) if linked.offline else LiveLibrary(settings.spotify_api_url)
     catalog = OfflineCatalog(db)
     await jobs.report(redis, job_id, "RUNNING", 0.05, "reading playlists", attempt=ctx.get("job_try", 1))
@@ -76,6 +78,7 @@ async def sync_spotify_library(
     except Exception as error:
         await jobs.report(redis, job_id, "FAILED", 1.0, f"failed: {type(error).__name__}")
         raise
+    await redis.delete(payload_key)
     result = {"playlists": imported, "plays": len(plays), "new_plays": new_plays}
     await jobs.report(redis, job_id, "COMPLETED", 1.0, "library synced", **result)
     return result

@@ -53,14 +53,18 @@ def _bare_schema(tracks: list[dict]) -> GraphQLSchema:
             "uri": GraphQLField(GraphQLNonNull(GraphQLString)),
         },
     )
-    query = GraphQLObjectType("Query", {"tracks": GraphQLField(GraphQLList(track), resolve=lambda *_: tracks)})
+    query = GraphQLObjectType(
+        "Query", {"tracks": GraphQLField(GraphQLList(track), resolve=lambda *_: tracks)}
+    )
     return GraphQLSchema(query)
 
 
 async def run() -> None:
     logging.getLogger().setLevel(logging.WARNING)
     directory = Path(tempfile.mkdtemp())
-    settings = Settings(env="test", data_dir=directory, database_url=f"sqlite+aiosqlite:///{directory / 'b.db'}")
+    settings = Settings(
+        env="test", data_dir=directory, database_url=f"sqlite+aiosqlite:///{directory / 'b.db'}"
+    )
     await asyncio.to_thread(upgrade, settings.resolved_database_url)
     database = Database(settings.resolved_database_url)
     await seed_catalog(database)
@@ -68,13 +72,19 @@ async def run() -> None:
     runtime = create_runtime(settings, redis.url, database)
     await runtime.policies.load_tenant_policies(database.engine)
     schema = create_schema(settings)
-    principal = Principal(kind="user", user_id="usr_b", tenant_id="tnt_b", roles=("owner",), scopes=frozenset({"*"}))
+    principal = Principal(
+        kind="user", user_id="usr_b", tenant_id="tnt_b", roles=("owner",), scopes=frozenset({"*"})
+    )
     sample = load_sample()
     playlist = next(p for p in sample["playlists"] if len(p["track_ids"]) == 500)
     catalog = runtime.services["catalog"]
 
     async def run_query(query: str, variables: dict) -> None:
-        result = await schema.execute(query, variable_values=variables, context_value=RequestContext(runtime=runtime, principal=principal))
+        result = await schema.execute(
+            query,
+            variable_values=variables,
+            context_value=RequestContext(runtime=runtime, principal=principal),
+        )
         assert result.errors is None, result.errors[:1]
 
     try:
@@ -83,14 +93,21 @@ async def run() -> None:
             started = time.perf_counter()
             await run_query(PLAYLIST, {"id": playlist["id"]})
             wall = (time.perf_counter() - started) * 1000
-            print(f"500-track playlist, {label} cache: {wall:.0f} ms wall, upstream calls {dict(catalog.calls)}")
+            print(
+                f"500-track playlist, {label} cache: {wall:.0f} ms wall, upstream calls {dict(catalog.calls)}"
+            )
 
         tracks = sample["tracks"][:1000]
         representations = [{"__typename": "Track", "id": t["id"]} for t in tracks]
         await run_query(ENTITIES, {"r": [dict(r) for r in representations]})  # warm the cache
         bare = _bare_schema(tracks)
         bare_query = "{ tracks { id name durationMs explicit popularity trackNumber discNumber isrc uri } }"
-        t_full = await cpu_per_call(lambda: run_query(ENTITIES, {"r": [dict(r) for r in representations]}), warmup=2, rounds=5, per_round=3)
+        t_full = await cpu_per_call(
+            lambda: run_query(ENTITIES, {"r": [dict(r) for r in representations]}),
+            warmup=2,
+            rounds=5,
+            per_round=3,
+        )
         t_bare = await cpu_per_call(lambda: graphql(bare, bare_query), warmup=2, rounds=5, per_round=3)
         print(
             f"1,000 tracks: spotify subgraph {t_full * 1000:.1f} ms CPU (warm Redis cache, Casbin, loaders), "

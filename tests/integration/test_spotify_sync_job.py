@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import httpx
 import pytest
+from arq.connections import ArqRedis
+from arq.jobs import Job
 from sqlalchemy import func, select
 
 from gateway.worker import create_worker
@@ -84,6 +86,16 @@ async def test_sync_runs_once_at_a_time_reports_progress_and_imports_idempotentl
     second = (await gql(client, SYNC, token=account["token"]))["data"]["syncMySpotifyLibrary"]["job"]
     assert first["status"] == "QUEUED" and first["alreadyRunning"] is False
     assert second == {**first, "alreadyRunning": True}
+    queue = ArqRedis.from_url(redis_server.url)
+    queued_job = await Job(first["id"], queue).info()
+    await queue.aclose()
+    # arq logs job arguments: they name the account's sealed payload, never carry it.
+    assert queued_job is not None and set(queued_job.kwargs) == {
+        "job_id",
+        "tenant_id",
+        "user_id",
+        "payload_key",
+    }
 
     url = server.url.replace("http", "ws") + "/graphql"
     async with GraphQLWebSocket(url, {"Authorization": f"Bearer {account['token']}"}) as ws:
