@@ -4,7 +4,6 @@ from the sample catalogue."""
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -12,13 +11,15 @@ from typing import Any
 
 import httpx
 import spotipy
+from spotipy.exceptions import SpotifyException
 from sqlalchemy import select
 from sqlmodel import col
 
 from shared.context import RequestContext
 from shared.db import Database
 from shared.errors import Unauthenticated
-from subgraphs.spotify.catalog import Page
+from subgraphs.spotify.catalog import SpotifyObject
+from subgraphs.spotify.catalog.live import SpotifyCaller
 from subgraphs.spotify.models import CatalogObject
 
 SAMPLE_HISTORY_END = datetime(2026, 11, 1, 18, 0, tzinfo=UTC)
@@ -85,9 +86,17 @@ class OfflineLibrary:
             )
             return list((await session.execute(stmt)).scalars())
 
-    async def playlists(self, account: LinkedAccount, offset: int, limit: int) -> Page:
-        ids = await self._ids("playlist")
-        return Page(ids[offset : offset + limit], len(ids))
+    async def playlists(self, account: LinkedAccount, offset: int, limit: int) -> PlaylistPage:
+        """Simplified playlist objects, as Spotify's /me/playlists returns them."""
+        async with self.db.read() as session:
+            stmt = (
+                select(CatalogObject)
+                .where(col(CatalogObject.kind) == "playlist")
+                .order_by(col(CatalogObject.pk))
+            )
+            rows = list((await session.execute(stmt)).scalars())
+        items = [_simplified(row.data) for row in rows[offset : offset + limit]]
+        return PlaylistPage(items, len(rows))
 
     def _pick(self, account: LinkedAccount, ids: list[str], count: int, salt: str) -> list[str]:
         ranked = sorted(
@@ -107,30 +116,58 @@ class OfflineLibrary:
 
 
 class LiveLibrary:
-    """The Web API's /me endpoints with the user's own access token."""
+    """The Web API's /me endpoints with the user's own access token, under the same
+    Retry-After / backoff discipline as the catalogue."""
 
-    def __init__(self, api_url: str) -> None:
+    def __init__(self, api_url: str, caller: SpotifyCaller | None = None) -> None:
         self.api_url = api_url
+        self.caller = caller or SpotifyCaller()
 
-    def _client(self, account: LinkedAccount) -> spotipy.Spotify:
-        client = spotipy.Spotify(auth=account.access_token, retries=0, status_retries=0, requests_timeout=10)
+    async def _call(self, account: LinkedAccount, endpoint: str, fn: Any) -> Any:
+        client = spotipy.Spotify(
+            auth=account.access_token, retries=0, status_retries=0, status_forcelist=[], requests_timeout=10
+        )
         client.prefix = self.api_url.rstrip("/") + "/"
-        return client
+        try:
+            return await self.caller.call(endpoint, lambda: fn(client))
+        except SpotifyException as error:
+            if error.http_status == 401:
+                raise Unauthenticated("Spotify refused the linked account's token; link it again") from error
+            raise
 
-    async def _call(self, account: LinkedAccount, fn: Any) -> Any:
-        return await asyncio.to_thread(fn, self._client(account))
-
-    async def playlists(self, account: LinkedAccount, offset: int, limit: int) -> Page:
-        body = await self._call(account, lambda sp: sp.current_user_playlists(limit=limit, offset=offset))
-        return Page([item["id"] for item in body["items"]], int(body["total"]))
+    async def playlists(self, account: LinkedAccount, offset: int, limit: int) -> PlaylistPage:
+        body = await self._call(
+            account, "me/playlists", lambda sp: sp.current_user_playlists(limit=limit, offset=offset)
+        )
+        return PlaylistPage(list(body["items"]), int(body["total"]))
 
     async def top_tracks(self, account: LinkedAccount, limit: int) -> list[str]:
-        body = await self._call(account, lambda sp: sp.current_user_top_tracks(limit=limit))
+        body = await self._call(account, "me/top", lambda sp: sp.current_user_top_tracks(limit=limit))
         return [item["id"] for item in body["items"]]
 
     async def recently_played(self, account: LinkedAccount, limit: int) -> list[Play]:
-        body = await self._call(account, lambda sp: sp.current_user_recently_played(limit=limit))
+        body = await self._call(
+            account, "me/recently-played", lambda sp: sp.current_user_recently_played(limit=limit)
+        )
         return [
             Play(item["track"]["id"], datetime.fromisoformat(item["played_at"].replace("Z", "+00:00")))
             for item in body["items"]
         ]
+
+
+@dataclass(frozen=True)
+class PlaylistPage:
+    items: list[SpotifyObject]
+    total: int
+
+
+def playlist_track_total(playlist: SpotifyObject) -> int:
+    # Simplified playlists carry `tracks` (older API) or `items` (current) with a total.
+    counts = playlist.get("items") or playlist.get("tracks") or {}
+    return int(counts.get("total") or 0) if isinstance(counts, dict) else 0
+
+
+def _simplified(data: dict[str, Any]) -> SpotifyObject:
+    public = {key: value for key, value in data.items() if key != "track_ids"}
+    public["tracks"] = {"href": f"{data['href']}/tracks", "total": len(data.get("track_ids") or [])}
+    return public

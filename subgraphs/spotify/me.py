@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import datetime
 
 import strawberry
@@ -10,10 +9,9 @@ import strawberry
 from shared.errors import BadUserInput
 from shared.pagination import Connection, Edge, PageInfo
 from shared.permissions import protected
-from subgraphs.spotify.catalog import Page, SpotifyObject
-from subgraphs.spotify.library import LinkedAccount, linked_account
+from subgraphs.spotify.library import LinkedAccount, PlaylistPage, linked_account
 from subgraphs.spotify.loaders import object_loader
-from subgraphs.spotify.types import Playlist, SpotifyInfo, Track, catalog, decode_offset, offset_cursor
+from subgraphs.spotify.types import Playlist, SpotifyInfo, Track, decode_offset, offset_cursor
 
 
 @strawberry.type(description="The Spotify account linked to a user.")
@@ -74,10 +72,8 @@ class User:
         if account is None:
             return None
         offset = decode_offset(after)
-        page: Page = await _library(info, account).playlists(account, offset, first)  # type: ignore[attr-defined]
-        source = catalog(info)
-        playlists = await asyncio.gather(*(source.playlist(id) for id in page.ids))
-        return _playlist_connection([p for p in playlists if p is not None], page, offset)
+        page: PlaylistPage = await _library(info, account).playlists(account, offset, first)  # type: ignore[attr-defined]
+        return _playlist_connection(page, offset)
 
     @protected("User.topTracks", description="The user's top tracks (the user only).")
     async def top_tracks(self, info: SpotifyInfo, first: int = 20) -> list[Track] | None:
@@ -103,12 +99,14 @@ class User:
         ]
 
 
-def _playlist_connection(found: list[SpotifyObject], page: Page, offset: int) -> Connection[Playlist]:
-    edges = [Edge(cursor=offset_cursor(offset + i), node=Playlist.from_data(p)) for i, p in enumerate(found)]
-    end = offset + len(page.ids)
+def _playlist_connection(page: PlaylistPage, offset: int) -> Connection[Playlist]:
+    edges = [
+        Edge(cursor=offset_cursor(offset + i), node=Playlist.from_data(p)) for i, p in enumerate(page.items)
+    ]
+    end = offset + len(page.items)
     return Connection(
         edges=edges,
         page_info=PageInfo(
-            has_next_page=end < page.total, end_cursor=offset_cursor(end - 1) if page.ids else None
+            has_next_page=end < page.total, end_cursor=offset_cursor(end - 1) if page.items else None
         ),
     )

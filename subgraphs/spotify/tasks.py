@@ -13,8 +13,7 @@ from shared.config import Settings
 from shared.crypto import load_secret_box
 from shared.db import Database
 from subgraphs.spotify.catalog.live import SpotifyUnavailable
-from subgraphs.spotify.catalog.offline import OfflineCatalog
-from subgraphs.spotify.library import LinkedAccount, LiveLibrary, OfflineLibrary
+from subgraphs.spotify.library import LinkedAccount, LiveLibrary, OfflineLibrary, playlist_track_total
 from subgraphs.spotify.service import ingest_plays, upsert_library_playlist
 
 PAGE = 50
@@ -35,37 +34,22 @@ async def sync_spotify_library(
         return {"playlists": 0, "plays": 0, "new_plays": 0}
     linked = LinkedAccount(**json.loads(load_secret_box(settings).decrypt(sealed)))
     library: Any = OfflineLibrary(db) if linked.offline else LiveLibrary(settings.spotify_api_url)
-    catalog = OfflineCatalog(db)
     await jobs.report(redis, job_id, "RUNNING", 0.05, "reading playlists", attempt=ctx.get("job_try", 1))
     try:
-        playlists: list[str] = []
-        offset = 0
+        playlists: list[dict[str, Any]] = []
         while True:
-            page = await library.playlists(linked, offset, PAGE)
-            playlists += page.ids
-            offset += PAGE
-            if offset >= page.total or not page.ids:
+            page = await library.playlists(linked, len(playlists), PAGE)
+            playlists += page.items
+            if len(playlists) >= page.total or not page.items:
                 break
-        imported = 0
-        for index, playlist_id in enumerate(playlists, start=1):
-            playlist = (
-                await catalog.playlist(playlist_id)
-                if linked.offline
-                else {"id": playlist_id, "name": playlist_id}
-            )
-            if playlist is None:
-                continue
-            tracks = await catalog.playlist_tracks(playlist_id, 0, 1)
+        for index, playlist in enumerate(playlists, start=1):
             async with db.write() as session:
-                await upsert_library_playlist(session, tenant_id, user_id, playlist, tracks.total)
-            imported += 1
-            await jobs.report(
-                redis,
-                job_id,
-                "RUNNING",
-                0.05 + 0.75 * index / len(playlists),
-                f"playlist {index} of {len(playlists)}",
-            )
+                await upsert_library_playlist(
+                    session, tenant_id, user_id, playlist, playlist_track_total(playlist)
+                )
+            progress = 0.05 + 0.75 * index / len(playlists)
+            await jobs.report(redis, job_id, "RUNNING", progress, f"playlist {index} of {len(playlists)}")
+        imported = len(playlists)
         plays = await library.recently_played(linked, RECENT)
         async with db.write() as session:
             new_plays = await ingest_plays(session, tenant_id, user_id, plays, linked.country)

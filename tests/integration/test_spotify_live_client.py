@@ -131,3 +131,46 @@ async def test_500_track_playlist_http_budget_cold_and_warm(live_subgraph):
     again = await gql(client, PLAYLIST_QUERY, {"id": BIG_PLAYLIST["id"]}, token=token)
     assert again == body
     assert api.requests["tracks"] == api.requests["artists"] == api.requests["albums"] == 0
+
+
+async def test_live_library_sync_imports_from_the_web_api(web_api, database, settings, redis_server):
+    import json
+    import uuid
+
+    from shared.crypto import load_secret_box
+    from shared.redis import create_redis
+    from subgraphs.spotify.models import LibraryPlaylist, StreamEvent
+    from subgraphs.spotify.tasks import sync_spotify_library
+    from tests.support.spotify_web_api import USER_TOKEN
+
+    api, url = web_api
+    api.requests.clear()
+    live_settings = settings.model_copy(update={"spotify_api_url": f"{url}/v1"})
+    account = {
+        "spotify_user_id": "lunavega.music",
+        "display_name": "Luna Vega",
+        "country": "ES",
+        "product": "premium",
+        "offline": False,
+        "access_token": USER_TOKEN,
+    }
+    redis = create_redis(redis_server.url)
+    key = f"spotify:sync-payload:{uuid.uuid4().hex}"
+    await redis.set(key, load_secret_box(live_settings).encrypt(json.dumps(account)))
+    ctx = {"settings": live_settings, "db": database, "platform_redis": redis, "job_try": 1}
+    try:
+        result = await sync_spotify_library(
+            ctx, job_id="job_live", tenant_id="tnt_live", user_id="usr_live", payload_key=key
+        )
+    finally:
+        await redis.aclose()
+    assert result == {"playlists": 12, "plays": 50, "new_plays": 50}
+    assert api.requests["me/playlists"] == 1 and api.requests["me/player/recently-played"] == 1
+    async with database.read() as session:
+        from sqlalchemy import select
+
+        rows = (await session.execute(select(LibraryPlaylist))).scalars().all()
+        plays = (await session.execute(select(StreamEvent))).scalars().all()
+    big = next(row for row in rows if row.spotify_playlist_id == BIG_PLAYLIST["id"])
+    assert big.name == BIG_PLAYLIST["name"] and big.track_count == 500
+    assert len(plays) == 50 and {p.country for p in plays} == {"ES"}

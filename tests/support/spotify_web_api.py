@@ -16,6 +16,8 @@ from starlette.routing import Route
 from subgraphs.spotify.catalog.offline import load_sample
 
 LIMITS = {"tracks": 50, "artists": 50, "albums": 20}
+USER_TOKEN = "user-token-1"
+"""The access token of the linked user (what accounts hands the spotify subgraph)."""
 
 
 @dataclass
@@ -65,6 +67,26 @@ class SpotifyWebApi:
             }
         )
 
+    def _me(self, request: Request, path: str) -> JSONResponse:
+        """The linked user's library: every sample playlist, the first tracks as top and recent."""
+        limit = int(request.query_params.get("limit", 20))
+        offset = int(request.query_params.get("offset", 0))
+        tracks = list(self.objects["tracks"].values())
+        if path == "/me/playlists":
+            playlists = list(self.objects["playlists"].values())
+            items = [
+                {**self._public(p), "tracks": {"href": p["href"] + "/tracks", "total": len(p["track_ids"])}}
+                for p in playlists[offset : offset + limit]
+            ]
+            return JSONResponse({"items": items, "total": len(playlists), "limit": limit, "offset": offset})
+        if path == "/me/top/tracks":
+            return JSONResponse({"items": tracks[:limit], "total": len(tracks), "limit": limit, "offset": 0})
+        plays = [
+            {"track": track, "played_at": f"2026-11-20T10:{index:02d}:00.000Z", "context": None}
+            for index, track in enumerate(tracks[:limit])
+        ]
+        return JSONResponse({"items": plays, "limit": limit, "cursors": None})
+
     def app(self) -> Starlette:
         async def token(request: Request) -> JSONResponse:
             self.requests["token"] += 1
@@ -86,6 +108,13 @@ class SpotifyWebApi:
                     )
             authorization = request.headers.get("authorization", "")
             token = authorization.removeprefix("Bearer ")
+            if path.startswith("/me/"):
+                if token != USER_TOKEN:
+                    return JSONResponse(
+                        {"error": {"status": 401, "message": "Invalid access token"}}, status_code=401
+                    )
+                self.requests[path.strip("/")] += 1
+                return self._me(request, path)
             if not token.startswith("app-token-") or token in self.expired_tokens:
                 return JSONResponse(
                     {"error": {"status": 401, "message": "The access token expired"}}, status_code=401

@@ -24,6 +24,42 @@ class SpotifyUnavailable(Exception):
     """Spotify kept failing after every retry."""
 
 
+class SpotifyCaller:
+    """Runs blocking spotipy calls in threads, at most `max_concurrency` at once. Honours
+    429 Retry-After (plus jitter) and retries 5xx with exponential backoff, asynchronously;
+    any other error (401 included) goes to the caller."""
+
+    def __init__(
+        self,
+        max_concurrency: int = 8,
+        max_attempts: int = 5,
+        base_delay: float = 0.2,
+        max_delay: float = 30.0,
+    ) -> None:
+        self.max_attempts = max_attempts
+        self.base_delay = base_delay
+        self.max_delay = max_delay
+        self._limit = asyncio.Semaphore(max_concurrency)
+        self.requests: Counter[str] = Counter()
+
+    async def call(self, endpoint: str, blocking: Callable[[], T]) -> T:
+        for attempt in range(1, self.max_attempts + 1):
+            async with self._limit:
+                self.requests[endpoint] += 1
+                try:
+                    return await asyncio.to_thread(blocking)
+                except SpotifyException as error:
+                    if error.http_status == 429:
+                        delay = _retry_after(error.headers) + random.uniform(0, self.base_delay)
+                    elif error.http_status >= 500:
+                        delay = self.base_delay * 2 ** (attempt - 1) * random.uniform(0.5, 1.5)
+                    else:
+                        raise
+            if attempt < self.max_attempts:
+                await asyncio.sleep(min(delay, self.max_delay))
+        raise SpotifyUnavailable(f"Spotify {endpoint} failed after {self.max_attempts} attempts")
+
+
 class LiveCatalog:
     def __init__(
         self,
@@ -41,14 +77,18 @@ class LiveCatalog:
         self.settings = settings
         self.http = http or httpx.AsyncClient(timeout=10)
         self.market = market
-        self.max_attempts = max_attempts
-        self.base_delay = base_delay
-        self.max_delay = max_delay
-        self._limit = asyncio.Semaphore(max_concurrency)
+        self.caller = SpotifyCaller(max_concurrency, max_attempts, base_delay, max_delay)
         self._client: spotipy.Spotify | None = None
         self._token_lock = asyncio.Lock()
-        self.requests: Counter[str] = Counter()
+
+    @property
+    def requests(self) -> Counter[str]:
         """Upstream Web API calls by endpoint (what a call budget counts)."""
+        return self.caller.requests
+
+    @property
+    def max_attempts(self) -> int:
+        return self.caller.max_attempts
 
     async def _app_token(self) -> str:
         response = await self.http.post(
@@ -76,29 +116,14 @@ class LiveCatalog:
 
     async def _call(self, endpoint: str, call: Callable[[spotipy.Spotify], T]) -> T:
         client = await self._spotify()
-        refreshed = False
-        for attempt in range(1, self.max_attempts + 1):
-            async with self._limit:
-                self.requests[endpoint] += 1
-                try:
-                    return await asyncio.to_thread(call, client)
-                except SpotifyException as error:
-                    status = error.http_status
-                    if status == 401 and not refreshed:
-                        refreshed = True
-                        client = await self._spotify(stale=client)
-                        continue
-                    if status == 429:
-                        delay = _retry_after(error.headers) + random.uniform(0, self.base_delay)
-                    elif status >= 500:
-                        delay = min(self.max_delay, self.base_delay * 2 ** (attempt - 1)) * random.uniform(
-                            0.5, 1.5
-                        )
-                    else:
-                        raise
-            if attempt < self.max_attempts:
-                await asyncio.sleep(min(delay, self.max_delay))
-        raise SpotifyUnavailable(f"Spotify {endpoint} failed after {self.max_attempts} attempts")
+        try:
+            return await self.caller.call(endpoint, lambda: call(client))
+        except SpotifyException as error:
+            if error.http_status != 401:
+                raise
+        # The app token expired: fetch a new one, once.
+        fresh = await self._spotify(stale=client)
+        return await self.caller.call(endpoint, lambda: call(fresh))
 
     async def tracks(self, ids: list[str]) -> list[SpotifyObject | None]:
         body: Any = await self._call("tracks", lambda sp: sp.tracks(ids, market=None))
