@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import inspect
 import logging
 import time
+from collections import defaultdict
 from collections.abc import AsyncIterator, Iterable, Iterator
 from typing import Any, Literal
 
@@ -20,6 +22,8 @@ from strawberry.extensions import (
     ValidationCache,
 )
 from strawberry.extensions.disable_introspection import DisableIntrospection
+from strawberry.federation.schema import FederationAny
+from strawberry.types import Info
 
 from shared.config import Settings
 from shared.errors import ErrorCodes, type_errors
@@ -77,6 +81,37 @@ class OperationLog(SchemaExtension):
 
 
 class PlatformSchema(strawberry.federation.Schema):
+    def entities_resolver(  # type: ignore[override]
+        self, info: Info, representations: list[FederationAny]
+    ) -> list[FederationAny]:
+        """`_entities` for types that define `resolve_references(info, ids)` resolves each
+        type's representations in one call (Strawberry calls `resolve_reference` once per
+        representation: a thousand awaits for a thousand tracks)."""
+        batched: dict[Any, list[int]] = defaultdict(list)
+        reps: list[dict[str, Any]] = representations  # type: ignore[assignment]
+        for index, representation in enumerate(reps):
+            definition: Any = self.schema_converter.type_map[representation["__typename"]].definition
+            origin = definition.origin
+            if hasattr(origin, "resolve_references") and set(representation) == {"__typename", "id"}:
+                batched[origin].append(index)
+        if not batched:
+            return super().entities_resolver(info, representations)
+        taken = {index for indices in batched.values() for index in indices}
+        rest = [index for index in range(len(representations)) if index not in taken]
+        plain = super().entities_resolver(info, [representations[index] for index in rest]) if rest else []
+
+        async def resolve() -> list[Any]:
+            results: list[Any] = [None] * len(representations)
+            for index, result in zip(rest, plain, strict=True):
+                results[index] = await result if inspect.isawaitable(result) else result
+            for origin, indices in batched.items():
+                ids = [str(reps[index]["id"]) for index in indices]
+                for index, found in zip(indices, await origin.resolve_references(info, ids), strict=True):
+                    results[index] = found
+            return results
+
+        return resolve()  # type: ignore[return-value]  # graphql-core awaits it
+
     async def stream(self, *args: Any, **kwargs: Any) -> Any:
         result = await super().stream(*args, **kwargs)
         if not hasattr(result, "__aiter__"):

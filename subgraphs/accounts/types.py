@@ -83,6 +83,11 @@ class User:
         row = await user_loader(info.context).load(str(id))
         return cls.from_row(row) if row else None
 
+    @classmethod
+    async def resolve_references(cls, info: AccountsInfo, ids: list[str]) -> list[User | None]:
+        rows = await user_loader(info.context).load_many(ids)
+        return [cls.from_row(row) if row else None for row in rows]
+
     @protected(
         "User.email",
         scopes=READ,

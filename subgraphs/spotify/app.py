@@ -6,6 +6,7 @@ from pathlib import Path
 
 import httpx
 from arq.connections import ArqRedis
+from redis.asyncio import Redis
 from starlette.applications import Starlette
 
 from shared.app import create_subgraph_app
@@ -34,7 +35,7 @@ def create_runtime(settings: Settings, redis_url: str, database: Database | None
     )
     live = settings.spotify_client_id and settings.spotify_client_secret
     runtime.services["catalog"] = LiveCatalog(settings) if live else OfflineCatalog(runtime.db)
-    runtime.services["object_cache"] = ObjectCache(runtime.redis)
+    runtime.services["object_cache"] = ObjectCache(Redis.from_url(redis_url, decode_responses=False))
     runtime.services["offline_library"] = OfflineLibrary(runtime.db)
     runtime.services["live_library"] = LiveLibrary(settings.spotify_api_url)
     runtime.services["accounts_http"] = httpx.AsyncClient(timeout=10)

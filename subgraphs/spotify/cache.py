@@ -14,12 +14,18 @@ DEFAULT_TTL_SECONDS = 6 * 3600
 # Unknown ids are cached briefly too, so a bad id does not hit Spotify on every request.
 MISSING = "__missing__"
 MISSING_TTL_SECONDS = 300
+MISSING_BYTES = MISSING.encode()
 
 
 class ObjectCache:
+    """Give it a client with `decode_responses=False`: orjson parses the bytes directly."""
+
     def __init__(self, redis: Redis, ttl_seconds: int = DEFAULT_TTL_SECONDS) -> None:
         self.redis = redis
         self.ttl = ttl_seconds
+
+    async def aclose(self) -> None:
+        await self.redis.aclose()
 
     @staticmethod
     def key(kind: str, id: str) -> str:
@@ -40,7 +46,7 @@ class ObjectCache:
             if raw is None:
                 misses.append(id)
             else:
-                found[id] = None if raw == MISSING else orjson.loads(raw)
+                found[id] = None if raw in (MISSING, MISSING_BYTES) else orjson.loads(raw)
         if misses:
             fetched = await fetch(misses)
             async with self.redis.pipeline(transaction=False) as pipe:

@@ -108,6 +108,11 @@ class Artist:
         data = await object_loader(info.context, "artist").load(str(id))
         return cls.from_data(data) if data else None
 
+    @classmethod
+    async def resolve_references(cls, info: SpotifyInfo, ids: list[str]) -> list[Artist | None]:
+        found = await object_loader(info.context, "artist").load_many(ids)
+        return [cls.from_data(data) if data else None for data in found]
+
     @strawberry.field(description="Albums and singles, newest first.")
     async def albums(self, info: SpotifyInfo, first: int = 20, after: str | None = None) -> Connection[Album]:
         check_page_size(first, 50)
@@ -153,6 +158,11 @@ class Album:
     async def resolve_reference(cls, info: SpotifyInfo, id: strawberry.ID) -> Album | None:
         data = await object_loader(info.context, "album").load(str(id))
         return cls.from_data(data) if data else None
+
+    @classmethod
+    async def resolve_references(cls, info: SpotifyInfo, ids: list[str]) -> list[Album | None]:
+        found = await object_loader(info.context, "album").load_many(ids)
+        return [cls.from_data(data) if data else None for data in found]
 
     @strawberry.field
     async def artists(self, info: SpotifyInfo) -> list[Artist]:
@@ -203,6 +213,11 @@ class Track:
     async def resolve_reference(cls, info: SpotifyInfo, id: strawberry.ID) -> Track | None:
         data = await object_loader(info.context, "track").load(str(id))
         return cls.from_data(data) if data else None
+
+    @classmethod
+    async def resolve_references(cls, info: SpotifyInfo, ids: list[str]) -> list[Track | None]:
+        found = await object_loader(info.context, "track").load_many(ids)
+        return [cls.from_data(data) if data else None for data in found]
 
     @strawberry.field
     async def artists(self, info: SpotifyInfo) -> list[Artist]:

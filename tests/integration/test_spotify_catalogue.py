@@ -195,3 +195,28 @@ async def test_linked_sample_account_library_is_the_users_only(spotify, accounts
         "recentlyPlayed": None,
     }
     assert set(codes(theirs)) == {"FORBIDDEN"}
+
+
+@pytest.mark.budget
+async def test_entities_resolve_in_order_one_batch_per_type(spotify):
+    runtime, client, token = spotify
+    catalog = runtime.services["catalog"]
+    tracks = [t["id"] for t in SAMPLE["tracks"][:120]]
+    artist = SAMPLE["artists"][3]["id"]
+    representations = [{"__typename": "Track", "id": id} for id in tracks[:60]]
+    representations += [
+        {"__typename": "Artist", "id": artist},
+        {"__typename": "Track", "id": "0000000000000000000000"},
+    ]
+    representations += [{"__typename": "Track", "id": id} for id in tracks[60:]]
+    catalog.calls.clear()
+    body = await gql(
+        client,
+        "query($r: [_Any!]!) { _entities(representations: $r) { __typename ... on Track { id } ... on Artist { id } } }",
+        {"r": representations},
+        token=token,
+    )
+    assert "errors" not in body, body
+    got = [entity["id"] if entity else None for entity in body["data"]["_entities"]]
+    assert got == [*tracks[:60], artist, None, *tracks[60:]]
+    assert catalog.calls["track"] == math.ceil(121 / 50) and catalog.calls["artist"] == 1
