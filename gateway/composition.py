@@ -1,4 +1,4 @@
-"""Supergraph composition with the real library (@theguild/federation-composition, Node)."""
+"""Supergraph composition with @theguild/federation-composition (Node, gateway/router/compose.mjs)."""
 
 from __future__ import annotations
 
@@ -7,38 +7,41 @@ import subprocess
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-ROUTER_DIR = Path(__file__).resolve().parent / "router"
+from gateway.router import ROUTER_DIR, ensure_node_modules
+
+COMPOSE_SCRIPT = ROUTER_DIR / "compose.mjs"
 
 
 @dataclass(frozen=True)
 class SubgraphDefinition:
     name: str
     url: str
-    sdl: str
+    sdl: str  # federation v2.9 at most (the composition library rejects later versions)
 
 
 class CompositionError(Exception):
     def __init__(self, errors: list[str]) -> None:
-        super().__init__("; ".join(errors))
+        super().__init__("supergraph composition failed:\n" + "\n".join(errors))
         self.errors = errors
 
 
-def _run(subgraphs: list[SubgraphDefinition], out: Path | None) -> str:
-    args = ["node", str(ROUTER_DIR / "compose.mjs")] + (["--out", str(out)] if out else [])
+def _compose(subgraphs: list[SubgraphDefinition], out: Path | None) -> str:
+    ensure_node_modules()
+    command = ["node", str(COMPOSE_SCRIPT), *(["--out", str(out)] if out else [])]
     payload = json.dumps({"subgraphs": [asdict(subgraph) for subgraph in subgraphs]})
-    done = subprocess.run(args, input=payload, capture_output=True, text=True, cwd=ROUTER_DIR, timeout=120)
+    done = subprocess.run(command, input=payload, capture_output=True, text=True, cwd=ROUTER_DIR, timeout=120)
     if done.returncode != 0:
-        raise CompositionError(
-            [line for line in done.stderr.splitlines() if line.strip()] or ["composition failed"]
-        )
+        raise CompositionError([line for line in done.stderr.splitlines() if line.strip()] or ["(no output)"])
     return done.stdout
 
 
 def compose_supergraph(subgraphs: list[SubgraphDefinition]) -> str:
-    return _run(subgraphs, None)
+    return _compose(subgraphs, None)
 
 
-def write_supergraph(subgraphs: list[SubgraphDefinition], path: Path) -> None:
-    """Atomically replaces `path` (the router watches it)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    _run(subgraphs, path.resolve())
+def write_supergraph(subgraphs: list[SubgraphDefinition], path: str | Path) -> None:
+    """Replaces `path` atomically (temp file + rename), so the watching router never reads half a file.
+    Nothing is written when composition fails: the router keeps serving the last good supergraph."""
+    target = Path(path).resolve()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    _compose(subgraphs, target)

@@ -1,7 +1,8 @@
-"""The Hive Gateway router as a child process: started, awaited until ready, stopped."""
+"""The Hive Gateway router (Node) as a child process: started, awaited until ready, stopped."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import time
@@ -12,27 +13,58 @@ import httpx
 
 ROUTER_DIR = Path(__file__).resolve().parent / "router"
 BIN = ROUTER_DIR / "node_modules" / "@graphql-hive" / "gateway" / "dist" / "bin.js"
+READY_PATH = "/readyz"  # gateway.config.mjs renames the gateway's /readiness (and /healthcheck -> /healthz)
+
+
+class RouterNotInstalledError(RuntimeError):
+    pass
 
 
 def ensure_node_modules() -> None:
     if not BIN.exists():
-        raise RuntimeError(f"router dependencies missing: run `npm ci` in {ROUTER_DIR} (make dev does)")
+        raise RouterNotInstalledError(
+            f"router dependencies missing ({BIN} not found): run `npm ci` in {ROUTER_DIR} (`make deps` does)"
+        )
+
+
+def _source(supergraph: str | Path) -> str:
+    text = str(supergraph)
+    # The router runs in its own directory: a relative file path would point elsewhere.
+    return text if text.startswith(("http://", "https://")) else str(Path(text).resolve())
 
 
 def router_command(supergraph: str, port: int, host: str = "127.0.0.1") -> list[str]:
-    return ["node", str(BIN), "supergraph", supergraph, "--host", host, "--port", str(port)]
+    """The command line, to run with cwd=ROUTER_DIR. The source goes in env SUPERGRAPH rather than
+    the CLI argument: the config watches the file itself (see gateway.config.mjs for why)."""
+    return [
+        "env",
+        f"SUPERGRAPH={_source(supergraph)}",
+        "node",
+        str(BIN),
+        "supergraph",
+        "--host",
+        host,
+        "--port",
+        str(port),
+    ]
 
 
 class RouterProcess:
+    """`with RouterProcess(...)` or `async with RouterProcess(...)`: running and ready inside."""
+
     def __init__(
-        self, supergraph: str, port: int, host: str = "127.0.0.1", log_path: Path | None = None
+        self,
+        supergraph: str | Path,
+        port: int,
+        host: str = "127.0.0.1",
+        log_path: Path | None = None,
+        ready_timeout: float = 60,
     ) -> None:
-        # The router runs in its own directory: a local file must be named absolutely.
-        is_url = supergraph.startswith(("http://", "https://"))
-        self.supergraph = supergraph if is_url else str(Path(supergraph).resolve())
+        self.supergraph = str(supergraph)
         self.port = port
         self.host = host
         self.log_path = log_path or Path(f"/tmp/spotify-agent-router-{port}.log")
+        self.ready_timeout = ready_timeout
         self.process: subprocess.Popen[bytes] | None = None
         self._log: IO[bytes] | None = None
 
@@ -40,40 +72,56 @@ class RouterProcess:
     def url(self) -> str:
         return f"http://{self.host}:{self.port}"
 
-    def start(self, timeout: float = 90) -> RouterProcess:
+    def _spawn(self) -> None:
         ensure_node_modules()
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         self._log = self.log_path.open("ab")
-        env = {
-            **os.environ,
-            "ROUTER_PORT": str(self.port),
-            "ROUTER_HOST": self.host,
-            "NODE_ENV": "production",
-        }
-        env.pop("SUPERGRAPH", None)  # the argument names the source
         self.process = subprocess.Popen(
             router_command(self.supergraph, self.port, self.host),
             cwd=ROUTER_DIR,
             stdout=self._log,
             stderr=subprocess.STDOUT,
-            env=env,
+            stdin=subprocess.DEVNULL,
+            env={**os.environ, "NO_COLOR": "1"},  # plain text in the log file
         )
-        self._wait_ready(timeout)
-        return self
 
-    def _wait_ready(self, timeout: float) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process is not None and self.process.poll() is not None:
-                raise RuntimeError(f"router exited with {self.process.returncode}; see {self.log_path}")
-            try:
-                if httpx.get(f"{self.url}/readiness", timeout=2).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.1)
+    def _check_alive(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            code = None if self.process is None else self.process.returncode
+            self.stop()
+            raise RuntimeError(f"router exited ({code}) before it was ready; see {self.log_path}")
+
+    def _not_ready(self) -> RuntimeError:
         self.stop()
-        raise RuntimeError(f"router not ready after {timeout}s; see {self.log_path}")
+        return RuntimeError(f"router not ready after {self.ready_timeout}s; see {self.log_path}")
+
+    def start(self) -> RouterProcess:
+        self._spawn()
+        deadline = time.monotonic() + self.ready_timeout
+        with httpx.Client(base_url=self.url, timeout=2) as client:
+            while time.monotonic() < deadline:
+                self._check_alive()
+                try:
+                    if client.get(READY_PATH).status_code == 200:
+                        return self
+                except httpx.HTTPError:
+                    pass
+                time.sleep(0.05)
+        raise self._not_ready()
+
+    async def astart(self) -> RouterProcess:
+        self._spawn()
+        deadline = time.monotonic() + self.ready_timeout
+        async with httpx.AsyncClient(base_url=self.url, timeout=2) as client:
+            while time.monotonic() < deadline:
+                self._check_alive()
+                try:
+                    if (await client.get(READY_PATH)).status_code == 200:
+                        return self
+                except httpx.HTTPError:
+                    pass
+                await asyncio.sleep(0.05)
+        raise self._not_ready()
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
@@ -93,3 +141,9 @@ class RouterProcess:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+    async def __aenter__(self) -> RouterProcess:
+        return await self.astart()
+
+    async def __aexit__(self, *exc: object) -> None:
+        await asyncio.to_thread(self.stop)

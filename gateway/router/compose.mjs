@@ -1,32 +1,43 @@
 // Composes a supergraph from subgraph SDLs with @theguild/federation-composition.
-// stdin: {"subgraphs": [{"name", "url", "sdl"}]}; stdout or --out PATH: the supergraph.
-// Composition errors go to stderr (one per line) and exit 1.
+//   node compose.mjs [--out PATH] < {"subgraphs": [{"name", "url", "sdl"}]}
+// Prints the supergraph SDL (or writes it to PATH); on failure prints one error per line
+// on stderr and exits 1. Subgraph SDLs must link federation <= v2.9 (the library rejects later).
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { composeServices } from '@theguild/federation-composition';
 import { parse } from 'graphql';
 
-const input = JSON.parse(readFileSync(0, 'utf8'));
+function fail(messages) {
+  // One error per line: callers split stderr on newlines.
+  for (const message of messages) process.stderr.write(`${String(message).replace(/\s*\n\s*/g, ' ')}\n`);
+  process.exit(1);
+}
+
 const outIndex = process.argv.indexOf('--out');
-const out = outIndex > 0 ? process.argv[outIndex + 1] : null;
+const out = outIndex === -1 ? null : process.argv[outIndex + 1];
+if (outIndex !== -1 && !out) fail(['--out needs a path']);
 
 let services;
 try {
-  services = input.subgraphs.map(({ name, url, sdl }) => ({ name, url, typeDefs: parse(sdl) }));
+  const { subgraphs } = JSON.parse(readFileSync(0, 'utf8'));
+  services = subgraphs.map(({ name, url, sdl }) => {
+    try {
+      return { name, url, typeDefs: parse(sdl) };
+    } catch (error) {
+      throw new Error(`[${name}] invalid SDL: ${error.message}`);
+    }
+  });
 } catch (error) {
-  process.stderr.write(`invalid subgraph SDL: ${error.message}\n`);
-  process.exit(1);
+  fail([error.message]);
 }
 
 const result = composeServices(services);
-if (result.errors && result.errors.length > 0) {
-  for (const error of result.errors) {
-    const code = error.extensions?.code ? `[${error.extensions.code}] ` : '';
-    process.stderr.write(`${code}${error.message}\n`);
-  }
-  process.exit(1);
+if (result.errors?.length) {
+  // The library's messages already name the coordinate and the subgraphs involved.
+  fail(result.errors.map((error) => `${error.extensions?.code ? `[${error.extensions.code}] ` : ''}${error.message}`));
 }
+
 if (out) {
-  // Write then rename: a watching gateway never reads a half-written file.
+  // Write then rename (same directory, so same filesystem): a watching gateway never reads half a file.
   const tmp = `${out}.${process.pid}.tmp`;
   writeFileSync(tmp, result.supergraphSdl);
   renameSync(tmp, out);

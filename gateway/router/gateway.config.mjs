@@ -1,72 +1,137 @@
-// Hive Gateway configuration of the Spotify Agent router.
+// Hive Gateway configuration of the Spotify Agent router. Run from this directory:
+//   SUPERGRAPH=<path-or-url> node node_modules/@graphql-hive/gateway/dist/bin.js supergraph --host H --port P
 //
-// Supergraph source: the CLI argument (`supergraph <path-or-url>`), or env SUPERGRAPH.
-// A file is watched and hot-reloaded when rewritten (dev); a URL is polled every
-// SUPERGRAPH_POLL_INTERVAL_MS (>= 10 s, production / registry).
+// Supergraph source: env SUPERGRAPH (the way gateway/router.py starts it).
+// - A file is re-read whenever it changes. We watch its directory ourselves because the CLI's own
+//   watcher (used when the file is given as the CLI argument) stops for good on the first atomic
+//   replace (write temp + rename, what compose.mjs does): it throws on the 'rename' event.
+// - An http(s) URL is polled every SUPERGRAPH_POLL_INTERVAL_MS, raised to 10 s if lower (the CLI
+//   refuses less); the poll runs on the first request after the interval.
+// A CLI argument still overrides SUPERGRAPH (CLI precedence); then the CLI watches/polls it.
+//
+// Host/port: ROUTER_HOST/ROUTER_PORT (default 127.0.0.1:4000). The CLI flags --host/--port and
+// the env HOST/PORT (read by the CLI) take precedence over these.
+import { watch } from 'node:fs';
+import { basename, dirname, resolve } from 'node:path';
 import { defineConfig } from '@graphql-hive/gateway';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 
-const supergraphSource = process.env.SUPERGRAPH;
-const isUrl = (value) => typeof value === 'string' && /^https?:\/\//.test(value);
+const source = process.env.SUPERGRAPH;
+const isUrl = (value) => /^https?:\/\//.test(value ?? '');
+const supergraphFile = source && !isUrl(source) ? resolve(source) : null;
+const pollingInterval = Math.max(10_000, Number(process.env.SUPERGRAPH_POLL_INTERVAL_MS) || 10_000);
 
-// Headers a subgraph needs from the client on HTTP: credentials, tracing, and the client
-// address (per-address rate limits run in the subgraphs).
-const FORWARDED = ['authorization', 'traceparent', 'tracestate', 'x-request-id', 'apollographql-client-name', 'apollographql-client-version'];
+// Peers allowed to tell us the client address in X-Forwarded-For (a load balancer in front).
+const trustedProxies = new Set(
+  (process.env.ROUTER_TRUSTED_PROXIES ?? '').split(',').map((a) => a.trim()).filter(Boolean),
+);
 
-/** WebSocket clients put `Authorization` in connection_init; the gateway merges those
- * params into context.headers with the client's casing. Normalise to lower case so one
- * interpolation (`{context.headers.authorization}`) serves WS and SSE clients alike. */
-const lowerCaseHeaders = {
-  onContextBuilding({ context, extendContext }) {
-    const headers = context.headers;
-    if (headers && typeof headers === 'object') {
-      const lowered = {};
-      for (const [key, value] of Object.entries(headers)) lowered[key.toLowerCase()] = value;
-      extendContext({ headers: lowered });
-    }
-  },
-};
+const bare = (address) => address?.replace(/^::ffff:/, '');
+
+/** The address subgraphs rate-limit on: the socket peer, or, behind trusted proxies, the
+ * right-most X-Forwarded-For entry that is not one of them. A client-sent header alone is ignored. */
+function clientAddress(context) {
+  let address = bare(context.req?.socket?.remoteAddress);
+  if (!trustedProxies.has(address)) return address;
+  const chain = (context.request?.headers.get('x-forwarded-for') ?? '').split(',').map((a) => bare(a.trim()));
+  while (chain.length && trustedProxies.has(address)) address = chain.pop() || address;
+  return address;
+}
+
+/** The client's token: from its WS connection_init payload (`Authorization` or `authorization`),
+ * else from the HTTP request (SSE, plain HTTP, or the WS upgrade request). */
+function clientAuthorization(context) {
+  const params = context.connectionParams;
+  const fromParams = params && (params.Authorization ?? params.authorization);
+  if (typeof fromParams === 'string' && fromParams) return fromParams;
+  return context.request?.headers.get('authorization') ?? undefined;
+}
+
+/** Puts the two values in the context, where transport interpolation (`{context.…}`) and
+ * propagateHeaders read them. Also watches the supergraph file, see the top comment. */
+function clientIdentityAndSupergraphWatch() {
+  return {
+    onYogaInit() {
+      if (!supergraphFile) return;
+      let timer;
+      // Coalesce the events of one rewrite (create temp, rename over) into one reload. Plugins
+      // cannot reach runtime.invalidateUnifiedGraph(); the CLI listens for this process message
+      // (what it sends its forked workers) and calls it.
+      const reload = () => {
+        clearTimeout(timer);
+        timer = setTimeout(() => process.emit('message', 'invalidateUnifiedGraph'), 25);
+      };
+      const watcher = watch(dirname(supergraphFile), (_event, name) => {
+        if (name === basename(supergraphFile)) reload();
+      });
+      watcher.unref();
+    },
+    onContextBuilding({ context, extendContext }) {
+      extendContext({
+        clientAuthorization: clientAuthorization(context),
+        clientAddress: clientAddress(context),
+      });
+    },
+  };
+}
+
+const TRACE_HEADERS = ['traceparent', 'tracestate', 'x-request-id'];
 
 export const gatewayConfig = defineConfig({
-  ...(supergraphSource ? { supergraph: supergraphSource } : {}),
-  ...(isUrl(supergraphSource)
-    ? { pollingInterval: Math.max(10_000, Number(process.env.SUPERGRAPH_POLL_INTERVAL_MS || 10_000)) }
-    : {}),
+  // A function returning the path: the gateway re-reads the file on each load, and the CLI does
+  // not attach its own watcher (it only does for a plain string).
+  ...(supergraphFile ? { supergraph: () => supergraphFile } : source ? { supergraph: source } : {}),
+  pollingInterval,
   host: process.env.ROUTER_HOST || '127.0.0.1',
-  port: Number(process.env.ROUTER_PORT || 4000),
+  port: Number(process.env.ROUTER_PORT) || 4000,
+  healthCheckEndpoint: '/healthz',
+  readinessCheckEndpoint: '/readyz',
+  // In-flight queries finish on the old supergraph during a reload. Open subscriptions still end
+  // on any real change (the client gets a plain `complete`) and must resubscribe; an identical
+  // rewrite is skipped by the gateway and ends nothing.
+  gracefulSchemaReload: { drainTimeout: 30_000 },
   transportEntries: {
     '*.http': {
       options: {
-        // Strawberry serves graphql-transport-ws, not the gateway's default SSE upstream.
-        // Without `location` the WS URL is the subgraph's own URL (path prefix included).
+        // Upstream identical queries are never merged: two callers (or two requests with
+        // different per-address rate limits) must each reach the subgraph. Per-request
+        // switching is not possible at this layer, so it is off for all.
+        deduplicateInflightRequests: false,
+        // Strawberry speaks graphql-transport-ws (the gateway's default upstream is SSE).
+        // No `location`: it would be resolved against the subgraph URL and drop a path prefix
+        // (`/graphql` from http://h/accounts/graphql is http://h/graphql); without it the WS
+        // URL is the subgraph's own URL.
         subscriptions: {
           kind: 'ws',
-          options: { connectionParams: { Authorization: '{context.headers.authorization}' } },
+          // WS upgrade headers ([name, value] pairs): the client address for rate limits.
+          headers: [['x-forwarded-for', '{context.clientAddress}']],
+          options: {
+            // Upstream connection_init payload. One upstream socket per distinct payload, so
+            // users never share a socket. Omitted (empty) when the client sent no token.
+            connectionParams: { Authorization: '{context.clientAuthorization}' },
+          },
         },
-        // Never share one upstream response between callers.
-        deduplicateInflightRequests: false,
       },
     },
   },
   propagateHeaders: {
-    fromClientToSubgraphs({ request }) {
-      const headers = {};
-      for (const name of FORWARDED) {
-        const value = request.headers.get(name);
-        if (value) headers[name] = value;
-      }
-      const forwardedFor = request.headers.get('x-forwarded-for');
-      if (forwardedFor) headers['x-forwarded-for'] = forwardedFor;
+    fromClientToSubgraphs({ request, context }) {
+      const headers = {
+        authorization: context.clientAuthorization,
+        'x-forwarded-for': context.clientAddress,
+      };
+      for (const name of TRACE_HEADERS) headers[name] = request.headers.get(name) ?? undefined;
       return headers;
     },
   },
-  // Identical anonymous requests may share one execution; authenticated ones never do.
-  inboundInflightRequestDeduplication: {
-    enabled: (_args, request) => !request.headers.get('authorization'),
-  },
-  // GraphiQL fully inlined (no CDN): works with no internet.
-  graphiql: { title: 'Spotify Agent API', defaultQuery: '{ me { id displayName tenant { name } } }' },
+  // Inbound deduplication stays off (the default): no request ever shares another's execution.
+  // GraphiQL with its whole bundle inlined (~9 MB): works with no internet, unlike the default
+  // Hive Laboratory (editor from cdn.jsdelivr) or --render-legacy-graphiql (unpkg).
   renderGraphiQL,
+  graphiql: {
+    title: 'Spotify Agent API',
+    defaultQuery: '# Headers tab: {"Authorization": "Bearer <token>"}\n{\n  me {\n    id\n    displayName\n  }\n}\n',
+  },
   landingPage: false,
-  plugins: () => [lowerCaseHeaders],
+  plugins: () => [clientIdentityAndSupergraphWatch()],
 });
