@@ -26,6 +26,7 @@ SUBGRAPHS: dict[str, SubgraphSpec] = {
     for spec in (
         SubgraphSpec("accounts", "subgraphs.accounts.app", "subgraphs.accounts.models", "accounts_"),
         SubgraphSpec("spotify", "subgraphs.spotify.app", "subgraphs.spotify.models", "spotify_"),
+        SubgraphSpec("storage", "subgraphs.storage.app", "subgraphs.storage.models", "storage_"),
     )
 }
 

@@ -42,6 +42,26 @@ class Settings(BaseSettings):
     accounts_internal_url: str | None = None
     """Where other subgraphs reach accounts' internal endpoints; default: the dev host."""
 
+    storage_backend: Literal["local", "s3"] = "local"
+    storage_dir: Path | None = None
+    """Local backend root; default: the data dir's `storage/`."""
+    storage_public_url: str | None = None
+    """Where clients reach the storage app's file routes; default: the subgraph host's /storage."""
+    storage_signing_key: str | None = Field(default=None, repr=False)
+    """HMAC key for local file URLs; default: derived from the encryption key ring."""
+    storage_url_ttl_seconds: int = 15 * 60
+    storage_upload_ttl_seconds: int = 30 * 60
+    storage_purge_after_days: int = 30
+    s3_bucket: str = "spotify-agent-assets"
+    s3_endpoint_url: str | None = None
+    s3_region: str = "us-east-1"
+    s3_access_key_id: str | None = Field(default=None, repr=False)
+    s3_secret_access_key: str | None = Field(default=None, repr=False)
+    s3_server_side_encryption: str = "AES256"
+    cdn_base_url: str | None = None
+    """When set, asset URLs point at this CDN, signed with `cdn_signing_key` (token auth)."""
+    cdn_signing_key: str | None = Field(default=None, repr=False)
+
     host: str = "127.0.0.1"
     subgraph_port: int = 4001
     router_port: int = 4000
@@ -72,6 +92,14 @@ class Settings(BaseSettings):
     @property
     def subgraph_base_url(self) -> str:
         return self.public_subgraph_base or f"http://{self.host}:{self.subgraph_port}"
+
+    @property
+    def storage_root(self) -> Path:
+        return self.storage_dir or self.data_dir / "storage"
+
+    @property
+    def storage_base_url(self) -> str:
+        return self.storage_public_url or f"{self.subgraph_base_url}/storage"
 
     @property
     def accounts_base_url(self) -> str:

@@ -45,6 +45,11 @@ class RequestContext:
             cm, self._session_cm, self._session = self._session_cm, None, None
             await cm.__aexit__(None, None, None)
 
+    async def after_write(self) -> None:
+        """Reads after a committed write see it: a fresh read session, no memoised loads."""
+        await self.close()
+        self.loaders.clear()
+
     def loader(self, name: str, factory: Any) -> Any:
         if name not in self.loaders:
             self.loaders[name] = factory(self)

@@ -3,9 +3,12 @@ The newest key encrypts; every key of the ring decrypts."""
 
 from __future__ import annotations
 
+import base64
 import os
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from shared.config import Settings
 
@@ -53,9 +56,20 @@ def _generated_keys(settings: Settings) -> list[str]:
     return [line.strip() for line in path.read_text().splitlines() if line.strip()]
 
 
-def load_secret_box(settings: Settings) -> SecretBox:
+def _key_ring(settings: Settings) -> list[str]:
     if settings.encryption_keys:
-        return SecretBox([key.strip() for key in settings.encryption_keys.split(",") if key.strip()])
+        return [key.strip() for key in settings.encryption_keys.split(",") if key.strip()]
     if settings.env == "production":
         raise RuntimeError("set ENCRYPTION_KEYS in production")
-    return SecretBox(_generated_keys(settings))
+    return _generated_keys(settings)
+
+
+def derive_key(settings: Settings, purpose: str) -> bytes:
+    """A key for one purpose (e.g. signing URLs), derived from the newest key of the ring,
+    so one secret to provision and no key reused across purposes."""
+    newest = base64.urlsafe_b64decode(_key_ring(settings)[0])
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=purpose.encode()).derive(newest)
+
+
+def load_secret_box(settings: Settings) -> SecretBox:
+    return SecretBox(_key_ring(settings))

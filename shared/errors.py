@@ -79,8 +79,11 @@ def typed_error(error: GraphQLError) -> GraphQLError:
         extensions = dict(error.extensions or {})
         extensions.setdefault("code", ErrorCode.BAD_USER_INPUT.value)
         return _with_extensions(error, error.message, extensions)
-    if isinstance(original, GraphQLError) and (original.extensions or {}).get("code"):
-        return _with_extensions(error, error.message, dict(original.extensions or {}))
+    if isinstance(original, GraphQLError):
+        # graphql-core (or a scalar/enum parser) refused an input value.
+        extensions = dict(original.extensions or {})
+        extensions.setdefault("code", ErrorCode.BAD_USER_INPUT.value)
+        return _with_extensions(error, error.message, extensions)
     trace_id = uuid.uuid4().hex
     log.error(
         "unexpected error",

@@ -24,7 +24,8 @@ _PATTERNS: list[tuple[re.Pattern[str], str]] = [
     (
         re.compile(
             r"(?i)(\"?(?:password|passwd|secret|token|api[_-]?key|authorization|refresh[_-]?token|"
-            r"access[_-]?token|client[_-]?secret|code[_-]?verifier)\"?\s*[:=]\s*)(\"[^\"]*\"|'[^']*'|[^\s,}&]+)"
+            r"access[_-]?token|client[_-]?secret|code[_-]?verifier|(?:x-amz-)?signature|x-amz-credential|"
+            r"x-amz-security-token)\"?\s*[:=]\s*)(\"[^\"]*\"|'[^']*'|[^\s,}&]+)"
         ),
         r"\1" + '"' + _REDACTED + '"',
     ),

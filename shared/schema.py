@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 import strawberry
 from graphql import ExecutionResult as GraphQLExecutionResult
-from graphql import GraphQLError
+from graphql import GraphQLError, MiddlewareManager
 from strawberry.extensions import (
     AddValidationRules,
     MaxAliasesLimiter,
@@ -28,6 +28,7 @@ from strawberry.types import Info
 from shared.config import Settings
 from shared.errors import ErrorCodes, type_errors
 from shared.permissions.extension import FieldAuthorization
+from shared.permissions.middleware import AuthorizingMiddleware, fields_by_resolver
 
 log = logging.getLogger("shared.operations")
 
@@ -81,6 +82,16 @@ class OperationLog(SchemaExtension):
 
 
 class PlatformSchema(strawberry.federation.Schema):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._fields_by_resolver = fields_by_resolver(self._schema)
+
+    def _get_middleware_manager(self, extensions: list[SchemaExtension]) -> MiddlewareManager:
+        # Overrides a private Strawberry hook. Should Strawberry stop calling it, its own
+        # manager runs FieldAuthorization on every field value: slower, equally safe.
+        hooks = [extension for extension in extensions if extension._implements_resolve()]
+        return AuthorizingMiddleware(self._fields_by_resolver, hooks)
+
     def entities_resolver(  # type: ignore[override]
         self, info: Info, representations: list[FederationAny]
     ) -> list[FederationAny]:

@@ -19,6 +19,7 @@ from shared.logging import JsonFormatter, RedactionFilter
 from shared.redis import EmbeddedRedis
 from tests.support.databases import PostgresFactory, SqliteFactory
 from tests.support.postgres import PostgresCluster
+from tests.support.servers import S3Server
 
 LOG_CAPTURE = (
     Path(os.environ.get("TEST_LOG_CAPTURE", "/tmp")) / f"spotify-agent-test-logs-{os.getpid()}.jsonl"
@@ -44,6 +45,13 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 @pytest.fixture(scope="session")
 def redis_server() -> Iterator[EmbeddedRedis]:
     server = EmbeddedRedis().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def s3_server() -> Iterator[S3Server]:
+    server = S3Server().start()
     yield server
     server.stop()
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from graphql import GraphQLResolveInfo
+from graphql import GraphQLField, GraphQLResolveInfo
 from strawberry.extensions import SchemaExtension
 
 from shared.audit.service import record
@@ -31,11 +31,15 @@ async def _audit_refusal(context: Any, operation: str, error: DomainError) -> No
     raise error
 
 
-def _rule_of(info: GraphQLResolveInfo) -> FieldRule | None:
-    definition = info.parent_type.fields[info.field_name].extensions.get("strawberry-definition")
+def _rule_of(field: GraphQLField) -> FieldRule | None:
+    definition = field.extensions.get("strawberry-definition")
     metadata = getattr(definition, "metadata", None) or {}
     rule = metadata.get(RULE_KEY)
     return rule if isinstance(rule, FieldRule) else None
+
+
+def _is_introspection(type_name: str, field_name: str) -> bool:
+    return field_name.startswith("__") or type_name.startswith("__")
 
 
 class FieldAuthorization(SchemaExtension):
@@ -44,6 +48,7 @@ class FieldAuthorization(SchemaExtension):
     Decisions live in `context.decisions` keyed by coordinate (so a 1,000-row list costs
     one decision per coordinate), and behind that in the engine's memo per policy revision.
     Objects may expose `owner_id` (for "self" grants) and `data_subject_consents`.
+    `PlatformSchema` calls `resolve` only on fields for which `checks_values` is true.
     """
 
     def resolve(
@@ -55,14 +60,12 @@ class FieldAuthorization(SchemaExtension):
         **kwargs: Any,
     ) -> Any:
         type_name = info.parent_type.name
-        if info.field_name.startswith("__") or type_name.startswith("__"):
+        if _is_introspection(type_name, info.field_name):
             return _next(root, info, *args, **kwargs)
         context = info.context
         coordinate = f"{type_name}.{info.field_name}"
-        entry = context.decisions.get(coordinate)
-        if entry is None:
-            entry = context.decisions[coordinate] = self._decide(context, info, coordinate)
-        decision, rule = entry
+        field = info.parent_type.fields[info.field_name]
+        decision, rule = self._decision(context, type_name, coordinate, field)
         if decision is Decision.DENY:
             error: DomainError = (
                 Forbidden("Not allowed", coordinate=coordinate)
@@ -82,12 +85,30 @@ class FieldAuthorization(SchemaExtension):
             raise ConsentRequired(f"Consent '{rule.consent}' required", consent=rule.consent)
         return _next(root, info, *args, **kwargs)
 
+    def checks_values(self, type_name: str, field_name: str, field: GraphQLField) -> bool:
+        """False when every value of the field is readable in this request (allowed, no
+        owner or consent condition): `resolve` would pass each one through unchanged."""
+        if _is_introspection(type_name, field_name):
+            return False
+        coordinate = f"{type_name}.{field_name}"
+        decision, rule = self._decision(self.execution_context.context, type_name, coordinate, field)
+        return decision is not Decision.ALLOW or (rule is not None and bool(rule.consent))
+
+    def _decision(
+        self, context: Any, type_name: str, coordinate: str, field: GraphQLField
+    ) -> tuple[Decision, FieldRule | None]:
+        """Decided once per coordinate per request."""
+        entry: tuple[Decision, FieldRule | None] | None = context.decisions.get(coordinate)
+        if entry is None:
+            entry = context.decisions[coordinate] = self._decide(context, type_name, coordinate, field)
+        return entry
+
     def _decide(
-        self, context: Any, info: GraphQLResolveInfo, coordinate: str
+        self, context: Any, type_name: str, coordinate: str, field: GraphQLField
     ) -> tuple[Decision, FieldRule | None]:
         principal = context.principal
-        action = "write" if info.parent_type.name in _WRITE_ROOTS else "read"
-        rule = _rule_of(info)
+        action = "write" if type_name in _WRITE_ROOTS else "read"
+        rule = _rule_of(field)
         if principal.kind == "api_key":
             needed = rule.scopes if rule and rule.scopes else (f"{context.subgraph}:{action}",)
             if not any(principal.has_scope(scope) for scope in needed):

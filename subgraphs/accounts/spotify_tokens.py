@@ -18,6 +18,7 @@ from subgraphs.accounts import spotify_link
 from subgraphs.accounts.repository import SpotifyLinkRepository
 
 EARLY_EXPIRY_SECONDS = 60
+FORCED_REFRESH_INTERVAL_SECONDS = 30
 
 
 @dataclass(frozen=True)
@@ -34,7 +35,18 @@ def _cache_key(user_id: str) -> str:
     return f"accounts:spotify-access:{user_id}"
 
 
-async def token_for(runtime: SubgraphRuntime, user_id: str, tenant_id: str) -> LinkedToken | None:
+async def _may_force_refresh(runtime: SubgraphRuntime, user_id: str) -> bool:
+    """A caller whose token Spotify refused may ask for a new one, at most once per interval
+    (a stuck client must not turn into a storm on Spotify's token endpoint)."""
+    key = f"accounts:spotify-forced-refresh:{user_id}"
+    return bool(await runtime.redis.set(key, "1", nx=True, ex=FORCED_REFRESH_INTERVAL_SECONDS))
+
+
+async def token_for(
+    runtime: SubgraphRuntime, user_id: str, tenant_id: str, *, refresh: bool = False
+) -> LinkedToken | None:
+    """The user's Spotify access token: cached, or refreshed from the stored refresh token.
+    `refresh` drops the cached one first (Spotify answered 401 to it)."""
     box = load_secret_box(runtime.settings)
     async with runtime.db.read() as session:
         link = await SpotifyLinkRepository(session, tenant_id).for_user(user_id)
@@ -45,6 +57,8 @@ async def token_for(runtime: SubgraphRuntime, user_id: str, tenant_id: str) -> L
     )
     if link.is_sample:
         return base
+    if refresh and await _may_force_refresh(runtime, user_id):
+        await runtime.redis.delete(_cache_key(user_id))
     cached = await runtime.redis.get(_cache_key(user_id))
     if cached:
         return LinkedToken(**{**asdict(base), "access_token": box.decrypt(cached)})
@@ -73,7 +87,8 @@ def internal_token_endpoint(runtime: SubgraphRuntime):  # type: ignore[no-untype
             return JSONResponse({"error": error.code.value}, status_code=401)
         if not principal.user_id or not principal.tenant_id or principal.kind != "user":
             return JSONResponse({"error": "UNAUTHENTICATED"}, status_code=401)
-        linked = await token_for(runtime, principal.user_id, principal.tenant_id)
+        refresh = request.query_params.get("refresh") == "1"
+        linked = await token_for(runtime, principal.user_id, principal.tenant_id, refresh=refresh)
         if linked is None:
             return JSONResponse({"linked": False})
         return JSONResponse(

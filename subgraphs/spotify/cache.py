@@ -1,9 +1,12 @@
 """Read-through Redis cache of raw Web API objects: one MGET per batch, only the misses
-go upstream, and what came back is stored with a TTL in one pipeline."""
+go upstream (in chunks of the API's limit), and what came back is stored with a TTL in
+one pipeline."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Sequence
+from typing import TypeVar
 
 import orjson
 from redis.asyncio import Redis
@@ -15,6 +18,9 @@ DEFAULT_TTL_SECONDS = 6 * 3600
 MISSING = "__missing__"
 MISSING_TTL_SECONDS = 300
 MISSING_BYTES = MISSING.encode()
+
+T = TypeVar("T")
+Fetch = Callable[[list[str]], Awaitable[list[SpotifyObject | None]]]
 
 
 class ObjectCache:
@@ -35,26 +41,51 @@ class ObjectCache:
         self,
         kind: str,
         ids: Sequence[str],
-        fetch: Callable[[list[str]], Awaitable[list[SpotifyObject | None]]],
-    ) -> list[SpotifyObject | None]:
+        fetch: Fetch,
+        build: Callable[[SpotifyObject], T],
+        fetch_size: int,
+    ) -> list[T | Exception | None]:
+        """`build` turns each raw object into what callers keep as soon as it is parsed, so
+        the raw dicts die young. An id whose upstream call failed gets that call's error."""
         if not ids:
             return []
         cached = await self.redis.mget([self.key(kind, id) for id in ids])
-        found: dict[str, SpotifyObject | None] = {}
+        found: dict[str, T | Exception | None] = {}
         misses: list[str] = []
         for id, raw in zip(ids, cached, strict=True):
             if raw is None:
                 misses.append(id)
             else:
-                found[id] = None if raw in (MISSING, MISSING_BYTES) else orjson.loads(raw)
+                found[id] = None if raw in (MISSING, MISSING_BYTES) else build(orjson.loads(raw))
         if misses:
-            fetched = await fetch(misses)
-            async with self.redis.pipeline(transaction=False) as pipe:
-                for id, item in zip(misses, fetched, strict=True):
-                    found[id] = item
+            found.update(await self._fetch_and_store(kind, misses, fetch, build, fetch_size))
+        return [found[id] for id in ids]
+
+    async def _fetch_and_store(
+        self,
+        kind: str,
+        ids: list[str],
+        fetch: Fetch,
+        build: Callable[[SpotifyObject], T],
+        fetch_size: int,
+    ) -> dict[str, T | Exception | None]:
+        """One upstream call per `fetch_size` ids, concurrently; a failed call fails only its ids."""
+        chunks = [ids[start : start + fetch_size] for start in range(0, len(ids), fetch_size)]
+        results = await asyncio.gather(*(fetch(chunk) for chunk in chunks), return_exceptions=True)
+        found: dict[str, T | Exception | None] = {}
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for chunk, items in zip(chunks, results, strict=True):
+                if isinstance(items, Exception):
+                    found.update(dict.fromkeys(chunk, items))
+                    continue
+                if isinstance(items, BaseException):
+                    raise items
+                for id, item in zip(chunk, items, strict=True):
                     if item is None:
+                        found[id] = None
                         pipe.set(self.key(kind, id), MISSING, ex=MISSING_TTL_SECONDS)
                     else:
+                        found[id] = build(item)
                         pipe.set(self.key(kind, id), orjson.dumps(item), ex=self.ttl)
-                await pipe.execute()
-        return [found[id] for id in ids]
+            await pipe.execute()
+        return found

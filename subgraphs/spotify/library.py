@@ -5,9 +5,10 @@ from the sample catalogue."""
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 import spotipy
@@ -22,6 +23,7 @@ from subgraphs.spotify.catalog import SpotifyObject
 from subgraphs.spotify.catalog.live import SpotifyCaller
 from subgraphs.spotify.models import CatalogObject
 
+T = TypeVar("T")
 SAMPLE_HISTORY_END = datetime(2026, 11, 1, 18, 0, tzinfo=UTC)
 
 
@@ -35,15 +37,20 @@ class LinkedAccount:
     access_token: str | None
 
 
+class SpotifyTokenRejected(Unauthenticated):
+    """Spotify answered 401 to the linked account's access token."""
+
+
 @dataclass(frozen=True)
 class Play:
     track_id: str
     played_at: datetime
 
 
-async def linked_account(context: RequestContext) -> LinkedAccount | None:
-    """Once per request: asks accounts for the caller's linked Spotify account."""
-    if "spotify.linked" in context.loaders:
+async def linked_account(context: RequestContext, *, refresh: bool = False) -> LinkedAccount | None:
+    """Once per request: asks accounts for the caller's linked Spotify account (`refresh`:
+    again, for a new access token, because Spotify refused the one we had)."""
+    if "spotify.linked" in context.loaders and not refresh:
         cached: LinkedAccount | None = context.loaders["spotify.linked"]
         return cached
     authorization = context.request.headers.get("authorization") if context.request is not None else None
@@ -51,7 +58,9 @@ async def linked_account(context: RequestContext) -> LinkedAccount | None:
         raise Unauthenticated("Authentication required")
     http: httpx.AsyncClient = context.runtime.services["accounts_http"]
     url = f"{context.runtime.settings.accounts_base_url}/internal/spotify-token"
-    response = await http.post(url, headers={"Authorization": authorization})
+    response = await http.post(
+        url, headers={"Authorization": authorization}, params={"refresh": "1"} if refresh else None
+    )
     if response.status_code == 401:
         raise Unauthenticated("Authentication required")
     response.raise_for_status()
@@ -68,6 +77,23 @@ async def linked_account(context: RequestContext) -> LinkedAccount | None:
         )
     context.loaders["spotify.linked"] = account
     return account
+
+
+async def with_linked_account(
+    context: RequestContext, call: Callable[[LinkedAccount], Awaitable[T]]
+) -> T | None:
+    """Runs `call` with the caller's linked account (None when there is none); when Spotify
+    refuses the access token, gets a fresh one from accounts and tries once more."""
+    account = await linked_account(context)
+    if account is None:
+        return None
+    try:
+        return await call(account)
+    except SpotifyTokenRejected:
+        if account.offline:
+            raise
+    account = await linked_account(context, refresh=True)
+    return None if account is None else await call(account)
 
 
 class OfflineLibrary:
@@ -132,7 +158,9 @@ class LiveLibrary:
             return await self.caller.call(endpoint, lambda: fn(client))
         except SpotifyException as error:
             if error.http_status == 401:
-                raise Unauthenticated("Spotify refused the linked account's token; link it again") from error
+                raise SpotifyTokenRejected(
+                    "Spotify refused the linked account's token; link it again"
+                ) from error
             raise
 
     async def playlists(self, account: LinkedAccount, offset: int, limit: int) -> PlaylistPage:

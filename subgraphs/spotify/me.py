@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime
+from typing import Any, TypeVar
 
 import strawberry
 
 from shared.errors import BadUserInput
 from shared.pagination import Connection, Edge, PageInfo
 from shared.permissions import protected
-from subgraphs.spotify.library import LinkedAccount, PlaylistPage, linked_account
-from subgraphs.spotify.loaders import object_loader
+from subgraphs.spotify.library import LinkedAccount, Play, PlaylistPage, linked_account, with_linked_account
+from subgraphs.spotify.loaders import catalogue_loader
 from subgraphs.spotify.types import Playlist, SpotifyInfo, Track, decode_offset, offset_cursor
+
+T = TypeVar("T")
 
 
 @strawberry.type(description="The Spotify account linked to a user.")
@@ -29,8 +33,15 @@ class PlayedTrack:
     track: Track
 
 
-def _library(info: SpotifyInfo, account: LinkedAccount) -> object:
-    return info.context.runtime.services["offline_library" if account.offline else "live_library"]
+async def _from_library(info: SpotifyInfo, read: Callable[[Any, LinkedAccount], Awaitable[T]]) -> T | None:
+    """`read(library, account)` on the caller's linked account (None without one), with the
+    token renewed once if Spotify refuses it."""
+    services = info.context.runtime.services
+
+    def call(account: LinkedAccount) -> Awaitable[T]:
+        return read(services["offline_library" if account.offline else "live_library"], account)
+
+    return await with_linked_account(info.context, call)
 
 
 def _check_first(first: int, limit: int = 50) -> None:
@@ -68,34 +79,35 @@ class User:
         self, info: SpotifyInfo, first: int = 20, after: str | None = None
     ) -> Connection[Playlist] | None:
         _check_first(first)
-        account = await linked_account(info.context)
-        if account is None:
-            return None
         offset = decode_offset(after)
-        page: PlaylistPage = await _library(info, account).playlists(account, offset, first)  # type: ignore[attr-defined]
-        return _playlist_connection(page, offset)
+        page: PlaylistPage | None = await _from_library(
+            info, lambda library, account: library.playlists(account, offset, first)
+        )
+        return None if page is None else _playlist_connection(page, offset)
 
     @protected("User.topTracks", description="The user's top tracks (the user only).")
     async def top_tracks(self, info: SpotifyInfo, first: int = 20) -> list[Track] | None:
         _check_first(first)
-        account = await linked_account(info.context)
-        if account is None:
+        ids: list[str] | None = await _from_library(
+            info, lambda library, account: library.top_tracks(account, first)
+        )
+        if ids is None:
             return None
-        ids = await _library(info, account).top_tracks(account, first)  # type: ignore[attr-defined]
-        return [Track.from_data(t) for t in await object_loader(info.context, "track").load_many(ids) if t]
+        return [t for t in await catalogue_loader(info.context, Track).load_many(ids) if t]
 
     @protected("User.recentlyPlayed", description="What the user played lately (the user only).")
     async def recently_played(self, info: SpotifyInfo, first: int = 20) -> list[PlayedTrack] | None:
         _check_first(first)
-        account = await linked_account(info.context)
-        if account is None:
+        plays: list[Play] | None = await _from_library(
+            info, lambda library, account: library.recently_played(account, first)
+        )
+        if plays is None:
             return None
-        plays = await _library(info, account).recently_played(account, first)  # type: ignore[attr-defined]
-        tracks = await object_loader(info.context, "track").load_many([play.track_id for play in plays])
+        tracks = await catalogue_loader(info.context, Track).load_many([play.track_id for play in plays])
         return [
-            PlayedTrack(played_at=play.played_at, track=Track.from_data(data))
-            for play, data in zip(plays, tracks, strict=True)
-            if data
+            PlayedTrack(played_at=play.played_at, track=track)
+            for play, track in zip(plays, tracks, strict=True)
+            if track
         ]
 
 

@@ -90,3 +90,30 @@ class EditablePlaylist(TenantMixin, TimestampMixin, VersionMixin, SoftDeleteMixi
     description: str | None = Field(default=None, max_length=300)
     public: bool = False
     track_ids: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))  # type: ignore[type-arg]
+
+
+class PlaylistCoverArt(TenantMixin, table=True):
+    """The cover art a tenant chose for a playlist (Spotify's or one made here): a storage
+    asset id, joined to the `Asset` entity by the router."""
+
+    __tablename__ = "spotify_playlist_cover_art"
+
+    tenant_id: str = Field(primary_key=True, max_length=64)
+    playlist_id: str = Field(primary_key=True, max_length=64)
+    asset_id: str = Field(max_length=64)
+    set_by: str = Field(max_length=64)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class ArtistPressKitItem(TenantMixin, table=True):
+    """One asset of a tenant's press kit for an artist, in order."""
+
+    __tablename__ = "spotify_artist_press_kit"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "artist_id", "asset_id", name="uq_spotify_press_kit_asset"),
+    )
+
+    tenant_id: str = Field(primary_key=True, max_length=64)
+    artist_id: str = Field(primary_key=True, max_length=64)
+    rank: int = Field(primary_key=True)
+    asset_id: str = Field(max_length=64)

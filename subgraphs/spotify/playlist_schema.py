@@ -7,8 +7,8 @@ import strawberry
 from shared.errors import BadUserInput
 from shared.mutations import unit_of_work
 from subgraphs.spotify import playlists
-from subgraphs.spotify.loaders import object_loader
-from subgraphs.spotify.types import Playlist, SpotifyInfo
+from subgraphs.spotify.loaders import catalogue_loader
+from subgraphs.spotify.types import Playlist, SpotifyInfo, Track
 
 
 @strawberry.input
@@ -51,8 +51,8 @@ class PlaylistPayload:
 
 async def _known_tracks(info: SpotifyInfo, track_ids: list[strawberry.ID]) -> list[str]:
     ids = [str(id) for id in track_ids]
-    found = await object_loader(info.context, "track").load_many(ids)
-    unknown = sorted({id for id, data in zip(ids, found, strict=True) if data is None})
+    found = await catalogue_loader(info.context, Track).load_many(ids)
+    unknown = sorted({id for id, track in zip(ids, found, strict=True) if track is None})
     if unknown:
         raise BadUserInput("Unknown track ids", field="trackIds", unknown=unknown)
     return ids

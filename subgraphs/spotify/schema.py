@@ -7,9 +7,10 @@ import strawberry
 from shared.config import Settings
 from shared.errors import BadUserInput
 from shared.schema import PlatformSchema, build_schema
+from subgraphs.spotify.artwork_schema import ArtworkMutation
 from subgraphs.spotify.catalog import ARTISTS_PER_CALL
 from subgraphs.spotify.jobs_schema import JobMutation, JobSubscription
-from subgraphs.spotify.loaders import object_loader
+from subgraphs.spotify.loaders import catalogue_loader
 from subgraphs.spotify.me import User
 from subgraphs.spotify.playlist_schema import PlaylistMutation
 from subgraphs.spotify.types import Album, Artist, Playlist, SpotifyInfo, Track, load_playlist
@@ -25,8 +26,7 @@ class Query:
     async def artists(self, info: SpotifyInfo, ids: list[strawberry.ID]) -> list[Artist | None]:
         if len(ids) > ARTISTS_PER_CALL:
             raise BadUserInput(f"At most {ARTISTS_PER_CALL} ids", field="ids", limit=ARTISTS_PER_CALL)
-        found = await object_loader(info.context, "artist").load_many([str(id) for id in ids])
-        return [Artist.from_data(data) if data else None for data in found]
+        return await catalogue_loader(info.context, Artist).load_many([str(id) for id in ids])
 
     @strawberry.field(description="An album by Spotify id.")
     async def album(self, info: SpotifyInfo, id: strawberry.ID) -> Album | None:
@@ -42,7 +42,7 @@ class Query:
 
 
 @strawberry.type
-class Mutation(JobMutation, PlaylistMutation):
+class Mutation(JobMutation, PlaylistMutation, ArtworkMutation):
     pass
 
 

@@ -4,6 +4,8 @@ objects resolved through the per-request loaders."""
 from __future__ import annotations
 
 import base64
+from collections.abc import Iterable
+from typing import ClassVar
 
 import strawberry
 from strawberry.types import Info
@@ -11,8 +13,10 @@ from strawberry.types import Info
 from shared.context import RequestContext
 from shared.errors import BadUserInput
 from shared.pagination import Connection, Edge, PageInfo
+from subgraphs.spotify import artwork
+from subgraphs.spotify.artwork import Asset
 from subgraphs.spotify.catalog import Page, SpotifyCatalog, SpotifyObject
-from subgraphs.spotify.loaders import object_loader
+from subgraphs.spotify.loaders import CatalogueT, catalogue_loader
 from subgraphs.spotify.models import EditablePlaylist
 from subgraphs.spotify.playlists import PREFIX as PLAYLIST_PREFIX
 from subgraphs.spotify.playlists import PlaylistRepository, snapshot_of
@@ -61,14 +65,17 @@ def images(data: SpotifyObject) -> list[Image]:
     ]
 
 
-async def _load_many(info: SpotifyInfo, kind: str, ids: list[str]) -> list[SpotifyObject | None]:
-    return await object_loader(info.context, kind).load_many(ids)
+async def _load_many(info: SpotifyInfo, type_: type[CatalogueT], ids: Iterable[str]) -> list[CatalogueT]:
+    """The objects that exist, in order."""
+    return [obj for obj in await catalogue_loader(info.context, type_).load_many(ids) if obj is not None]
 
 
-async def _connection(info: SpotifyInfo, kind: str, page: Page, offset: int, build: type) -> Connection:  # type: ignore[type-arg]
-    objects = await _load_many(info, kind, page.ids)
+async def _connection(
+    info: SpotifyInfo, type_: type[CatalogueT], page: Page, offset: int
+) -> Connection[CatalogueT]:
+    objects = await catalogue_loader(info.context, type_).load_many(page.ids)
     edges = [
-        Edge(cursor=offset_cursor(offset + index), node=build.from_data(obj))  # type: ignore[attr-defined]
+        Edge(cursor=offset_cursor(offset + index), node=obj)
         for index, obj in enumerate(objects)
         if obj is not None
     ]
@@ -83,6 +90,7 @@ async def _connection(info: SpotifyInfo, kind: str, page: Page, offset: int, bui
 
 @strawberry.federation.type(keys=["id"], description="An artist in Spotify's catalogue.")
 class Artist:
+    spotify_kind: ClassVar[str] = "artist"
     id: strawberry.ID
     name: str
     genres: list[str]
@@ -105,29 +113,32 @@ class Artist:
 
     @classmethod
     async def resolve_reference(cls, info: SpotifyInfo, id: strawberry.ID) -> Artist | None:
-        data = await object_loader(info.context, "artist").load(str(id))
-        return cls.from_data(data) if data else None
+        return await catalogue_loader(info.context, cls).load(str(id))
 
     @classmethod
     async def resolve_references(cls, info: SpotifyInfo, ids: list[str]) -> list[Artist | None]:
-        found = await object_loader(info.context, "artist").load_many(ids)
-        return [cls.from_data(data) if data else None for data in found]
+        return await catalogue_loader(info.context, cls).load_many(ids)
 
     @strawberry.field(description="Albums and singles, newest first.")
     async def albums(self, info: SpotifyInfo, first: int = 20, after: str | None = None) -> Connection[Album]:
         check_page_size(first, 50)
         offset = decode_offset(after)
         page = await catalog(info).artist_albums(str(self.id), offset, first)
-        return await _connection(info, "album", page, offset, Album)
+        return await _connection(info, Album, page, offset)
 
     @strawberry.field(description="The artist's most popular tracks (up to 10).")
     async def top_tracks(self, info: SpotifyInfo) -> list[Track]:
         ids = await catalog(info).artist_top_tracks(str(self.id))
-        return [Track.from_data(data) for data in await _load_many(info, "track", ids) if data]
+        return await _load_many(info, Track, ids)
+
+    @strawberry.field(description="Your team's press kit for the artist (storage assets), in order.")
+    async def press_kit(self, info: SpotifyInfo) -> list[Asset]:
+        return await artwork.press_kit(info.context, str(self.id))
 
 
 @strawberry.federation.type(keys=["id"], description="An album, single or compilation.")
 class Album:
+    spotify_kind: ClassVar[str] = "album"
     id: strawberry.ID
     name: str
     album_type: str
@@ -156,28 +167,27 @@ class Album:
 
     @classmethod
     async def resolve_reference(cls, info: SpotifyInfo, id: strawberry.ID) -> Album | None:
-        data = await object_loader(info.context, "album").load(str(id))
-        return cls.from_data(data) if data else None
+        return await catalogue_loader(info.context, cls).load(str(id))
 
     @classmethod
     async def resolve_references(cls, info: SpotifyInfo, ids: list[str]) -> list[Album | None]:
-        found = await object_loader(info.context, "album").load_many(ids)
-        return [cls.from_data(data) if data else None for data in found]
+        return await catalogue_loader(info.context, cls).load_many(ids)
 
     @strawberry.field
     async def artists(self, info: SpotifyInfo) -> list[Artist]:
-        return [Artist.from_data(data) for data in await _load_many(info, "artist", self.artist_ids) if data]
+        return await _load_many(info, Artist, self.artist_ids)
 
     @strawberry.field(description="The album's tracks in order.")
     async def tracks(self, info: SpotifyInfo, first: int = 50, after: str | None = None) -> Connection[Track]:
         check_page_size(first, 50)
         offset = decode_offset(after)
         page = await catalog(info).album_tracks(str(self.id), offset, first)
-        return await _connection(info, "track", page, offset, Track)
+        return await _connection(info, Track, page, offset)
 
 
 @strawberry.federation.type(keys=["id"], description="A track.")
 class Track:
+    spotify_kind: ClassVar[str] = "track"
     id: strawberry.ID
     name: str
     duration_ms: int
@@ -211,24 +221,21 @@ class Track:
 
     @classmethod
     async def resolve_reference(cls, info: SpotifyInfo, id: strawberry.ID) -> Track | None:
-        data = await object_loader(info.context, "track").load(str(id))
-        return cls.from_data(data) if data else None
+        return await catalogue_loader(info.context, cls).load(str(id))
 
     @classmethod
     async def resolve_references(cls, info: SpotifyInfo, ids: list[str]) -> list[Track | None]:
-        found = await object_loader(info.context, "track").load_many(ids)
-        return [cls.from_data(data) if data else None for data in found]
+        return await catalogue_loader(info.context, cls).load_many(ids)
 
     @strawberry.field
     async def artists(self, info: SpotifyInfo) -> list[Artist]:
-        return [Artist.from_data(data) for data in await _load_many(info, "artist", self.artist_ids) if data]
+        return await _load_many(info, Artist, self.artist_ids)
 
     @strawberry.field
     async def album(self, info: SpotifyInfo) -> Album | None:
         if self.album_id is None:
             return None
-        data = await object_loader(info.context, "album").load(self.album_id)
-        return Album.from_data(data) if data else None
+        return await catalogue_loader(info.context, Album).load(self.album_id)
 
 
 @strawberry.federation.type(keys=["id"], description="A playlist of Spotify's catalogue.")
@@ -286,7 +293,7 @@ class Playlist:
         offset = decode_offset(after)
         if self.track_ids is not None:
             window = Page(self.track_ids[offset : offset + first], len(self.track_ids))
-            return await _connection(info, "track", window, offset, Track)
+            return await _connection(info, Track, window, offset)
         source = catalog(info)
         # Spotify pages playlist items by 100: a larger page is several upstream pages.
         ids: list[str] = []
@@ -298,7 +305,11 @@ class Playlist:
             total = page.total
             if len(page.ids) < size:
                 break
-        return await _connection(info, "track", Page(ids, total), offset, Track)
+        return await _connection(info, Track, Page(ids, total), offset)
+
+    @strawberry.field(description="The cover art your team chose (a storage asset).")
+    async def cover_art(self, info: SpotifyInfo) -> Asset | None:
+        return await artwork.cover_art(info.context, str(self.id))
 
 
 async def load_playlist(info: SpotifyInfo, id: str) -> Playlist | None:

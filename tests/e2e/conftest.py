@@ -29,6 +29,8 @@ class Platform:
     settings: Settings
     fetches: Counter[str]
     """Requests the router made to each subgraph's /graphql."""
+    storage: Any = None
+    """The storage subgraph's backend (S3 on moto): `requests` counts its S3 calls."""
 
 
 class FetchCounter:
@@ -46,7 +48,7 @@ class FetchCounter:
 
 @pytest.fixture(scope="session")
 def platform(
-    tmp_path_factory: pytest.TempPathFactory, redis_server: EmbeddedRedis, sqlite_factory
+    tmp_path_factory: pytest.TempPathFactory, redis_server: EmbeddedRedis, sqlite_factory, s3_server
 ) -> Iterator[Platform]:
     data = tmp_path_factory.mktemp("platform")
     subgraph_port = free_port()
@@ -56,7 +58,13 @@ def platform(
         database_url=sqlite_factory.new(),
         subgraph_port=subgraph_port,
         router_port=free_port(),
+        storage_backend="s3",
+        s3_endpoint_url=s3_server.url,
+        s3_access_key_id="e2e-key",
+        s3_secret_access_key="e2e-secret",
+        s3_bucket="e2e-assets",
     )
+    s3_server.create_bucket(settings.s3_bucket)
     runtimes = build_runtimes(settings, redis_server.url, SUBGRAPHS)
     for runtime in runtimes.values():
         runtime.services["heartbeat_seconds"] = 0.5
@@ -77,6 +85,7 @@ def platform(
             supergraph=supergraph,
             settings=settings,
             fetches=fetches,
+            storage=runtimes["storage"].services["storage_backend"],
         )
     finally:
         router.stop()

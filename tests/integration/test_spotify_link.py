@@ -97,3 +97,39 @@ async def test_live_link_with_a_refused_code_changes_nothing(accounts, database,
     assert body["errors"][0]["extensions"]["spotifyError"] == "invalid_grant"
     async with database.read() as session:
         assert (await session.execute(select(SpotifyLink))).scalars().first() is None
+
+
+async def test_internal_token_call_caches_and_refreshes_on_request_at_most_once(accounts, spotify):
+    """The spotify subgraph asks again with `refresh=1` when Spotify answered 401: the cached
+    token is dropped and a new one fetched; asking in a loop does not hammer Spotify."""
+    runtime, client = accounts
+    replay, url = spotify
+    runtime.settings.spotify_client_id = "client-123"
+    runtime.settings.spotify_accounts_url = url
+    runtime.settings.spotify_api_url = f"{url}/v1"
+    account = await sign_up(client)
+    started = (await gql(client, AUTHORIZE, token=account["token"]))["data"]["spotifyAuthorizeUrl"]
+    replay.codes["auth-code-2"] = parse_qs(urlparse(started["url"]).query)["code_challenge"][0]
+    linked = await gql(
+        client, LINK, {"code": "auth-code-2", "state": started["state"]}, token=account["token"]
+    )
+    assert "errors" not in linked, linked
+    headers = {"Authorization": f"Bearer {account['token']}"}
+
+    def refresh_grants() -> int:
+        return sum(
+            1 for request in replay.requests if request.get("form", {}).get("grant_type") == "refresh_token"
+        )
+
+    first = (await client.post("/internal/spotify-token", headers=headers)).json()
+    second = (await client.post("/internal/spotify-token", headers=headers)).json()
+    assert first["access_token"] == second["access_token"] == "BQD-access-2"
+    assert refresh_grants() == 1  # the second came from the cache
+    renewed = await client.post("/internal/spotify-token?refresh=1", headers=headers)
+    assert renewed.status_code == 200 and renewed.headers["cache-control"] == "no-store"
+    assert refresh_grants() == 2
+    again = await client.post("/internal/spotify-token?refresh=1", headers=headers)
+    assert again.json()["access_token"] == "BQD-access-2"
+    assert refresh_grants() == 2  # within the interval: the fresh cached token, no new grant
+    anonymous = await client.post("/internal/spotify-token?refresh=1")
+    assert anonymous.status_code == 401

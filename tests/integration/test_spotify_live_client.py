@@ -12,6 +12,7 @@ import pytest
 from shared.config import Settings
 from subgraphs.spotify.catalog.live import LiveCatalog, SpotifyUnavailable
 from subgraphs.spotify.catalog.offline import load_sample
+from tests.support.counting import count_statements
 from tests.support.graphql import gql, sign_up
 from tests.support.servers import ServerThread
 from tests.support.spotify_web_api import Fault, SpotifyWebApi
@@ -109,8 +110,8 @@ async def live_subgraph(settings, redis_server, database, accounts, web_api):
     await runtime.redis.aclose()
 
 
-PLAYLIST_QUERY = """query($id: ID!) { playlist(id: $id) { name
-  tracks(first: 500) { edges { node { name artists { name } album { name } } } } } }"""
+PLAYLIST_QUERY = """query($id: ID!, $first: Int! = 500) { playlist(id: $id) { name coverArt { id }
+  tracks(first: $first) { edges { node { name artists { name } album { name } } } } } }"""
 
 
 @pytest.mark.budget
@@ -131,6 +132,23 @@ async def test_500_track_playlist_http_budget_cold_and_warm(live_subgraph):
     again = await gql(client, PLAYLIST_QUERY, {"id": BIG_PLAYLIST["id"]}, token=token)
     assert again == body
     assert api.requests["tracks"] == api.requests["artists"] == api.requests["albums"] == 0
+
+
+@pytest.mark.budget
+async def test_sql_statements_stay_fixed_whatever_the_list_size(live_subgraph, database):
+    """Upstream objects come from the Web API and Redis; the database is asked a fixed number
+    of questions (the playlist's cover art), one batch whatever the page size, cold or warm."""
+    _, runtime, client, token = live_subgraph
+    counts = []
+    for first in (20, 500, 500):
+        if first == 20:
+            await runtime.redis.flushall()
+        with count_statements(database) as sql:
+            body = await gql(client, PLAYLIST_QUERY, {"id": BIG_PLAYLIST["id"], "first": first}, token=token)
+        assert "errors" not in body, body
+        assert len(body["data"]["playlist"]["tracks"]["edges"]) == first
+        counts.append(sql.count)
+    assert counts[0] == counts[1] == counts[2] >= 1
 
 
 async def test_live_library_sync_imports_from_the_web_api(web_api, database, settings, redis_server):
@@ -174,3 +192,43 @@ async def test_live_library_sync_imports_from_the_web_api(web_api, database, set
     big = next(row for row in rows if row.spotify_playlist_id == BIG_PLAYLIST["id"])
     assert big.name == BIG_PLAYLIST["name"] and big.track_count == 500
     assert len(plays) == 50 and {p.country for p in plays} == {"ES"}
+
+
+async def test_a_refused_user_token_is_renewed_once_through_accounts(web_api, settings):
+    """Spotify answers 401 to the user's token: the subgraph asks accounts again with
+    `refresh=1` and retries once; a token refused after renewal ends in UNAUTHENTICATED."""
+    from types import SimpleNamespace
+
+    from shared.context import RequestContext
+    from shared.errors import Unauthenticated
+    from subgraphs.spotify.library import LiveLibrary, with_linked_account
+    from tests.support.spotify_web_api import USER_TOKEN
+
+    _, url = web_api
+    asked: list[bool] = []
+    renewed_token = USER_TOKEN
+
+    def accounts(request: httpx.Request) -> httpx.Response:
+        refresh = request.url.params.get("refresh") == "1"
+        asked.append(refresh)
+        token = renewed_token if refresh else "revoked-token"
+        account = {"spotify_user_id": "lunavega.music", "offline": False, "access_token": token}
+        return httpx.Response(200, json={"linked": True, **account})
+
+    async with httpx.AsyncClient(transport=httpx.MockTransport(accounts)) as accounts_http:
+        runtime = SimpleNamespace(settings=settings, services={"accounts_http": accounts_http})
+        library = LiveLibrary(f"{url}/v1")
+
+        def context() -> RequestContext:
+            request = SimpleNamespace(headers={"authorization": "Bearer user-access-token"})
+            return RequestContext(runtime=runtime, request=request)  # type: ignore[arg-type]
+
+        ids = await with_linked_account(context(), lambda account: library.top_tracks(account, 3))
+        assert ids is not None and len(ids) == 3
+        assert asked == [False, True]
+
+        asked.clear()
+        renewed_token = "also-revoked"
+        with pytest.raises(Unauthenticated):
+            await with_linked_account(context(), lambda account: library.top_tracks(account, 3))
+        assert asked == [False, True]  # one renewal, no loop

@@ -1,0 +1,60 @@
+"""Mutations choosing a playlist's cover art and an artist's press kit (storage assets)."""
+
+from __future__ import annotations
+
+import strawberry
+
+from shared.errors import NotFound
+from shared.mutations import unit_of_work
+from subgraphs.spotify import artwork
+from subgraphs.spotify.loaders import object_loader
+from subgraphs.spotify.playlist_schema import PlaylistPayload
+from subgraphs.spotify.types import Artist, SpotifyInfo, load_playlist
+
+
+@strawberry.input
+class SetPlaylistCoverArtInput:
+    playlist_id: strawberry.ID
+    asset_id: strawberry.ID | None = strawberry.field(description="A cover-art asset; null removes it.")
+
+
+@strawberry.input
+class SetArtistPressKitInput:
+    artist_id: strawberry.ID
+    asset_ids: list[strawberry.ID] = strawberry.field(description="In order, up to 20; empty clears it.")
+
+
+@strawberry.type
+class ArtistPayload:
+    artist: Artist
+
+
+@strawberry.type
+class ArtworkMutation:
+    @strawberry.mutation(description="Choose the cover art your team shows for a playlist.")
+    async def set_playlist_cover_art(
+        self, info: SpotifyInfo, input: SetPlaylistCoverArtInput
+    ) -> PlaylistPayload:
+        asset_id = None if input.asset_id is None else artwork.check_asset_id(str(input.asset_id), "assetId")
+        playlist = await load_playlist(info, str(input.playlist_id))
+        if playlist is None:
+            raise NotFound("Playlist not found", id=str(input.playlist_id))
+        audit = {"playlistId": input.playlist_id, "assetId": asset_id}
+        async with unit_of_work(info.context, "setPlaylistCoverArt", audit) as uow:
+            uow.target_id = str(input.playlist_id)
+            await artwork.set_cover_art(uow.session, info.context.principal, str(playlist.id), asset_id)
+        await info.context.after_write()
+        return PlaylistPayload(playlist=playlist)
+
+    @strawberry.mutation(description="Set the assets of an artist's press kit, in order.")
+    async def set_artist_press_kit(self, info: SpotifyInfo, input: SetArtistPressKitInput) -> ArtistPayload:
+        asset_ids = [artwork.check_asset_id(str(id), "assetIds") for id in input.asset_ids]
+        data = await object_loader(info.context, "artist").load(str(input.artist_id))
+        if data is None:
+            raise NotFound("Artist not found", id=str(input.artist_id))
+        audit = {"artistId": input.artist_id, "assets": len(asset_ids)}
+        async with unit_of_work(info.context, "setArtistPressKit", audit) as uow:
+            uow.target_id = str(input.artist_id)
+            await artwork.set_press_kit(uow.session, info.context.principal, str(input.artist_id), asset_ids)
+        await info.context.after_write()
+        return ArtistPayload(artist=Artist.from_data(data))

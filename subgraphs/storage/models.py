@@ -1,0 +1,32 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, Index
+from sqlmodel import Field
+
+from shared.db.mixins import SoftDeleteMixin, TenantMixin, TimestampMixin, UTCDateTime
+
+
+class Asset(TenantMixin, TimestampMixin, SoftDeleteMixin, table=True):
+    """A stored file's metadata. The bytes live in the backend under `object_key`; a row is
+    `pending` from createUpload until completeUpload has checked what was stored."""
+
+    __tablename__ = "storage_asset"
+    __table_args__ = (
+        Index("ix_storage_asset_status_upload_expires_at", "status", "upload_expires_at"),
+        Index("ix_storage_asset_deleted_at", "deleted_at"),
+    )
+
+    id: str = Field(primary_key=True, max_length=64)
+    owner_id: str = Field(max_length=64, index=True)
+    kind: str = Field(max_length=16)
+    content_type: str = Field(max_length=128)
+    size: int = Field(sa_type=BigInteger)
+    checksum: str = Field(max_length=64)
+    """Lowercase hex SHA-256 of the content, as declared by the uploader and then verified."""
+    filename: str | None = Field(default=None, max_length=255)
+    status: str = Field(default="pending", max_length=16)
+    object_key: str = Field(max_length=255)
+    upload_expires_at: datetime = Field(sa_type=UTCDateTime)
+    completed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

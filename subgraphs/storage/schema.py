@@ -1,0 +1,139 @@
+"""Query and mutations of the storage subgraph."""
+
+from __future__ import annotations
+
+import strawberry
+
+from shared.config import Settings
+from shared.errors import Forbidden, NotFound
+from shared.mutations import unit_of_work
+from shared.pagination import Connection, check_first, connection, decode_cursor
+from shared.schema import PlatformSchema, build_schema
+from subgraphs.storage import service
+from subgraphs.storage.access import can_manage
+from subgraphs.storage.kinds import AssetKind
+from subgraphs.storage.loaders import asset_loader
+from subgraphs.storage.repository import AssetRepository
+from subgraphs.storage.types import Asset, StorageInfo, User, backend, visible
+
+
+@strawberry.input(description="What you are about to upload; checked again on completion.")
+class CreateUploadInput:
+    kind: AssetKind
+    content_type: str
+    size: int = strawberry.field(description="Bytes.")
+    checksum: str = strawberry.field(description="Hex SHA-256 of the content.")
+    filename: str | None = None
+
+
+@strawberry.type(description="A header the upload request must carry.")
+class UploadHeader:
+    name: str
+    value: str
+
+
+@strawberry.type(description="Where and how to send the bytes.")
+class UploadTarget:
+    url: str
+    method: str
+    headers: list[UploadHeader]
+    expires_at: int = strawberry.field(description="Unix time after which the URL is refused.")
+
+
+@strawberry.type
+class CreateUploadPayload:
+    asset: Asset
+    upload: UploadTarget
+
+
+@strawberry.type
+class AssetPayload:
+    asset: Asset
+
+
+async def _readable(info: StorageInfo, id: strawberry.ID) -> Asset:
+    found = visible(info, await asset_loader(info.context).load(str(id)))
+    if found is None:
+        raise NotFound("Asset not found", id=str(id))
+    if isinstance(found, Exception):
+        raise found
+    return found
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="An asset of your tenant.")
+    async def asset(self, info: StorageInfo, id: strawberry.ID) -> Asset | None:
+        return await _readable(info, id)
+
+    @strawberry.field(description="Your tenant's assets you may read, newest first.")
+    async def assets(
+        self, info: StorageInfo, kind: AssetKind | None = None, first: int = 20, after: str | None = None
+    ) -> Connection[Asset]:
+        check_first(first)
+        principal = info.context.principal
+        assert principal.tenant_id
+        repo = AssetRepository(await info.context.session(), principal.tenant_id)
+        kinds = [kind.value] if kind else [k.value for k in AssetKind]
+        rows = await repo.page(kinds, decode_cursor(after), first + 1)
+        readable = [row for row in rows if not isinstance(visible(info, row), Exception)]
+        return connection(readable, first, key=lambda row: row.id, node=Asset.from_row)
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation(description="Start an upload: a presigned PUT and an asset in PENDING.")
+    async def create_upload(self, info: StorageInfo, input: CreateUploadInput) -> CreateUploadPayload:
+        request = service.UploadRequest(
+            kind=input.kind,
+            content_type=input.content_type,
+            size=input.size,
+            checksum=input.checksum,
+            filename=input.filename,
+        )
+        audit = {"kind": input.kind.value, "contentType": input.content_type, "size": input.size}
+        async with unit_of_work(info.context, "createUpload", audit) as uow:
+            row, target = await service.create_upload(
+                uow.session, info.context.principal, backend(info), info.context.runtime.settings, request
+            )
+            uow.target_id = row.id
+        headers = [UploadHeader(name=name, value=value) for name, value in target.headers.items()]
+        upload = UploadTarget(
+            url=target.url, method=target.method, headers=headers, expires_at=target.expires_at
+        )
+        return CreateUploadPayload(asset=Asset.from_row(row), upload=upload)
+
+    @strawberry.mutation(description="Check the uploaded bytes against the declaration; READY if they match.")
+    async def complete_upload(self, info: StorageInfo, id: strawberry.ID) -> AssetPayload:
+        async with unit_of_work(info.context, "completeUpload", {"id": id}) as uow:
+            uow.target_id = str(id)
+            row = await service.complete_upload(uow.session, info.context.principal, backend(info), str(id))
+        return AssetPayload(asset=Asset.from_row(row))
+
+    @strawberry.mutation(description="Soft-delete an asset (owner or admin); restorable until purged.")
+    async def delete_asset(self, info: StorageInfo, id: strawberry.ID) -> AssetPayload:
+        principal = info.context.principal
+        assert principal.tenant_id
+        async with unit_of_work(info.context, "deleteAsset", {"id": id}) as uow:
+            uow.target_id = str(id)
+            row = await AssetRepository(uow.session, principal.tenant_id).require(str(id))
+            if not can_manage(info.context, row):
+                raise Forbidden("Only the owner or an admin deletes an asset", id=str(id))
+            await service.delete_asset(uow.session, principal, row)
+        return AssetPayload(asset=Asset.from_row(row))
+
+    @strawberry.mutation(description="Bring back a soft-deleted asset (owner or admin).")
+    async def restore_asset(self, info: StorageInfo, id: strawberry.ID) -> AssetPayload:
+        principal = info.context.principal
+        assert principal.tenant_id
+        async with unit_of_work(info.context, "restoreAsset", {"id": id}) as uow:
+            uow.target_id = str(id)
+            row = await service.deleted_asset(uow.session, principal.tenant_id, str(id))
+            if not can_manage(info.context, row):
+                raise Forbidden("Only the owner or an admin restores an asset", id=str(id))
+            await service.restore_asset(uow.session, principal, row)
+        return AssetPayload(asset=Asset.from_row(row))
+
+
+def create_schema(settings: Settings) -> PlatformSchema:
+    return build_schema(settings, query=Query, mutation=Mutation, types=[Asset, User])
