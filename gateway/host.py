@@ -52,6 +52,10 @@ def create_host_app(runtimes: dict[str, SubgraphRuntime]) -> Starlette:
             yield
             closed: set[int] = set()
             for runtime in runtimes.values():
+                for service in runtime.services.values():
+                    closer = getattr(service, "aclose", None)
+                    if closer is not None:
+                        await closer()
                 await runtime.redis.aclose()
                 if id(runtime.db) not in closed:
                     closed.add(id(runtime.db))

@@ -27,6 +27,9 @@ SUBGRAPHS: dict[str, SubgraphSpec] = {
         SubgraphSpec("accounts", "subgraphs.accounts.app", "subgraphs.accounts.models", "accounts_"),
         SubgraphSpec("spotify", "subgraphs.spotify.app", "subgraphs.spotify.models", "spotify_"),
         SubgraphSpec("storage", "subgraphs.storage.app", "subgraphs.storage.models", "storage_"),
+        SubgraphSpec(
+            "collaboration", "subgraphs.collaboration.app", "subgraphs.collaboration.models", "collaboration_"
+        ),
     )
 }
 

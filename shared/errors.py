@@ -22,6 +22,7 @@ class ErrorCode(StrEnum):
     CONFLICT = "CONFLICT"
     RATE_LIMITED = "RATE_LIMITED"
     CONSENT_REQUIRED = "CONSENT_REQUIRED"
+    RESYNC_REQUIRED = "RESYNC_REQUIRED"
     INTERNAL = "INTERNAL"
 
 
@@ -65,6 +66,12 @@ class RateLimited(DomainError):
 
 class ConsentRequired(DomainError):
     code = ErrorCode.CONSENT_REQUIRED
+
+
+class ResyncRequired(DomainError):
+    """A subscriber's position is older than the retained events: reload, then resubscribe."""
+
+    code = ErrorCode.RESYNC_REQUIRED
 
 
 def typed_error(error: GraphQLError) -> GraphQLError:

@@ -1,0 +1,146 @@
+"""Tenant-scoped queries of collaboration (every one filtered by the caller's tenant)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col, select
+
+from shared.db import TenantRepository
+from subgraphs.collaboration.models import (
+    ActivityEvent,
+    Comment,
+    Invitation,
+    Project,
+    ProjectVersion,
+    Workspace,
+    WorkspaceMember,
+)
+
+
+class WorkspaceRepository(TenantRepository[Workspace]):
+    model = Workspace
+
+
+class MemberRepository(TenantRepository[WorkspaceMember]):
+    model = WorkspaceMember
+
+    async def of_user(self, user_id: str, workspace_ids: Sequence[str]) -> dict[str, WorkspaceMember]:
+        stmt = self.select().where(
+            WorkspaceMember.user_id == user_id, col(WorkspaceMember.workspace_id).in_(workspace_ids)
+        )
+        return {row.workspace_id: row for row in (await self.session.execute(stmt)).scalars()}
+
+    async def find(self, workspace_id: str, user_id: str) -> WorkspaceMember | None:
+        return (await self.of_user(user_id, [workspace_id])).get(workspace_id)
+
+    async def page(self, workspace_id: str, after: str | None, limit: int) -> Sequence[WorkspaceMember]:
+        stmt = self.select().where(WorkspaceMember.workspace_id == workspace_id)
+        if after is not None:
+            stmt = stmt.where(col(WorkspaceMember.id) > after)
+        return (
+            (await self.session.execute(stmt.order_by(col(WorkspaceMember.id)).limit(limit))).scalars().all()
+        )
+
+    async def count_owners(self, workspace_id: str) -> int:
+        return await self.count(WorkspaceMember.workspace_id == workspace_id, WorkspaceMember.role == "owner")
+
+    async def workspaces_of(self, user_id: str, after: str | None, limit: int) -> Sequence[WorkspaceMember]:
+        stmt = self.select().where(WorkspaceMember.user_id == user_id)
+        if after is not None:
+            stmt = stmt.where(col(WorkspaceMember.workspace_id) > after)
+        stmt = stmt.order_by(col(WorkspaceMember.workspace_id)).limit(limit)
+        return (await self.session.execute(stmt)).scalars().all()
+
+
+class InvitationRepository(TenantRepository[Invitation]):
+    model = Invitation
+
+    async def by_code_hash(self, code_hash: str) -> Invitation | None:
+        stmt = self.select().where(Invitation.code_hash == code_hash)
+        return (await self.session.execute(stmt)).scalar_one_or_none()
+
+    async def claim(self, invitation_id: str, user_id: str, now: datetime) -> bool:
+        """Single use even under a race: only the first claim updates the row."""
+        stmt = (
+            update(Invitation)
+            .where(
+                col(Invitation.id) == invitation_id,
+                col(Invitation.tenant_id) == self.tenant_id,
+                col(Invitation.accepted_at).is_(None),
+                col(Invitation.revoked_at).is_(None),
+            )
+            .values(accepted_by=user_id, accepted_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        return bool((await self.session.execute(stmt)).rowcount)  # type: ignore[attr-defined]
+
+
+class ProjectRepository(TenantRepository[Project]):
+    model = Project
+
+    async def page(self, workspace_id: str, after: str | None, limit: int) -> Sequence[Project]:
+        stmt = self.select().where(Project.workspace_id == workspace_id)
+        if after is not None:
+            stmt = stmt.where(col(Project.id) > after)
+        return (await self.session.execute(stmt.order_by(col(Project.id)).limit(limit))).scalars().all()
+
+
+class VersionRepository(TenantRepository[ProjectVersion]):
+    model = ProjectVersion
+
+    async def of(self, project_id: str, version: int) -> ProjectVersion | None:
+        stmt = self.select().where(ProjectVersion.project_id == project_id, ProjectVersion.version == version)
+        return (await self.session.execute(stmt)).scalar_one_or_none()
+
+    async def page(self, project_id: str, before: int | None, limit: int) -> Sequence[ProjectVersion]:
+        """Newest first."""
+        stmt = self.select().where(ProjectVersion.project_id == project_id)
+        if before is not None:
+            stmt = stmt.where(col(ProjectVersion.version) < before)
+        stmt = stmt.order_by(col(ProjectVersion.version).desc()).limit(limit)
+        return (await self.session.execute(stmt)).scalars().all()
+
+
+class CommentRepository(TenantRepository[Comment]):
+    model = Comment
+
+    async def page(self, project_id: str, after: str | None, limit: int) -> Sequence[Comment]:
+        stmt = self.select().where(Comment.project_id == project_id)
+        if after is not None:
+            stmt = stmt.where(col(Comment.id) > after)
+        return (await self.session.execute(stmt.order_by(col(Comment.id)).limit(limit))).scalars().all()
+
+
+class ActivityRepository(TenantRepository[ActivityEvent]):
+    model = ActivityEvent
+
+    async def page(self, workspace_id: str, before: str | None, limit: int) -> Sequence[ActivityEvent]:
+        """Newest first."""
+        stmt = self.select().where(ActivityEvent.workspace_id == workspace_id)
+        if before is not None:
+            stmt = stmt.where(col(ActivityEvent.id) < before)
+        stmt = stmt.order_by(col(ActivityEvent.id).desc()).limit(limit)
+        return (await self.session.execute(stmt)).scalars().all()
+
+
+async def unpublished_events(
+    session: AsyncSession, older_than: datetime, limit: int
+) -> Sequence[ActivityEvent]:
+    """Across tenants (the repair job): events whose append after commit did not happen."""
+    stmt = (
+        select(ActivityEvent)
+        .where(col(ActivityEvent.published).is_(False), col(ActivityEvent.created_at) < older_than)
+        .order_by(col(ActivityEvent.id))
+        .limit(limit)
+    )
+    return (await session.execute(stmt)).scalars().all()
+
+
+async def mark_published(session: AsyncSession, event_ids: Sequence[str]) -> None:
+    await session.execute(
+        update(ActivityEvent).where(col(ActivityEvent.id).in_(event_ids)).values(published=True)
+    )

@@ -1,0 +1,405 @@
+"""GraphQL types of collaboration. Tracks, playlists, assets and users are entity stubs
+(`@key(fields: "id")`) the router joins from their own subgraphs."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import strawberry
+from strawberry.federation.schema_directives import FieldSet, Key
+from strawberry.scalars import JSON
+from strawberry.types import Info
+
+from shared.context import RequestContext
+from shared.errors import Forbidden
+from shared.pagination import Connection, check_first, connection, decode_cursor
+from shared.permissions import protected
+from subgraphs.collaboration import access, presence
+from subgraphs.collaboration.access import WorkspaceRole
+from subgraphs.collaboration.content import ProjectType
+from subgraphs.collaboration.events import EventKind, StreamEvent
+from subgraphs.collaboration.loaders import project_loader
+from subgraphs.collaboration.models import ActivityEvent as ActivityRow
+from subgraphs.collaboration.models import Comment as CommentRow
+from subgraphs.collaboration.models import Project as ProjectRow
+from subgraphs.collaboration.models import ProjectVersion as VersionRow
+from subgraphs.collaboration.models import Workspace as WorkspaceRow
+from subgraphs.collaboration.models import WorkspaceMember as MemberRow
+from subgraphs.collaboration.repository import (
+    ActivityRepository,
+    CommentRepository,
+    MemberRepository,
+    ProjectRepository,
+    VersionRepository,
+    WorkspaceRepository,
+)
+
+CollabInfo = Info[RequestContext, None]
+STUB = [Key(fields=FieldSet("id"), resolvable=False)]
+
+strawberry.enum(
+    WorkspaceRole,
+    description="A role in a workspace, from most to least power: OWNER, EDITOR, COMMENTER, VIEWER.",
+)
+strawberry.enum(ProjectType, description="What a project holds; each type has its own content schema.")
+strawberry.enum(EventKind, name="WorkspaceEventKind", description="What happened in a workspace.")
+
+
+@strawberry.federation.type(keys=STUB, description="A track (from the spotify subgraph).")
+class Track:
+    id: strawberry.ID
+
+
+@strawberry.federation.type(keys=STUB, description="A playlist (from the spotify subgraph).")
+class Playlist:
+    id: strawberry.ID
+
+
+@strawberry.federation.type(keys=STUB, description="A stored file (from the storage subgraph).")
+class Asset:
+    id: strawberry.ID
+
+
+@strawberry.federation.type(keys=["id"], description="A person with an account.")
+class User:
+    id: strawberry.ID
+
+    @property
+    def owner_id(self) -> str:
+        return str(self.id)
+
+    @classmethod
+    def resolve_reference(cls, id: strawberry.ID) -> User:
+        return cls(id=id)
+
+    @protected("User.workspaces", description="The workspaces the user is a member of (the user only).")
+    async def workspaces(
+        self, info: CollabInfo, first: int = 50, after: str | None = None
+    ) -> Connection[Workspace] | None:
+        check_first(first)
+        session, tenant_id = await _session_and_tenant(info)
+        members = MemberRepository(session, tenant_id)
+        rows = await members.workspaces_of(str(self.id), decode_cursor(after), first + 1)
+        found = await WorkspaceRepository(session, tenant_id).get_many([row.workspace_id for row in rows])
+        roles = {row.workspace_id: row.role for row in rows}
+        live = [found[row.workspace_id] for row in rows if row.workspace_id in found]
+        return connection(
+            live, first, key=lambda row: row.id, node=lambda row: Workspace.from_row(row, roles[row.id])
+        )
+
+
+def _user(user_id: str) -> User:
+    return User(id=strawberry.ID(user_id))
+
+
+async def _session_and_tenant(info: CollabInfo) -> tuple[Any, str]:
+    tenant_id = info.context.principal.tenant_id
+    assert tenant_id
+    return await info.context.session(), tenant_id
+
+
+@strawberry.type(description="A member of a workspace and their role.")
+class WorkspaceMember:
+    id: strawberry.ID
+    role: WorkspaceRole
+    joined_at: datetime
+    workspace_id: strawberry.Private[str]
+    user_id: strawberry.Private[str]
+    stored_email: strawberry.Private[str | None]
+
+    @classmethod
+    def from_row(cls, row: MemberRow) -> WorkspaceMember:
+        return cls(
+            id=strawberry.ID(row.id),
+            role=WorkspaceRole(row.role),
+            joined_at=row.joined_at,
+            workspace_id=row.workspace_id,
+            user_id=row.user_id,
+            stored_email=row.email,
+        )
+
+    @strawberry.field
+    def user(self) -> User:
+        return _user(self.user_id)
+
+    @strawberry.field(description="The address the invitation went to; workspace owners only.")
+    async def email(self, info: CollabInfo) -> str | None:
+        if not await access.allows(info.context, self.workspace_id, "WorkspaceMember.email"):
+            raise Forbidden("Workspace owners only", coordinate="WorkspaceMember.email")
+        return self.stored_email
+
+
+@strawberry.type(description="Someone in the workspace right now.")
+class PresenceEntry:
+    viewing: str | None = strawberry.field(description="What they look at (a project id, or free text).")
+    expires_at: datetime
+    user_id: strawberry.Private[str]
+
+    @strawberry.field
+    def user(self) -> User:
+        return _user(self.user_id)
+
+
+@strawberry.type(description="One accepted change of a project.")
+class ProjectVersion:
+    version: int
+    created_at: datetime
+    operations: JSON
+    content: JSON
+    message: str | None
+    restored_from: int | None
+    author_id: strawberry.Private[str]
+
+    @classmethod
+    def from_row(cls, row: VersionRow) -> ProjectVersion:
+        return cls(
+            version=row.version,
+            created_at=row.created_at,
+            operations=JSON(row.operations),
+            content=JSON(row.content),
+            message=row.message,
+            restored_from=row.restored_from,
+            author_id=row.author_id,
+        )
+
+    @strawberry.field
+    def author(self) -> User:
+        return _user(self.author_id)
+
+
+@strawberry.type(description="A comment; replies share their thread's first comment as `threadId`.")
+class Comment:
+    id: strawberry.ID
+    thread_id: strawberry.ID
+    body: str
+    created_at: datetime
+    resolved_at: datetime | None
+    project_id: strawberry.ID
+    author_id: strawberry.Private[str]
+    mention_ids: strawberry.Private[list[str]]
+
+    @classmethod
+    def from_row(cls, row: CommentRow) -> Comment:
+        return cls(
+            id=strawberry.ID(row.id),
+            thread_id=strawberry.ID(row.thread_id),
+            body=row.body,
+            created_at=row.created_at,
+            resolved_at=row.resolved_at,
+            project_id=strawberry.ID(row.project_id),
+            author_id=row.author_id,
+            mention_ids=list(row.mentions),
+        )
+
+    @strawberry.field
+    def author(self) -> User:
+        return _user(self.author_id)
+
+    @strawberry.field
+    def mentions(self) -> list[User]:
+        return [_user(id) for id in self.mention_ids]
+
+
+@strawberry.type(description="A shared piece of work: a playlist draft, a release plan, lyrics or notes.")
+class Project:
+    id: strawberry.ID
+    type: ProjectType
+    title: str
+    content: JSON
+    version: int
+    created_at: datetime
+    updated_at: datetime
+    deleted_at: datetime | None
+    workspace_id: strawberry.ID
+    raw: strawberry.Private[dict[str, Any]]
+
+    @classmethod
+    def from_row(cls, row: ProjectRow) -> Project:
+        return cls(
+            id=strawberry.ID(row.id),
+            type=ProjectType(row.type),
+            title=row.title,
+            content=JSON(row.content),
+            raw=row.content,
+            version=row.version,
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+            deleted_at=row.deleted_at,
+            workspace_id=strawberry.ID(row.workspace_id),
+        )
+
+    def _ids(self, key: str) -> list[str]:
+        value = self.raw.get(key)
+        return [str(id) for id in value] if isinstance(value, list) else []
+
+    @strawberry.field(description="The tracks the content names, joined from the spotify subgraph.")
+    def tracks(self) -> list[Track]:
+        ids = self._ids("trackIds") or ([str(self.raw["trackId"])] if self.raw.get("trackId") else [])
+        return [Track(id=strawberry.ID(id)) for id in ids]
+
+    @strawberry.field(description="The assets the content names, joined from the storage subgraph.")
+    def assets(self) -> list[Asset]:
+        ids = self._ids("assetIds") + (
+            [str(self.raw["coverAssetId"])] if self.raw.get("coverAssetId") else []
+        )
+        return [Asset(id=strawberry.ID(id)) for id in ids]
+
+    @strawberry.field(description="The Spotify or platform playlist this draft is for, if any.")
+    def playlist(self) -> Playlist | None:
+        playlist_id = self.raw.get("playlistId")
+        return Playlist(id=strawberry.ID(str(playlist_id))) if playlist_id else None
+
+    @strawberry.field(description="Every accepted change, newest first (hidden from viewers).")
+    async def versions(
+        self, info: CollabInfo, first: int = 20, before: int | None = None
+    ) -> list[ProjectVersion] | None:
+        check_first(first)
+        if not await access.allows(info.context, str(self.workspace_id), "Project.versions"):
+            raise Forbidden("Version history is hidden from viewers", coordinate="Project.versions")
+        session, tenant_id = await _session_and_tenant(info)
+        rows = await VersionRepository(session, tenant_id).page(str(self.id), before, first)
+        return [ProjectVersion.from_row(row) for row in rows]
+
+    @strawberry.field(description="Comments in order; `threadId` groups replies.")
+    async def comments(
+        self, info: CollabInfo, first: int = 50, after: str | None = None
+    ) -> Connection[Comment]:
+        check_first(first)
+        session, tenant_id = await _session_and_tenant(info)
+        rows = await CommentRepository(session, tenant_id).page(str(self.id), decode_cursor(after), first + 1)
+        return connection(rows, first, key=lambda row: row.id, node=Comment.from_row)
+
+
+@strawberry.type(description="An entry of a workspace's activity feed.")
+class ActivityEvent:
+    id: strawberry.ID
+    kind: EventKind
+    created_at: datetime
+    project_id: strawberry.ID | None
+    payload: JSON
+    actor_id: strawberry.Private[str]
+
+    @classmethod
+    def from_row(cls, row: ActivityRow) -> ActivityEvent:
+        return cls(
+            id=strawberry.ID(row.id),
+            kind=EventKind(row.kind),
+            created_at=row.created_at,
+            project_id=strawberry.ID(row.project_id) if row.project_id else None,
+            payload=JSON(row.payload),
+            actor_id=row.actor_id,
+        )
+
+    @strawberry.field
+    def actor(self) -> User:
+        return _user(self.actor_id)
+
+
+@strawberry.federation.type(
+    keys=["id"], description="A shared space where a team works on projects together."
+)
+class Workspace:
+    id: strawberry.ID
+    name: str
+    created_at: datetime
+    my_role: WorkspaceRole
+
+    @classmethod
+    def from_row(cls, row: WorkspaceRow, role: str) -> Workspace:
+        return cls(
+            id=strawberry.ID(row.id), name=row.name, created_at=row.created_at, my_role=WorkspaceRole(role)
+        )
+
+    @classmethod
+    async def resolve_reference(cls, info: CollabInfo, id: strawberry.ID) -> Workspace | None:
+        return await readable_workspace(info, str(id))
+
+    @strawberry.field
+    async def members(
+        self, info: CollabInfo, first: int = 50, after: str | None = None
+    ) -> Connection[WorkspaceMember]:
+        check_first(first)
+        session, tenant_id = await _session_and_tenant(info)
+        rows = await MemberRepository(session, tenant_id).page(str(self.id), decode_cursor(after), first + 1)
+        return connection(rows, first, key=lambda row: row.id, node=WorkspaceMember.from_row)
+
+    @strawberry.field
+    async def projects(
+        self, info: CollabInfo, first: int = 50, after: str | None = None
+    ) -> Connection[Project]:
+        check_first(first)
+        session, tenant_id = await _session_and_tenant(info)
+        rows = await ProjectRepository(session, tenant_id).page(str(self.id), decode_cursor(after), first + 1)
+        return connection(rows, first, key=lambda row: row.id, node=Project.from_row)
+
+    @strawberry.field(description="What happened here, newest first.")
+    async def activity(
+        self, info: CollabInfo, first: int = 50, after: str | None = None
+    ) -> Connection[ActivityEvent]:
+        check_first(first)
+        session, tenant_id = await _session_and_tenant(info)
+        rows = await ActivityRepository(session, tenant_id).page(
+            str(self.id), decode_cursor(after), first + 1
+        )
+        return connection(rows, first, key=lambda row: row.id, node=ActivityEvent.from_row)
+
+    @strawberry.field(description="Who is here now and what they look at.")
+    async def presence(self, info: CollabInfo) -> list[PresenceEntry]:
+        entries = await presence.present(info.context.runtime.redis, str(self.id))
+        return [
+            PresenceEntry(
+                viewing=entry.viewing,
+                expires_at=datetime.fromtimestamp(entry.expires_at).astimezone(),
+                user_id=entry.user_id,
+            )
+            for entry in entries
+        ]
+
+
+@strawberry.type(description="Something that happened in a workspace, as the stream delivers it.")
+class WorkspaceEvent:
+    id: strawberry.ID = strawberry.field(description="The stream id: resume with `after` set to it.")
+    kind: EventKind
+    workspace_id: strawberry.ID
+    project_id: strawberry.ID | None
+    at: datetime
+    version: int | None = strawberry.field(description="The project's version after the change.")
+    operations: JSON | None = strawberry.field(description="The JSON Patch operations of a project change.")
+    payload: JSON
+    actor_id: strawberry.Private[str]
+
+    @classmethod
+    def from_event(cls, event: StreamEvent) -> WorkspaceEvent:
+        return cls(
+            id=strawberry.ID(event.id),
+            kind=event.kind,
+            workspace_id=strawberry.ID(event.workspace_id),
+            project_id=strawberry.ID(event.project_id) if event.project_id else None,
+            at=event.at,
+            version=event.payload.get("version"),
+            operations=JSON(event.payload["operations"]) if "operations" in event.payload else None,
+            payload=JSON(event.payload),
+            actor_id=event.actor_id,
+        )
+
+    @strawberry.field
+    def actor(self) -> User:
+        return _user(self.actor_id)
+
+
+async def readable_workspace(info: CollabInfo, workspace_id: str) -> Workspace | None:
+    """Members only: for anyone else the workspace does not exist."""
+    member = await access.membership(info.context, workspace_id)
+    if member is None:
+        return None
+    session, tenant_id = await _session_and_tenant(info)
+    row = await WorkspaceRepository(session, tenant_id).get(workspace_id)
+    return Workspace.from_row(row, member.role) if row else None
+
+
+async def readable_project(info: CollabInfo, project_id: str) -> Project | None:
+    row = await project_loader(info.context).load(project_id)
+    if row is None or await access.membership(info.context, row.workspace_id) is None:
+        return None
+    return Project.from_row(row)

@@ -1,0 +1,171 @@
+"""workspaceEvents and projectChanges on the subgraph: live edits, resume after a
+reconnect, RESYNC_REQUIRED past retention, FORBIDDEN for a removed member, and a failed
+append repaired from the database."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from shared.redis import create_redis
+from subgraphs.collaboration.tasks import repair_event_stream
+from tests.collaboration.conftest import UPDATE, make_project, make_team
+from tests.support.ws import GraphQLWebSocket
+
+pytestmark = pytest.mark.realtime
+
+EVENTS = """subscription($ws: ID!, $after: String) { workspaceEvents(workspaceId: $ws, after: $after) {
+  id kind projectId version operations actor { id } } }"""
+CHANGES = """subscription($p: ID!, $after: String) { projectChanges(projectId: $p, after: $after) { id kind version } }"""
+REMOVE = "mutation($i: RemoveWorkspaceMemberInput!) { removeWorkspaceMember(input: $i) { userId } }"
+
+
+def track(n: int) -> list[dict[str, Any]]:
+    return [{"op": "add", "path": "/trackIds/-", "value": f"t{n}"}]
+
+
+async def _edit(collab, team, project_id: str, version: int) -> None:
+    await collab.ok(
+        UPDATE,
+        {"i": {"id": project_id, "version": version, "operations": track(version)}},
+        team.tokens["EDITOR"],
+    )
+
+
+async def _event(ws: GraphQLWebSocket, field: str = "workspaceEvents") -> dict[str, Any]:
+    message = await ws.next()
+    assert message["type"] == "next", message
+    assert "errors" not in message["payload"], message
+    return dict(message["payload"]["data"][field])
+
+
+async def _error_code(ws: GraphQLWebSocket) -> str:
+    message = await ws.next()
+    if message["type"] == "error":
+        return str(message["payload"][0]["extensions"]["code"])
+    assert message["type"] == "next" and message["payload"].get("errors"), message
+    return str(message["payload"]["errors"][0]["extensions"]["code"])
+
+
+async def _subscribe(collab, token: str, query: str, variables: dict[str, Any]) -> GraphQLWebSocket:
+    ws = GraphQLWebSocket(collab.ws_url, {"Authorization": f"Bearer {token}"})
+    await ws.__aenter__()
+    assert (await ws.ack())["type"] == "connection_ack"
+    await ws.subscribe(query, variables)
+    return ws
+
+
+async def _subscribed(
+    collab, team, query: str, variables: dict[str, Any], role: str = "VIEWER"
+) -> GraphQLWebSocket:
+    """Subscribes and waits until the subscription is live (a presence ping comes through)."""
+    ws = await _subscribe(collab, team.tokens[role], query, variables)
+    await collab.ok(
+        "mutation($i: UpdatePresenceInput!) { updatePresence(input: $i) { present { viewing } } }",
+        {"i": {"workspaceId": team.workspace_id, "viewing": f"probe-{id(ws)}"}},
+        team.tokens[role],
+    )
+    if "workspaceEvents" in query:
+        assert (await _event(ws))["kind"] == "PRESENCE_CHANGED"
+    return ws
+
+
+async def test_live_edits_then_resume_after_reconnect_exactly_once(collab):
+    team = await make_team(collab, roles=("EDITOR", "VIEWER"))
+    project = await make_project(collab, team)
+    ws = await _subscribed(collab, team, EVENTS, {"ws": team.workspace_id})
+    await _edit(collab, team, project["id"], 1)
+    live = await _event(ws)
+    assert (live["kind"], live["version"], live["operations"]) == ("PROJECT_CHANGED", 2, track(1))
+    assert live["actor"]["id"] == team.users["EDITOR"]
+    await ws.__aexit__()
+
+    await _edit(collab, team, project["id"], 2)
+    await _edit(collab, team, project["id"], 3)
+    ws = await _subscribe(
+        collab, team.tokens["VIEWER"], EVENTS, {"ws": team.workspace_id, "after": live["id"]}
+    )
+    missed = [await _event(ws), await _event(ws)]
+    assert [(e["kind"], e["version"]) for e in missed] == [("PROJECT_CHANGED", 3), ("PROJECT_CHANGED", 4)]
+    await _edit(collab, team, project["id"], 4)
+    assert (await _event(ws))["version"] == 5  # next comes the new edit: nothing twice
+    await ws.__aexit__()
+
+
+async def test_project_changes_only_carry_that_project(collab):
+    team = await make_team(collab, roles=("EDITOR", "VIEWER"))
+    watched, other = await make_project(collab, team), await make_project(collab, team)
+    ws = await _subscribe(collab, team.tokens["VIEWER"], CHANGES, {"p": watched["id"], "after": "0-0"})
+    created = await _event(ws, "projectChanges")
+    assert (created["kind"], created["version"]) == ("PROJECT_CREATED", 1)
+    await _edit(collab, team, other["id"], 1)
+    await _edit(collab, team, watched["id"], 1)
+    assert (await _event(ws, "projectChanges"))["version"] == 2
+    await ws.__aexit__()
+
+
+async def test_resync_required_when_the_position_is_no_longer_retained(collab):
+    team = await make_team(collab, roles=("EDITOR", "VIEWER"))
+    project = await make_project(collab, team)
+    ws = await _subscribed(collab, team, EVENTS, {"ws": team.workspace_id})
+    await _edit(collab, team, project["id"], 1)
+    seen = await _event(ws)
+    await ws.__aexit__()
+    for version in range(2, 5):
+        await _edit(collab, team, project["id"], version)
+    redis = create_redis(collab.runtime.redis_url)
+    await redis.xtrim(f"collab:workspace:{team.workspace_id}", maxlen=1, approximate=False)
+    await redis.aclose()
+    ws = await _subscribe(
+        collab, team.tokens["VIEWER"], EVENTS, {"ws": team.workspace_id, "after": seen["id"]}
+    )
+    assert await _error_code(ws) == "RESYNC_REQUIRED"
+    await ws.__aexit__()
+    bad = await _subscribe(
+        collab, team.tokens["VIEWER"], EVENTS, {"ws": team.workspace_id, "after": "yesterday"}
+    )
+    assert await _error_code(bad) == "BAD_USER_INPUT"
+    await bad.__aexit__()
+
+
+async def test_a_removed_member_is_cut_off_and_outsiders_never_get_in(collab):
+    team = await make_team(collab, roles=("EDITOR", "VIEWER"))
+    ws = await _subscribed(collab, team, EVENTS, {"ws": team.workspace_id})
+    await collab.ok(
+        REMOVE,
+        {"i": {"workspaceId": team.workspace_id, "userId": team.users["VIEWER"]}},
+        team.tokens["OWNER"],
+    )
+    assert await _error_code(ws) == "FORBIDDEN"
+    assert (await ws.next())["type"] == "complete"
+    await ws.__aexit__()
+    outsider = await _subscribe(collab, team.tokens["VIEWER"], EVENTS, {"ws": team.workspace_id})
+    assert await _error_code(outsider) == "NOT_FOUND"
+    await outsider.__aexit__()
+
+
+async def test_an_append_that_failed_after_commit_is_repaired(collab, monkeypatch):
+    team = await make_team(collab, roles=("EDITOR", "VIEWER"))
+    project = await make_project(collab, team)
+    ws = await _subscribed(collab, team, EVENTS, {"ws": team.workspace_id})
+    streams = collab.runtime.services["event_streams"]
+    real_append = streams.append
+
+    async def redis_gone(*args: Any, **kwargs: Any) -> Any:
+        raise ConnectionError("redis went away")
+
+    monkeypatch.setattr(streams, "append", redis_gone)
+    await _edit(collab, team, project["id"], 1)  # committed; its event is not in the stream
+    monkeypatch.setattr(streams, "append", real_append)
+    redis = create_redis(collab.runtime.redis_url)
+    try:
+        ctx = {"db": collab.db, "platform_redis": redis}
+        assert await repair_event_stream(ctx, older_than=timedelta(0)) == {"repaired": 1}
+        assert await repair_event_stream(ctx, older_than=timedelta(0)) == {"repaired": 0}
+    finally:
+        await redis.aclose()
+    repaired = await _event(ws)
+    assert (repaired["kind"], repaired["version"]) == ("PROJECT_CHANGED", 2)
+    await ws.__aexit__()
