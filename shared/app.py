@@ -19,7 +19,7 @@ from strawberry.exceptions import ConnectionRejectionError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from shared.context import RequestContext
-from shared.errors import DomainError
+from shared.errors import TRANSIENT_ERRORS, DomainError, Unavailable
 from shared.permissions.watcher import watch_policies
 from shared.runtime import SubgraphRuntime
 
@@ -64,6 +64,9 @@ class SubgraphGraphQL(GraphQL[RequestContext, None]):
             )
         except DomainError as error:
             context.auth_error = error
+        except TRANSIENT_ERRORS as error:
+            log.warning("authentication backend unavailable", extra={"error": type(error).__name__})
+            context.auth_error = Unavailable("Service temporarily unavailable; retry shortly.")
         return context
 
     async def process_result(self, request: Any, result: Any) -> Any:
@@ -98,6 +101,10 @@ class SubgraphGraphQL(GraphQL[RequestContext, None]):
             )
         except DomainError as error:
             raise ConnectionRejectionError({"code": error.code.value, "message": error.message}) from error
+        except TRANSIENT_ERRORS as error:
+            raise ConnectionRejectionError(
+                {"code": "UNAVAILABLE", "message": "Service temporarily unavailable; retry shortly."}
+            ) from error
         return None
 
 

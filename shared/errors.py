@@ -9,6 +9,8 @@ from enum import StrEnum
 from typing import Any
 
 from graphql import GraphQLError
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from strawberry.extensions import SchemaExtension
 
 log = logging.getLogger("shared.errors")
@@ -23,6 +25,7 @@ class ErrorCode(StrEnum):
     RATE_LIMITED = "RATE_LIMITED"
     CONSENT_REQUIRED = "CONSENT_REQUIRED"
     RESYNC_REQUIRED = "RESYNC_REQUIRED"
+    UNAVAILABLE = "UNAVAILABLE"
     INTERNAL = "INTERNAL"
 
 
@@ -68,6 +71,15 @@ class ConsentRequired(DomainError):
     code = ErrorCode.CONSENT_REQUIRED
 
 
+class Unavailable(DomainError):
+    """A backing service (Redis, the database) cannot be reached: nothing was done; retry."""
+
+    code = ErrorCode.UNAVAILABLE
+
+
+TRANSIENT_ERRORS: tuple[type[Exception], ...] = (RedisConnectionError, RedisTimeoutError)
+
+
 class ResyncRequired(DomainError):
     """A subscriber's position is older than the retained events: reload, then resubscribe."""
 
@@ -86,6 +98,13 @@ def typed_error(error: GraphQLError) -> GraphQLError:
         extensions = dict(error.extensions or {})
         extensions.setdefault("code", ErrorCode.BAD_USER_INPUT.value)
         return _with_extensions(error, error.message, extensions)
+    if isinstance(original, TRANSIENT_ERRORS):
+        log.warning(
+            "backing service unavailable", extra={"error": type(original).__name__, "path": error.path}
+        )
+        return _with_extensions(
+            error, "Service temporarily unavailable; retry shortly.", {"code": ErrorCode.UNAVAILABLE.value}
+        )
     if isinstance(original, GraphQLError):
         # graphql-core (or a scalar/enum parser) refused an input value.
         extensions = dict(original.extensions or {})

@@ -8,10 +8,22 @@ from pathlib import Path
 from typing import Any
 
 from redis.asyncio import Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 
 def create_redis(url: str) -> Redis:
-    return Redis.from_url(url, decode_responses=True, health_check_interval=30)
+    """A client that rides out a Redis restart: a dropped connection is retried (with
+    backoff, a few times) before the caller sees an error."""
+    return Redis.from_url(
+        url,
+        decode_responses=True,
+        health_check_interval=30,
+        retry=Retry(ExponentialBackoff(cap=0.5, base=0.05), retries=3),
+        retry_on_error=[RedisConnectionError, RedisTimeoutError],
+    )
 
 
 def free_port() -> int:

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import asyncio
 
-from tests.bench import bench_field_authorization, bench_spotify_lists, bench_subgraph_overhead
+from tests.bench import (
+    bench_collaboration,
+    bench_field_authorization,
+    bench_spotify_lists,
+    bench_subgraph_overhead,
+)
 
 
 def main() -> None:
@@ -14,6 +19,8 @@ def main() -> None:
     asyncio.run(bench_subgraph_overhead.run())
     print("\n== spotify subgraph: big lists ==", flush=True)
     asyncio.run(bench_spotify_lists.run())
+    print("\n== collaboration: live fan-out through the router, edits per second ==", flush=True)
+    asyncio.run(bench_collaboration.run())
 
 
 main()

@@ -4,6 +4,7 @@ sees them), plus helpers to build a team with roles."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,12 +34,21 @@ PROJECT = "query($id: ID!) { project(id: $id) { id version content title deleted
 
 
 @dataclass
+class Team:
+    workspace_id: str
+    tokens: dict[str, str] = field(default_factory=dict)
+    users: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
 class Collab:
     url: str
     client: httpx.AsyncClient
     runtimes: dict[str, SubgraphRuntime]
     db: Database
     """The same database, on the test's event loop (the runtimes' engines live on the server's)."""
+    shared_team: Team | None = None
+    """For property tests: hypothesis runs many examples on one fixture, one team does."""
 
     @property
     def runtime(self) -> SubgraphRuntime:
@@ -55,13 +65,6 @@ class Collab:
         body = await self.gql(query, variables, token)
         assert "errors" not in body, body
         return body["data"]
-
-
-@dataclass
-class Team:
-    workspace_id: str
-    tokens: dict[str, str] = field(default_factory=dict)
-    users: dict[str, str] = field(default_factory=dict)
 
 
 async def make_team(collab: Collab, roles: tuple[str, ...] = ("EDITOR", "COMMENTER", "VIEWER")) -> Team:
@@ -103,6 +106,17 @@ async def make_project(
     )
 
 
+@asynccontextmanager
+async def serve(settings: Any, redis_url: str, database: Database) -> AsyncIterator[Collab]:
+    runtimes = build_runtimes(settings, redis_url, ["accounts", "collaboration"])
+    server = ServerThread(create_host_app(runtimes)).start()
+    try:
+        async with httpx.AsyncClient(base_url=server.url, timeout=30) as client:
+            yield Collab(server.url, client, runtimes, database)
+    finally:
+        server.stop()
+
+
 @pytest.fixture
 async def collab(settings, redis_server, database) -> AsyncIterator[Collab]:
     from redis.asyncio import Redis
@@ -110,10 +124,5 @@ async def collab(settings, redis_server, database) -> AsyncIterator[Collab]:
     flush = Redis.from_url(redis_server.url)
     await flush.flushall()
     await flush.aclose()
-    runtimes = build_runtimes(settings, redis_server.url, ["accounts", "collaboration"])
-    server = ServerThread(create_host_app(runtimes)).start()
-    try:
-        async with httpx.AsyncClient(base_url=server.url, timeout=30) as client:
-            yield Collab(server.url, client, runtimes, database)
-    finally:
-        server.stop()
+    async with serve(settings, redis_server.url, database) as served:
+        yield served

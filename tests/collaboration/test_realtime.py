@@ -35,14 +35,20 @@ async def _edit(collab, team, project_id: str, version: int) -> None:
 
 
 async def _event(ws: GraphQLWebSocket, field: str = "workspaceEvents") -> dict[str, Any]:
-    message = await ws.next()
-    assert message["type"] == "next", message
-    assert "errors" not in message["payload"], message
-    return dict(message["payload"]["data"][field])
+    """The next event, skipping late presence probes."""
+    while True:
+        message = await ws.next()
+        assert message["type"] == "next", message
+        assert "errors" not in message["payload"], message
+        event = dict(message["payload"]["data"][field])
+        if event["kind"] != "PRESENCE_CHANGED":
+            return event
 
 
 async def _error_code(ws: GraphQLWebSocket) -> str:
     message = await ws.next()
+    while message["type"] == "next" and not message["payload"].get("errors"):
+        message = await ws.next()  # a late presence probe
     if message["type"] == "error":
         return str(message["payload"][0]["extensions"]["code"])
     assert message["type"] == "next" and message["payload"].get("errors"), message
@@ -60,16 +66,25 @@ async def _subscribe(collab, token: str, query: str, variables: dict[str, Any]) 
 async def _subscribed(
     collab, team, query: str, variables: dict[str, Any], role: str = "VIEWER"
 ) -> GraphQLWebSocket:
-    """Subscribes and waits until the subscription is live (a presence ping comes through)."""
+    """Subscribes and waits until the subscription is live: presence changes are the probe,
+    repeated until one comes through (the subscription attaches in its own time)."""
     ws = await _subscribe(collab, team.tokens[role], query, variables)
-    await collab.ok(
-        "mutation($i: UpdatePresenceInput!) { updatePresence(input: $i) { present { viewing } } }",
-        {"i": {"workspaceId": team.workspace_id, "viewing": f"probe-{id(ws)}"}},
-        team.tokens[role],
-    )
-    if "workspaceEvents" in query:
-        assert (await _event(ws))["kind"] == "PRESENCE_CHANGED"
-    return ws
+    for attempt in range(60):
+        await collab.ok(
+            "mutation($i: UpdatePresenceInput!) { updatePresence(input: $i) { present { viewing } } }",
+            {"i": {"workspaceId": team.workspace_id, "viewing": f"probe-{attempt}"}},
+            team.tokens[role],
+        )
+        try:
+            message = await ws.next(timeout=1)
+        except TimeoutError:
+            continue
+        assert (
+            message["type"] == "next"
+            and message["payload"]["data"]["workspaceEvents"]["kind"] == "PRESENCE_CHANGED"
+        )
+        return ws
+    raise AssertionError("the subscription never became live")
 
 
 async def test_live_edits_then_resume_after_reconnect_exactly_once(collab):

