@@ -11,7 +11,7 @@ import pytest
 
 from shared.redis import create_redis
 from subgraphs.collaboration.tasks import repair_event_stream
-from tests.collaboration.conftest import UPDATE, make_project, make_team
+from tests.collaboration.conftest import UPDATE, make_project, make_team, serve
 from tests.support.ws import GraphQLWebSocket
 
 pytestmark = pytest.mark.realtime
@@ -184,3 +184,15 @@ async def test_an_append_that_failed_after_commit_is_repaired(collab, monkeypatc
     repaired = await _event(ws)
     assert (repaired["kind"], repaired["version"]) == ("PROJECT_CHANGED", 2)
     await ws.__aexit__()
+
+
+async def test_any_replica_serves_any_subscriber(collab, settings, redis_server, database):
+    """A second, independent subgraph process (its own runtime and stream readers) shares
+    only Redis and the database with the first: edits made on one reach subscribers of the other."""
+    team = await make_team(collab, roles=("EDITOR", "VIEWER"))
+    project = await make_project(collab, team)
+    async with serve(settings, redis_server.url, database) as replica:
+        ws = await _subscribed(replica, team, EVENTS, {"ws": team.workspace_id})
+        await _edit(collab, team, project["id"], 1)
+        assert (await _event(ws))["version"] == 2
+        await ws.__aexit__()

@@ -8,8 +8,8 @@ from sqlalchemy import update
 
 from shared.db import utcnow
 from subgraphs.collaboration.models import Invitation
-from tests.collaboration.conftest import ACCEPT, INVITE, make_team
-from tests.support.graphql import codes, sign_up
+from tests.collaboration.conftest import ACCEPT, INVITE, TENANT_INVITE, make_team
+from tests.support.graphql import codes, gql, sign_up
 from tests.support.secrets import remember_secret
 
 MEMBERS = """query($id: ID!) { workspace(id: $id) { id name myRole
@@ -65,17 +65,21 @@ async def test_roles_invitations_and_member_emails(collab):
 async def test_invitations_are_single_use_and_expire(collab, database):
     team = await make_team(collab, roles=())
     owner = team.tokens["OWNER"]
-    first = await sign_up(collab.client, path="/accounts/graphql")
+    first, second = await _colleague(collab, owner), await _colleague(collab, owner)
     outsider = await sign_up(collab.client, path="/accounts/graphql", tenant_name="Other Label")
     code = (await collab.ok(INVITE, {"i": {"workspaceId": team.workspace_id, "role": "EDITOR"}}, owner))[
         "createWorkspaceInvitation"
     ]["code"]
     remember_secret(code)
-    # Another tenant cannot use it; neither can someone in the right tenant use it twice.
+    # Another tenant cannot use it; in the tenant it works once.
     assert codes(await collab.gql(ACCEPT, {"i": {"code": code}}, outsider["token"])) == ["BAD_USER_INPUT"]
-    assert codes(await collab.gql(ACCEPT, {"i": {"code": code}}, first["token"])) == [
-        "BAD_USER_INPUT"
-    ]  # not in tenant
+    joined = await collab.ok(ACCEPT, {"i": {"code": code}}, first["token"])
+    assert joined["acceptWorkspaceInvitation"]["workspace"]["myRole"] == "EDITOR"
+    reused = await collab.gql(ACCEPT, {"i": {"code": code}}, second["token"])
+    assert codes(reused) == ["BAD_USER_INPUT"] and "already used" in reused["errors"][0]["message"]
+    assert (await collab.gql(MEMBERS, {"id": team.workspace_id}, second["token"]))["data"][
+        "workspace"
+    ] is None
     expiring = (await collab.ok(INVITE, {"i": {"workspaceId": team.workspace_id, "role": "VIEWER"}}, owner))[
         "createWorkspaceInvitation"
     ]
@@ -89,6 +93,21 @@ async def test_invitations_are_single_use_and_expire(collab, database):
     refused = await collab.gql(ACCEPT, {"i": {"code": expiring["code"]}}, owner)
     assert codes(refused) == ["BAD_USER_INPUT"]
     assert codes(await collab.gql(ACCEPT, {"i": {"code": "wsi_made-up"}}, owner)) == ["BAD_USER_INPUT"]
+
+
+async def _colleague(collab, owner_token: str) -> dict:
+    """Someone who joined the owner's tenant (not yet the workspace)."""
+    code = (
+        await gql(
+            collab.client,
+            TENANT_INVITE,
+            {"input": {"role": "MEMBER"}},
+            token=owner_token,
+            path="/accounts/graphql",
+        )
+    )["data"]["createInvitation"]["code"]
+    remember_secret(code)
+    return await sign_up(collab.client, invitation_code=code, path="/accounts/graphql")
 
 
 async def test_owners_change_roles_and_a_workspace_keeps_an_owner(collab):
