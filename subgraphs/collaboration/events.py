@@ -60,7 +60,6 @@ class StreamEvent:
 
 def record(
     session: AsyncSession,
-    *,
     tenant_id: str,
     workspace_id: str,
     kind: EventKind,

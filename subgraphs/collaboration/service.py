@@ -54,26 +54,6 @@ def _ids(principal: Principal) -> tuple[str, str]:
     return principal.tenant_id, principal.user_id
 
 
-def _event(
-    session: AsyncSession,
-    tenant_id: str,
-    workspace_id: str,
-    kind: EventKind,
-    actor_id: str,
-    payload: dict[str, Any],
-    project_id: str | None = None,
-) -> ActivityEvent:
-    return record(
-        session,
-        tenant_id=tenant_id,
-        workspace_id=workspace_id,
-        kind=kind,
-        actor_id=actor_id,
-        payload=payload,
-        project_id=project_id,
-    )
-
-
 def _check_name(value: str, field: str, limit: int) -> str:
     value = value.strip()
     if not 1 <= len(value) <= limit:
@@ -94,7 +74,7 @@ async def create_workspace(
     )
     MemberRepository(session, tenant_id).add(owner)
     payload = {"userId": user_id, "role": "owner"}
-    outcome = Outcome([_event(session, tenant_id, workspace.id, EventKind.MEMBER_JOINED, user_id, payload)])
+    outcome = Outcome([record(session, tenant_id, workspace.id, EventKind.MEMBER_JOINED, user_id, payload)])
     await session.flush()
     return workspace, outcome
 
@@ -161,7 +141,7 @@ async def accept_invitation(
     )
     members.add(member)
     payload = {"userId": user_id, "role": invitation.role}
-    event = _event(session, tenant_id, invitation.workspace_id, EventKind.MEMBER_JOINED, user_id, payload)
+    event = record(session, tenant_id, invitation.workspace_id, EventKind.MEMBER_JOINED, user_id, payload)
     await session.flush()
     return member, Outcome([event])
 
@@ -195,7 +175,7 @@ async def change_role(
         member.version += 1
         session.add(member)
     payload = {"userId": user_id, "role": role.value}
-    event = _event(session, tenant_id, workspace_id, EventKind.MEMBER_ROLE_CHANGED, actor_id, payload)
+    event = record(session, tenant_id, workspace_id, EventKind.MEMBER_ROLE_CHANGED, actor_id, payload)
     await session.flush()
     return member, Outcome([event])
 
@@ -208,7 +188,7 @@ async def remove_member(
     await _keep_an_owner(session, tenant_id, member)
     await session.delete(member)
     payload = {"userId": user_id, "removedBy": actor_id}
-    event = _event(session, tenant_id, workspace_id, EventKind.MEMBER_LEFT, actor_id, payload)
+    event = record(session, tenant_id, workspace_id, EventKind.MEMBER_LEFT, actor_id, payload)
     await session.flush()
     return Outcome([event])
 
@@ -261,7 +241,7 @@ async def create_project(
     ProjectRepository(session, tenant_id).add(project)
     session.add(_version_row(project, user_id, [], "created"))
     payload = {"version": 1, "type": project_type.value, "title": project.title}
-    event = _event(session, tenant_id, workspace_id, EventKind.PROJECT_CREATED, user_id, payload, project.id)
+    event = record(session, tenant_id, workspace_id, EventKind.PROJECT_CREATED, user_id, payload, project.id)
     await session.flush()
     return project, Outcome([event])
 
@@ -287,7 +267,7 @@ async def _commit_version(
     payload: dict[str, Any] = {"version": project.version, "operations": operations, "message": message}
     if restored_from is not None:
         payload["restoredFrom"] = restored_from
-    event = _event(
+    event = record(
         session, tenant_id, project.workspace_id, EventKind.PROJECT_CHANGED, user_id, payload, project.id
     )
     await session.flush()
@@ -346,7 +326,7 @@ async def set_project_deleted(
     else:
         await projects.restore(project)
     kind = EventKind.PROJECT_DELETED if deleted else EventKind.PROJECT_RESTORED
-    event = _event(
+    event = record(
         session, tenant_id, project.workspace_id, kind, user_id, {"version": project.version}, project.id
     )
     await session.flush()
@@ -397,7 +377,7 @@ async def add_comment(
     )
     comments.add(comment)
     payload = {"commentId": comment.id, "threadId": comment.thread_id, "mentions": mentioned}
-    event = _event(
+    event = record(
         session, tenant_id, project.workspace_id, EventKind.COMMENT_ADDED, user_id, payload, project.id
     )
     await session.flush()
@@ -416,7 +396,7 @@ async def set_resolved(
     comment.resolved_at, comment.resolved_by = (utcnow(), user_id) if resolved else (None, None)
     session.add(comment)
     kind = EventKind.COMMENT_RESOLVED if resolved else EventKind.COMMENT_UNRESOLVED
-    event = _event(
+    event = record(
         session, tenant_id, comment.workspace_id, kind, user_id, {"commentId": comment.id}, comment.project_id
     )
     await session.flush()
