@@ -12,6 +12,7 @@ from typing import Annotated
 
 import typer
 
+from gateway.registry.cli import schema_app
 from shared.config import Settings, get_settings
 from shared.logging import configure_logging
 
@@ -20,6 +21,7 @@ app = typer.Typer(
 )
 audit_app = typer.Typer(help="The hash-chained audit log.")
 app.add_typer(audit_app, name="audit")
+app.add_typer(schema_app, name="schema")
 
 
 @contextmanager
@@ -73,20 +75,60 @@ def compose(
         Path | None, typer.Option(help="Supergraph file (default: DATA_DIR/supergraph.graphql)")
     ] = None,
 ) -> None:
-    """Compose the supergraph from every subgraph's SDL; composition errors exit 1."""
-    from gateway.composition import CompositionError, write_supergraph
+    """Publish every subgraph of the platform through the registry (with its checks) and
+    write the resulting supergraph to a file; a refused publish exits 1."""
+    from gateway.composition import CompositionError
     from gateway.host import definitions
+    from gateway.migrate import upgrade
+    from gateway.registry.bootstrap import PublishRefused, publish_platform
+    from gateway.registry.service import Registry
     from gateway.subgraphs import SUBGRAPHS
+    from shared.db import Database
 
     settings = _settings()
     target = out or settings.data_dir / "supergraph.graphql"
+    upgrade(settings.resolved_database_url)
+
+    async def run() -> str:
+        database = Database(settings.resolved_database_url)
+        try:
+            registry = Registry(database, settings)
+            for line in await publish_platform(registry, definitions(settings, SUBGRAPHS)):
+                typer.echo(line)
+            current = await registry.current_supergraph()
+            assert current is not None
+            return current.sdl
+        finally:
+            await database.dispose()
+
     try:
-        write_supergraph(definitions(settings, SUBGRAPHS), target)
-    except CompositionError as error:
-        for message in error.errors:
-            typer.echo(message, err=True)
+        sdl = asyncio.run(run())
+    except (PublishRefused, CompositionError) as error:
+        typer.echo(str(error), err=True)
         raise typer.Exit(1) from error
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_suffix(".tmp")
+    partial.write_text(sdl)
+    partial.replace(target)
     typer.echo(f"supergraph written to {target}")
+
+
+@app.command()
+def registry(port: Annotated[int | None, typer.Option()] = None) -> None:
+    """Serve the schema registry alone (GraphQL API, /supergraph.graphql, /usage, web page)."""
+    import uvicorn
+
+    from gateway.migrate import upgrade
+    from gateway.registry.app import create_registry_app
+
+    settings = _settings()
+    upgrade(settings.resolved_database_url)
+    uvicorn.run(
+        create_registry_app(settings),
+        host=settings.host,
+        port=port or settings.registry_port,
+        log_config=None,
+    )
 
 
 @app.command()

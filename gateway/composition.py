@@ -25,9 +25,14 @@ class CompositionError(Exception):
         self.errors = errors
 
 
-def _compose(subgraphs: list[SubgraphDefinition], out: Path | None) -> str:
+def _compose(subgraphs: list[SubgraphDefinition], out: Path | None, as_json: bool = False) -> str:
     ensure_node_modules()
-    command = ["node", str(COMPOSE_SCRIPT), *(["--out", str(out)] if out else [])]
+    command = [
+        "node",
+        str(COMPOSE_SCRIPT),
+        *(["--out", str(out)] if out else []),
+        *(["--json"] if as_json else []),
+    ]
     payload = json.dumps({"subgraphs": [asdict(subgraph) for subgraph in subgraphs]})
     done = subprocess.run(command, input=payload, capture_output=True, text=True, cwd=ROUTER_DIR, timeout=120)
     if done.returncode != 0:
@@ -35,8 +40,20 @@ def _compose(subgraphs: list[SubgraphDefinition], out: Path | None) -> str:
     return done.stdout
 
 
+@dataclass(frozen=True)
+class Composition:
+    supergraph_sdl: str
+    public_sdl: str
+    """The API schema clients see (no federation machinery, no @inaccessible parts)."""
+
+
 def compose_supergraph(subgraphs: list[SubgraphDefinition]) -> str:
     return _compose(subgraphs, None)
+
+
+def compose(subgraphs: list[SubgraphDefinition]) -> Composition:
+    result = json.loads(_compose(subgraphs, None, as_json=True))
+    return Composition(supergraph_sdl=result["supergraphSdl"], public_sdl=result["publicSdl"])
 
 
 def write_supergraph(subgraphs: list[SubgraphDefinition], path: str | Path) -> None:

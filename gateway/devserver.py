@@ -1,16 +1,19 @@
-"""`spotify-agent dev`: migrate, seed, compose, then run subgraphs, worker and router."""
+"""`spotify-agent dev`: migrate, seed, then run the subgraphs, the registry (which our own
+subgraphs are published through), the worker, and the router polling the registry."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
+from typing import Any
 
 import uvicorn
 
-from gateway.composition import write_supergraph
 from gateway.host import build_runtimes, create_host_app, definitions
 from gateway.migrate import upgrade
+from gateway.registry.app import create_registry_app, usage_token
+from gateway.registry.bootstrap import publish_platform
 from gateway.router import RouterProcess
 from gateway.seed import seed_catalogue, seed_demo
 from gateway.subgraphs import SUBGRAPHS
@@ -20,19 +23,12 @@ from shared.config import Settings
 log = logging.getLogger("gateway.dev")
 
 
-async def run_dev(settings: Settings, redis_url: str) -> int:
-    await asyncio.to_thread(upgrade, settings.resolved_database_url)
-    print(await seed_demo(settings, redis_url), flush=True)
-    await seed_catalogue(settings)
-    supergraph = settings.data_dir / "supergraph.graphql"
-    write_supergraph(definitions(settings, SUBGRAPHS), supergraph)
-
-    runtimes = build_runtimes(settings, redis_url, SUBGRAPHS)
-    server = uvicorn.Server(
+def _server(app: Any, settings: Settings, port: int) -> uvicorn.Server:
+    return uvicorn.Server(
         uvicorn.Config(
-            create_host_app(runtimes),
+            app,
             host=settings.host,
-            port=settings.subgraph_port,
+            port=port,
             loop="none",
             http="httptools",
             ws="websockets-sansio",
@@ -40,37 +36,71 @@ async def run_dev(settings: Settings, redis_url: str) -> int:
             lifespan="on",
         )
     )
+
+
+async def _started(server: uvicorn.Server) -> asyncio.Task[None] | None:
     serving = asyncio.create_task(server.serve())
     while not server.started:
         if serving.done():
-            return 1
+            return None
         await asyncio.sleep(0.05)
+    return serving
 
-    worker = create_worker(settings, redis_url)
-    working = asyncio.create_task(worker.async_run())
-    router = RouterProcess(
-        str(supergraph),
+
+def router_for_registry(settings: Settings) -> RouterProcess:
+    """The router polls the registry's supergraph and reports usage back to it."""
+    registry = settings.registry_base_url
+    return RouterProcess(
+        f"{registry}/supergraph.graphql",
         port=settings.router_port,
         host=settings.host,
         log_path=settings.data_dir / "router.log",
+        env={"USAGE_REPORT_URL": f"{registry}/usage", "USAGE_REPORT_TOKEN": usage_token(settings)},
     )
+
+
+async def run_dev(settings: Settings, redis_url: str) -> int:
+    await asyncio.to_thread(upgrade, settings.resolved_database_url)
+    print(await seed_demo(settings, redis_url), flush=True)
+    await seed_catalogue(settings)
+
+    registry_app = create_registry_app(settings)
+    registry_server = _server(registry_app, settings, settings.registry_port)
+    registry_serving = await _started(registry_server)
+    if registry_serving is None:
+        return 1
+    for line in await publish_platform(registry_app.state.registry, definitions(settings, SUBGRAPHS)):
+        print(f"  registry: {line}", flush=True)
+
+    server = _server(
+        create_host_app(build_runtimes(settings, redis_url, SUBGRAPHS)), settings, settings.subgraph_port
+    )
+    serving = await _started(server)
+    if serving is None:
+        return 1
+    worker = create_worker(settings, redis_url)
+    working = asyncio.create_task(worker.async_run())
+    router = router_for_registry(settings)
     try:
         await asyncio.to_thread(router.start)
         print(
             f"\n  Spotify Agent API  http://{settings.host}:{settings.router_port}/graphql"
             "  (GraphiQL in a browser)\n"
             f"  subgraphs          {settings.subgraph_base_url}/<name>/graphql\n"
+            f"  schema registry    {settings.registry_base_url}/  (API /graphql, /supergraph.graphql)\n"
             f"  router log         {settings.data_dir / 'router.log'}\n",
             flush=True,
         )
-        await serving  # until Ctrl-C (uvicorn handles the signal)
+        # Until Ctrl-C (uvicorn handles the signal) ends either server; the other follows.
+        await asyncio.wait([serving, registry_serving], return_when=asyncio.FIRST_COMPLETED)
     finally:
         router.stop()
         working.cancel()
         with contextlib.suppress(asyncio.CancelledError, Exception):
             await worker.close()
             await working
-        if not serving.done():
-            server.should_exit = True
-            await serving
+        for running, task in ((server, serving), (registry_server, registry_serving)):
+            if not task.done():
+                running.should_exit = True
+                await task
     return 0

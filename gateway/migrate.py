@@ -7,7 +7,7 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 
-from gateway.subgraphs import SUBGRAPHS
+from gateway.subgraphs import BRANCHES
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -15,9 +15,7 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 def alembic_config(database_url: str) -> Config:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
-    locations = [MIGRATIONS_DIR / "versions" / "platform"] + [
-        MIGRATIONS_DIR / "versions" / name for name in SUBGRAPHS
-    ]
+    locations = [MIGRATIONS_DIR / "versions" / name for name in BRANCHES]
     config.set_main_option("version_locations", " ".join(str(path) for path in locations))
     config.set_main_option("version_path_separator", "space")
     config.set_main_option("path_separator", "space")

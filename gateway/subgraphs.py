@@ -36,9 +36,16 @@ SUBGRAPHS: dict[str, SubgraphSpec] = {
 PLATFORM_TABLES = frozenset({"audit_log", "audit_chain_head", "casbin_rule"})
 
 
+REGISTRY_PREFIX = "registry_"
+"""The schema registry's tables: their own migration branch, `registry`."""
+BRANCHES = ("platform", "registry", *SUBGRAPHS)
+
+
 def branch_of_table(table: str) -> str | None:
     if table in PLATFORM_TABLES:
         return "platform"
+    if table.startswith(REGISTRY_PREFIX):
+        return "registry"
     for spec in SUBGRAPHS.values():
         if table.startswith(spec.table_prefix):
             return spec.name
@@ -47,5 +54,6 @@ def branch_of_table(table: str) -> str | None:
 
 def import_all_models() -> None:
     importlib.import_module("shared.audit.models")
+    importlib.import_module("gateway.registry.models")
     for spec in SUBGRAPHS.values():
         spec.models()

@@ -62,6 +62,17 @@ class Settings(BaseSettings):
     """When set, asset URLs point at this CDN, signed with `cdn_signing_key` (token auth)."""
     cdn_signing_key: str | None = Field(default=None, repr=False)
 
+    registry_port: int = 4002
+    registry_url: str | None = None
+    """Where the router polls the supergraph and the CLI talks; default: http://host:registry_port."""
+    registry_usage_token: str | None = Field(default=None, repr=False)
+    """Shared with the router's usage-reporting plugin; default: derived from the key ring."""
+    registry_usage_days: int = 7
+    registry_lint_errors: str = ""
+    """Comma-separated lint rules that block (type-name, field-name, enum-value, description, private-field)."""
+    registry_admin_tenants: str = ""
+    """Comma-separated accounts tenant ids whose `registry:write` keys administer teams."""
+
     host: str = "127.0.0.1"
     subgraph_port: int = 4001
     router_port: int = 4000
@@ -100,6 +111,10 @@ class Settings(BaseSettings):
     @property
     def storage_base_url(self) -> str:
         return self.storage_public_url or f"{self.subgraph_base_url}/storage"
+
+    @property
+    def registry_base_url(self) -> str:
+        return (self.registry_url or f"http://{self.host}:{self.registry_port}").rstrip("/")
 
     @property
     def accounts_base_url(self) -> str:

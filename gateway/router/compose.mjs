@@ -1,6 +1,7 @@
 // Composes a supergraph from subgraph SDLs with @theguild/federation-composition.
-//   node compose.mjs [--out PATH] < {"subgraphs": [{"name", "url", "sdl"}]}
-// Prints the supergraph SDL (or writes it to PATH); on failure prints one error per line
+//   node compose.mjs [--out PATH | --json] < {"subgraphs": [{"name", "url", "sdl"}]}
+// Prints the supergraph SDL (or writes it to PATH; with --json prints
+// {"supergraphSdl", "publicSdl"}, the public SDL being the API clients see); on failure prints one error per line
 // on stderr and exits 1. Subgraph SDLs must link federation <= v2.9 (the library rejects later).
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { composeServices } from '@theguild/federation-composition';
@@ -36,7 +37,9 @@ if (result.errors?.length) {
   fail(result.errors.map((error) => `${error.extensions?.code ? `[${error.extensions.code}] ` : ''}${error.message}`));
 }
 
-if (out) {
+if (process.argv.includes('--json')) {
+  process.stdout.write(JSON.stringify({ supergraphSdl: result.supergraphSdl, publicSdl: result.publicSdl }));
+} else if (out) {
   // Write then rename (same directory, so same filesystem): a watching gateway never reads half a file.
   const tmp = `${out}.${process.pid}.tmp`;
   writeFileSync(tmp, result.supergraphSdl);

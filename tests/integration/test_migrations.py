@@ -35,8 +35,8 @@ async def test_models_and_migrations_agree(database_url):
     assert changes == []
 
 
-def test_one_branch_per_subgraph_plus_platform():
+def test_one_branch_per_subgraph_plus_platform_and_registry():
     script = ScriptDirectory.from_config(alembic_config("sqlite+aiosqlite://"))
     labels = {label for revision in script.walk_revisions() for label in revision.branch_labels}
-    assert labels == {"platform", *SUBGRAPHS}
+    assert labels == {"platform", "registry", *SUBGRAPHS}
     assert len(script.get_heads()) == len(labels)

@@ -1,0 +1,116 @@
+"""The registry service: its GraphQL API, the current supergraph for the router (with
+ETag), the usage reports of the router, and a web page."""
+
+from __future__ import annotations
+
+import hmac
+import logging
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route
+from strawberry.asgi import GraphQL
+
+from gateway.registry.api import RegistryContext, schema
+from gateway.registry.service import Registry
+from gateway.registry.web import page
+from shared.config import Settings
+from shared.crypto import derive_key
+from shared.db import Database
+from shared.errors import DomainError, Unauthenticated
+from subgraphs.accounts.api_keys import ApiKeyAuthenticator
+
+log = logging.getLogger("gateway.registry")
+MAX_USAGE_BODY = 5 * 1024 * 1024
+
+
+def usage_token(settings: Settings) -> str:
+    """What the router's usage plugin presents; derived from the key ring unless set."""
+    return settings.registry_usage_token or derive_key(settings, "registry-usage-reports").hex()
+
+
+class RegistryGraphQL(GraphQL[RegistryContext, None]):
+    def __init__(self, registry: Registry, api_keys: ApiKeyAuthenticator) -> None:
+        super().__init__(schema, graphql_ide="graphiql" if registry.settings.is_dev else None)
+        self.registry = registry
+        self.api_keys = api_keys
+
+    async def get_context(self, request: Any, response: Any = None) -> RegistryContext:  # type: ignore[override]
+        context = RegistryContext(registry=self.registry, request=request, response=response)
+        credential = (request.headers.get("authorization") or "").removeprefix("Bearer ").strip()
+        if credential:
+            try:
+                if not credential.startswith("sak_"):
+                    raise Unauthenticated("The registry takes team API keys (sak_…)")
+                context.principal = await self.api_keys(credential)
+            except DomainError as error:
+                context.auth_error = error
+        return context
+
+
+def _supergraph(registry: Registry) -> Any:
+    async def serve(request: Request) -> Response:
+        current = await registry.current_supergraph()
+        if current is None:
+            return PlainTextResponse("nothing published yet", status_code=404)
+        etag = f'"{current.sdl_hash}"'
+        headers = {"ETag": etag, "Cache-Control": "no-cache"}
+        if etag in [tag.strip() for tag in request.headers.get("if-none-match", "").split(",")]:
+            return Response(status_code=304, headers=headers)
+        return PlainTextResponse(current.sdl, headers=headers, media_type="text/plain; charset=utf-8")
+
+    return serve
+
+
+def _usage(registry: Registry) -> Any:
+    expected = usage_token(registry.settings)
+
+    async def receive(request: Request) -> Response:
+        given = (request.headers.get("authorization") or "").removeprefix("Bearer ").strip()
+        if not hmac.compare_digest(given, expected):
+            return JSONResponse({"error": "UNAUTHENTICATED"}, status_code=401)
+        body = await request.body()
+        if len(body) > MAX_USAGE_BODY:
+            return JSONResponse({"error": "BAD_USER_INPUT", "message": "batch too large"}, status_code=413)
+        try:
+            payload = await request.json()
+            reports = list(payload.get("reports") or [])
+            rows = await registry.record_usage(reports)
+        except (ValueError, KeyError, TypeError, AttributeError) as error:
+            return JSONResponse({"error": "BAD_USER_INPUT", "message": str(error)[:200]}, status_code=400)
+        if payload.get("dropped"):
+            log.warning("router dropped usage reports", extra={"dropped": payload["dropped"]})
+        return JSONResponse({"accepted": len(reports), "rows": rows}, status_code=202)
+
+    return receive
+
+
+def _page(registry: Registry) -> Any:
+    async def render(_: Request) -> Response:
+        return Response(await page(registry), media_type="text/html; charset=utf-8")
+
+    return render
+
+
+async def _healthz(_: Request) -> JSONResponse:
+    return JSONResponse({"status": "ok"})
+
+
+def create_registry_app(settings: Settings, database: Database | None = None) -> Starlette:
+    db = database or Database(settings.resolved_database_url)
+    registry = Registry(db, settings)
+    graphql = RegistryGraphQL(registry, ApiKeyAuthenticator(db))
+    app = Starlette(
+        routes=[
+            Route("/", _page(registry)),
+            Route("/graphql", graphql, methods=["GET", "POST"]),
+            Route("/supergraph.graphql", _supergraph(registry)),
+            Route("/usage", _usage(registry), methods=["POST"]),
+            Route("/healthz", _healthz),
+            Route("/readyz", _healthz),
+        ]
+    )
+    app.state.registry = registry
+    return app
