@@ -69,7 +69,7 @@ class Settings(BaseSettings):
     """Shared with the router's usage-reporting plugin; default: derived from the key ring."""
     registry_usage_days: int = 7
     registry_lint_errors: str = ""
-    """Blocking lint rules, comma-separated (type-name, field-name, enum-value, description, private-field)."""
+    """Lint rules that block, comma-separated (see gateway/registry/checks.py LINT_RULES)."""
     registry_admin_tenants: str = ""
     """Comma-separated accounts tenant ids whose `registry:write` keys administer teams."""
 
