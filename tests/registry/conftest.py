@@ -33,6 +33,7 @@ class RegistryHarness:
     accounts: httpx.AsyncClient
     admin_key: str
     app: Any
+    settings: Any
 
     async def gql(self, query: str, variables: dict[str, Any] | None = None, key: str | None = None) -> Any:
         return await gql(self.client, query, variables, token=key)
@@ -80,4 +81,4 @@ async def registry(accounts, settings, database) -> AsyncIterator[RegistryHarnes
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app), base_url="http://registry.test"
     ) as client:
-        yield RegistryHarness(client, accounts_client, admin_key, app)
+        yield RegistryHarness(client, accounts_client, admin_key, app, configured)

@@ -48,6 +48,9 @@ CONFLICTING = MERCH_SDL.replace(
 
 
 def merch_app() -> object:
+    """The partner's service: /graphql (HTTP), as the router reaches it."""
+    from starlette.applications import Starlette
+    from starlette.routing import Route
     from strawberry.asgi import GraphQL
 
-    return GraphQL(merch_schema)
+    return Starlette(routes=[Route("/graphql", GraphQL(merch_schema), methods=["GET", "POST"])])
