@@ -28,6 +28,7 @@ class RegistryContext:
 
 
 RegistryInfo = Info[RegistryContext, None]
+READ_SCOPES = ("registry:check", "registry:publish", "registry:write")
 
 
 async def _team(info: RegistryInfo, scope: str) -> models.Team:
@@ -47,6 +48,13 @@ def _principal(info: RegistryInfo) -> Principal:
     if not context.principal.is_authenticated:
         raise Unauthenticated("A team API key is required (Authorization: Bearer sak_…)")
     return context.principal
+
+
+def _reader(info: RegistryInfo) -> None:
+    """Reading the registry takes a registry key (any of its scopes), not just any key."""
+    principal = _principal(info)
+    if not any(principal.has_scope(scope) for scope in READ_SCOPES):
+        raise Forbidden("A registry key (registry:check, registry:publish or registry:write) is required")
 
 
 def _admin(info: RegistryInfo) -> None:
@@ -196,7 +204,7 @@ class SchemaInput:
 class Query:
     @strawberry.field
     async def subgraphs(self, info: RegistryInfo) -> list[Subgraph]:
-        _principal(info)
+        _reader(info)
         return [
             Subgraph(name=row.name, routing_url=row.routing_url, team_id=strawberry.ID(row.team_id))
             for row in await info.context.registry.subgraphs()
@@ -204,35 +212,35 @@ class Query:
 
     @strawberry.field(description="The supergraph the router serves now.")
     async def supergraph(self, info: RegistryInfo) -> Supergraph | None:
-        _principal(info)
+        _reader(info)
         return _supergraph(await info.context.registry.current_supergraph())
 
     @strawberry.field
     async def versions(self, info: RegistryInfo, subgraph: str) -> list[SchemaVersion]:
-        _principal(info)
+        _reader(info)
         return [SchemaVersion.of(row) for row in await info.context.registry.history(subgraph)]
 
     @strawberry.field
     async def checks(self, info: RegistryInfo, subgraph: str | None = None, first: int = 20) -> list[Check]:
-        _principal(info)
+        _reader(info)
         return [
             Check.of(row) for row in await info.context.registry.checks(subgraph, min(max(first, 1), 100))
         ]
 
     @strawberry.field
     async def check(self, info: RegistryInfo, id: strawberry.ID) -> Check:
-        _principal(info)
+        _reader(info)
         return Check.of(await info.context.registry.check_by_id(str(id)))
 
     @strawberry.field(description="Two published versions: a text diff and the schema changes.")
     async def diff(self, info: RegistryInfo, from_version: strawberry.ID, to_version: strawberry.ID) -> Diff:
-        _principal(info)
+        _reader(info)
         text, changes = await info.context.registry.diff(str(from_version), str(to_version))
         return Diff(text=text, changes=[Finding(**change.as_dict()) for change in changes])
 
     @strawberry.field(description="Coordinates used by real traffic, most used first.")
     async def field_usage(self, info: RegistryInfo, days: int | None = None) -> list[FieldUsage]:
-        _principal(info)
+        _reader(info)
         return [FieldUsage(coordinate=c, count=n) for c, n in await info.context.registry.field_usage(days)]
 
     @strawberry.field

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from tests.registry.conftest import CHECK, DELETE, MERCH_URL, PUBLISH
-from tests.support.graphql import codes
+from tests.registry.conftest import CHECK, DELETE, MERCH_URL, PUBLISH, api_key
+from tests.support.graphql import codes, sign_up
 from tests.support.partner import CONFLICTING, MERCH_SDL, WITHOUT_PRICE, WITHOUT_SKU
 
 SUPERGRAPH = "{ supergraph { id publicSdl } }"
@@ -96,6 +96,9 @@ async def test_ownership_scopes_and_authentication(registry):
         "UNAUTHENTICATED"
     ]
     assert codes(await registry.gql("{ teams { id } }", key=owner)) == ["FORBIDDEN"]
+    outsider = await sign_up(registry.accounts, tenant_name="Some Label")
+    unrelated_key = await api_key(registry.accounts, outsider["token"], ["accounts:read"])
+    assert codes(await registry.gql("{ subgraphs { name } }", key=unrelated_key)) == ["FORBIDDEN"]
     bad_name = await registry.gql(CHECK, _input(MERCH_SDL, subgraph="Merch Shop"), owner)
     assert codes(bad_name) == ["BAD_USER_INPUT"]
 
