@@ -98,25 +98,22 @@ def api_changes(current_public_sdl: str | None, candidate_public_sdl: str) -> li
     service decides); dangerous ones are warnings."""
     if current_public_sdl is None:
         return []
-    old, new = _schema(current_public_sdl), _schema(candidate_public_sdl)
-    findings = [
-        Finding("breaking", "error", change.description, coordinate=coordinate_of(change.description))
-        for change in find_breaking_changes(old, new)
-    ]
-    findings += [
-        Finding("dangerous", "warning", change.description, coordinate=coordinate_of(change.description))
-        for change in find_dangerous_changes(old, new)
-    ]
-    return findings
+    return _changes(_schema(current_public_sdl), _schema(candidate_public_sdl))
 
 
 def subgraph_changes(old_sdl: str, new_sdl: str) -> list[Finding]:
     """Breaking and dangerous changes between two versions of one subgraph's schema."""
-    old, new = _subgraph_schema(old_sdl), _subgraph_schema(new_sdl)
-    return [
+    return _changes(_subgraph_schema(old_sdl), _subgraph_schema(new_sdl))
+
+
+def _changes(old: GraphQLSchema, new: GraphQLSchema) -> list[Finding]:
+    findings = [
         Finding("breaking", "error", change.description, coordinate=coordinate_of(change.description))
         for change in find_breaking_changes(old, new)
-    ] + [
+        # A built-in scalar no field uses any more is the echo of another change, not one.
+        if not change.description.startswith("Standard scalar ")
+    ]
+    return findings + [
         Finding("dangerous", "warning", change.description, coordinate=coordinate_of(change.description))
         for change in find_dangerous_changes(old, new)
     ]
