@@ -53,6 +53,8 @@ class SubgraphGraphQL(GraphQL[RequestContext, None]):
             subscription_protocols=[GRAPHQL_TRANSPORT_WS_PROTOCOL],
         )
         self.runtime = runtime
+        # The router carries every subscription of one token over one upstream socket.
+        self.max_subscriptions_per_connection = runtime.settings.max_subscriptions_per_connection
 
     async def get_context(self, request: Any, response: Any = None) -> RequestContext:  # type: ignore[override]
         context = RequestContext(runtime=self.runtime, request=request, response=response)

@@ -82,6 +82,7 @@ class Settings(BaseSettings):
     max_query_depth: int = 12
     max_aliases: int = 30
     max_tokens: int = 2000
+    max_subscriptions_per_connection: int = 5000
     password_min_length: int = 10
     login_attempts_per_account: int = 5
     login_attempts_per_address: int = 20

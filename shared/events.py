@@ -112,13 +112,15 @@ class StreamHub:
         self.block_ms = block_ms
         self._subscribers: dict[str, set[_Subscriber]] = {}
         self._readers: dict[str, asyncio.Task[None]] = {}
+        self._starting = asyncio.Lock()  # subscribers arriving together share one reader
 
     async def _attach(self, stream: str) -> _Subscriber:
         subscriber = _Subscriber()
         self._subscribers.setdefault(stream, set()).add(subscriber)
-        if stream not in self._readers or self._readers[stream].done():
-            start = await self.streams.last_id(stream) or "0-0"
-            self._readers[stream] = asyncio.create_task(self._read(stream, start))
+        async with self._starting:
+            if stream not in self._readers or self._readers[stream].done():
+                start = await self.streams.last_id(stream) or "0-0"
+                self._readers[stream] = asyncio.create_task(self._read(stream, start))
         return subscriber
 
     def _detach(self, stream: str, subscriber: _Subscriber) -> None:

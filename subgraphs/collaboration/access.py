@@ -10,6 +10,7 @@ from shared.errors import Forbidden, NotFound
 from shared.permissions.enforcer import Decision
 from subgraphs.collaboration.loaders import membership_loader
 from subgraphs.collaboration.models import WorkspaceMember
+from subgraphs.collaboration.repository import MemberRepository
 
 
 class WorkspaceRole(enum.StrEnum):
@@ -46,5 +47,24 @@ async def require(
     if member is None:
         raise NotFound("Workspace not found", id=workspace_id)
     if not role_allows(context, member.role, workspace_id, coordinate, action):
+        raise Forbidden(f"Your role ({member.role}) does not allow this", coordinate=coordinate)
+    return member
+
+
+async def fresh_membership(context: RequestContext, workspace_id: str) -> WorkspaceMember | None:
+    """Read now, in a session of its own: for subscriptions, which must not hold the
+    connection's shared session for as long as they live, and see role changes."""
+    principal = context.principal
+    if not principal.tenant_id or not principal.user_id:
+        return None
+    async with context.runtime.db.read() as session:
+        return await MemberRepository(session, principal.tenant_id).find(workspace_id, principal.user_id)
+
+
+async def require_now(context: RequestContext, workspace_id: str, coordinate: str) -> WorkspaceMember:
+    member = await fresh_membership(context, workspace_id)
+    if member is None:
+        raise NotFound("Workspace not found", id=workspace_id)
+    if not role_allows(context, member.role, workspace_id, coordinate, "read"):
         raise Forbidden(f"Your role ({member.role}) does not allow this", coordinate=coordinate)
     return member

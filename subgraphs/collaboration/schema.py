@@ -20,7 +20,7 @@ from subgraphs.collaboration.content import ProjectType
 from subgraphs.collaboration.events import MEMBERSHIP_KINDS, EventKind
 from subgraphs.collaboration.models import Comment as CommentRow
 from subgraphs.collaboration.models import Project as ProjectRow
-from subgraphs.collaboration.repository import CommentRepository, MemberRepository, ProjectRepository
+from subgraphs.collaboration.repository import CommentRepository, ProjectRepository
 from subgraphs.collaboration.types import (
     Asset,
     CollabInfo,
@@ -429,17 +429,6 @@ def _check_after(after: str | None) -> None:
         raise BadUserInput("after must be an event id (as delivered: 1700000000000-0)", field="after")
 
 
-async def _still_member(info: CollabInfo, workspace_id: str) -> bool:
-    """Read fresh (not the request's cached membership): roles change under a subscription."""
-    principal = info.context.principal
-    assert principal.tenant_id and principal.user_id
-    async with info.context.runtime.db.read() as session:
-        return (
-            await MemberRepository(session, principal.tenant_id).find(workspace_id, principal.user_id)
-            is not None
-        )
-
-
 async def _events(
     info: CollabInfo, workspace_id: str, after: str | None
 ) -> AsyncGenerator[WorkspaceEvent, None]:
@@ -449,7 +438,7 @@ async def _events(
         async for event_id, fields in hub.follow(events.stream_key(workspace_id), after):
             event = events.decode(event_id, fields)
             if event.kind in MEMBERSHIP_KINDS and event.payload.get("userId") == me:
-                if not await _still_member(info, workspace_id):
+                if await access.fresh_membership(info.context, workspace_id) is None:
                     raise Forbidden("You are no longer a member of this workspace", workspaceId=workspace_id)
             yield WorkspaceEvent.from_event(event)
     except StreamResync as error:
@@ -465,7 +454,7 @@ class Subscription:
         self, info: CollabInfo, workspace_id: strawberry.ID, after: str | None = None
     ) -> AsyncGenerator[WorkspaceEvent, None]:
         _check_after(after)
-        await access.require(info.context, str(workspace_id), "Subscription.workspaceEvents", "read")
+        await access.require_now(info.context, str(workspace_id), "Subscription.workspaceEvents")
         async for event in _events(info, str(workspace_id), after):
             yield event
 
@@ -476,11 +465,12 @@ class Subscription:
         self, info: CollabInfo, project_id: strawberry.ID, after: str | None = None
     ) -> AsyncGenerator[WorkspaceEvent, None]:
         _check_after(after)
-        project = await readable_project(info, str(project_id))
+        async with info.context.runtime.db.read() as session:
+            project = await ProjectRepository(session, _tenant(info)).get(str(project_id))
         if project is None:
             raise NotFound("Project not found", id=str(project_id))
-        await access.require(info.context, str(project.workspace_id), "Subscription.workspaceEvents", "read")
-        async for event in _events(info, str(project.workspace_id), after):
+        await access.require_now(info.context, project.workspace_id, "Subscription.workspaceEvents")
+        async for event in _events(info, project.workspace_id, after):
             if event.project_id == project.id:
                 yield event
 

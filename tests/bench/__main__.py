@@ -7,6 +7,7 @@ import asyncio
 from tests.bench import (
     bench_collaboration,
     bench_field_authorization,
+    bench_registry,
     bench_spotify_lists,
     bench_subgraph_overhead,
 )
@@ -21,6 +22,8 @@ def main() -> None:
     asyncio.run(bench_spotify_lists.run())
     print("\n== collaboration: live fan-out through the router, edits per second ==", flush=True)
     asyncio.run(bench_collaboration.run())
+    print("\n== schema registry: check latency ==", flush=True)
+    asyncio.run(bench_registry.run())
 
 
 main()

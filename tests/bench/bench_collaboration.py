@@ -46,7 +46,11 @@ from tests.bench.ws_fanout import Deliveries, Subscriber, close_subscribers, ope
 
 TIERS = (100, 500, 1000)
 ROUNDS = 5
-MEMBERS = 10
+# The router multiplexes all subscriptions of one token over one upstream socket, and both ends
+# cap it: Strawberry refuses the 101st operation on a socket (max_subscriptions_per_connection),
+# and each subscribed socket pins one pooled read connection of the host (SQLite pool: 15).
+# 12 tokens keep N=1000 at 84 per socket and leave the pool 3 connections for the mutations.
+MEMBERS = 12
 P99_TARGET_MS = 250
 DELIVERY_TIMEOUT_S = 15.0
 EDIT_SECONDS = 3.0
@@ -89,7 +93,7 @@ class FanOut:
     version: int = 1
     deliveries: Deliveries = field(default_factory=Deliveries)
     subscribers: list[Subscriber] = field(default_factory=list)
-    numbered: int = 0
+    next_number: int = 0
     probes: int = 0
 
 
@@ -184,8 +188,8 @@ async def warm_up(bench: FanOut) -> None:
 
 async def grow_to(bench: FanOut, count: int) -> None:
     """Opens subscribers until there are `count`, and waits until every new one is live."""
-    numbers = range(bench.numbered, bench.numbered + count - len(bench.subscribers))
-    bench.numbered = numbers.stop
+    numbers = range(bench.next_number, bench.next_number + count - len(bench.subscribers))
+    bench.next_number = numbers.stop
     already = len(bench.subscribers)
     await open_subscribers(
         numbers,
@@ -325,20 +329,24 @@ async def measure_edits(label: str, directory: Path, database_url: str, redis_ur
         shared = await create_project(api, team, team.owner)
         editing = Editing(api, dict.fromkeys([*own, shared], 1))
         await edit_for(editing, [(team.owner, own[0])], seconds=1)  # warm-up
-        lines = {
-            "sequential, 1 client": [(team.owner, own[0])],
-            f"{EDITORS} concurrent clients, each on its own project (commit throughput, no conflicts)": list(
-                zip(team.members, own, strict=True)
-            ),
-            f"{EDITORS} concurrent clients on one project, each retrying with currentVersion on CONFLICT "
-            "(contention)": [(token, shared) for token in team.members],
-        }
         host_gauge = ProcessGauge(host.pid)
-        for description, editors in lines.items():
+        for description, editors in edit_modes(team, own, shared).items():
             cpu_before = host_gauge.cpu_seconds()
             tally = await edit_for(editing, editors, EDIT_SECONDS)
             tally.host_cpu = host_gauge.cpu_seconds() - cpu_before
             print_edits(label, description, tally)
+
+
+def edit_modes(team: Team, own: list[str], shared: str) -> dict[str, list[tuple[str, str]]]:
+    """Description -> the (token, project) pairs that edit at the same time."""
+    return {
+        "sequential, 1 client": [(team.owner, own[0])],
+        f"{EDITORS} concurrent clients, each on its own project (commit throughput, no conflicts)": list(
+            zip(team.members, own, strict=True)
+        ),
+        f"{EDITORS} concurrent clients on one project, each retrying with currentVersion on CONFLICT "
+        "(contention)": [(token, shared) for token in team.members],
+    }
 
 
 async def edit_for(editing: Editing, editors: list[tuple[str, str]], seconds: float) -> EditTally:

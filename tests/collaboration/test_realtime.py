@@ -4,6 +4,7 @@ append repaired from the database."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from typing import Any
 
@@ -196,3 +197,21 @@ async def test_any_replica_serves_any_subscriber(collab, settings, redis_server,
         await _edit(collab, team, project["id"], 1)
         assert (await _event(ws))["version"] == 2
         await ws.__aexit__()
+
+
+async def test_live_subscriptions_do_not_hold_database_connections(collab):
+    """More subscriptions than the database pool has connections, then ordinary requests:
+    they must not wait for a connection a subscription is sitting on."""
+    team = await make_team(collab, roles=("EDITOR", "VIEWER"))
+    project = await make_project(collab, team)
+    sockets = [
+        await _subscribe(collab, team.tokens["VIEWER"], EVENTS, {"ws": team.workspace_id}) for _ in range(20)
+    ]
+    try:
+        for version in (1, 2):
+            await asyncio.wait_for(_edit(collab, team, project["id"], version), timeout=10)
+        for ws in sockets:
+            await _event(ws)  # each is live (the first edit may precede a late attach)
+    finally:
+        for ws in sockets:
+            await ws.__aexit__()
