@@ -154,6 +154,7 @@ def serve(
             port=port or settings.subgraph_port,
             loop="uvloop",
             http="httptools",
+            ws_per_message_deflate=False,
             log_config=None,
         )
 

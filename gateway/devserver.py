@@ -32,6 +32,7 @@ def _server(app: Any, settings: Settings, port: int) -> uvicorn.Server:
             loop="none",
             http="httptools",
             ws="websockets-sansio",
+            ws_per_message_deflate=False,  # the router is on the same network: compression only costs CPU
             log_config=None,
             lifespan="on",
         )

@@ -7,6 +7,7 @@ from __future__ import annotations
 import enum
 import json
 import logging
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -93,7 +94,21 @@ def encode(
     }
 
 
+_decoded: OrderedDict[tuple[str, str], StreamEvent] = OrderedDict()
+
+
 def decode(event_id: str, fields: dict[str, str]) -> StreamEvent:
+    """Once per event and process, not once per subscriber (a fan-out to 1,000 decodes once)."""
+    key = (fields["workspace"], event_id)
+    event = _decoded.get(key)
+    if event is None:
+        event = _decoded[key] = _parse(event_id, fields)
+        if len(_decoded) > 2_048:
+            _decoded.popitem(last=False)
+    return event
+
+
+def _parse(event_id: str, fields: dict[str, str]) -> StreamEvent:
     return StreamEvent(
         id=event_id,
         kind=EventKind(fields["kind"]),

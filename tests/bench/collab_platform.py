@@ -43,6 +43,7 @@ def serve_subgraphs(settings_json: str, redis_url: str) -> None:
         loop="uvloop",
         http="httptools",
         ws="websockets-sansio",
+        ws_per_message_deflate=False,
         log_config=None,
         lifespan="on",
     )
