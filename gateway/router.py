@@ -6,6 +6,7 @@ import asyncio
 import os
 import subprocess
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import IO
 
@@ -59,12 +60,15 @@ class RouterProcess:
         host: str = "127.0.0.1",
         log_path: Path | None = None,
         ready_timeout: float = 60,
+        env: Mapping[str, str] | None = None,
     ) -> None:
+        """`env`: extra environment for the router process, over this process's own."""
         self.supergraph = str(supergraph)
         self.port = port
         self.host = host
         self.log_path = log_path or Path(f"/tmp/spotify-agent-router-{port}.log")
         self.ready_timeout = ready_timeout
+        self.env = dict(env or {})
         self.process: subprocess.Popen[bytes] | None = None
         self._log: IO[bytes] | None = None
 
@@ -82,7 +86,7 @@ class RouterProcess:
             stdout=self._log,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
-            env={**os.environ, "NO_COLOR": "1"},  # plain text in the log file
+            env={**os.environ, "NO_COLOR": "1", **self.env},  # NO_COLOR: plain text in the log file
         )
 
     def _check_alive(self) -> None:

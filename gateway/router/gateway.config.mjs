@@ -15,6 +15,7 @@ import { watch } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { defineConfig } from '@graphql-hive/gateway';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
+import { usageReportingOptionsFromEnv, useUsageReporting } from './usage-reporting.mjs';
 
 const source = process.env.SUPERGRAPH;
 const isUrl = (value) => /^https?:\/\//.test(value ?? '');
@@ -133,5 +134,11 @@ export const gatewayConfig = defineConfig({
     defaultQuery: '# Headers tab: {"Authorization": "Bearer <token>"}\n{\n  me {\n    id\n    displayName\n  }\n}\n',
   },
   landingPage: false,
-  plugins: () => [clientIdentityAndSupergraphWatch()],
+  // Usage reporting to the schema registry only when USAGE_REPORT_URL is set (usage-reporting.mjs).
+  plugins: (context) => [
+    clientIdentityAndSupergraphWatch(),
+    ...(process.env.USAGE_REPORT_URL
+      ? [useUsageReporting(usageReportingOptionsFromEnv(process.env), { log: context?.log })]
+      : []),
+  ],
 });

@@ -8,6 +8,7 @@ from tests.bench import (
     bench_collaboration,
     bench_field_authorization,
     bench_registry,
+    bench_router_usage,
     bench_spotify_lists,
     bench_subgraph_overhead,
 )
@@ -24,6 +25,8 @@ def main() -> None:
     asyncio.run(bench_collaboration.run())
     print("\n== schema registry: check latency ==", flush=True)
     asyncio.run(bench_registry.run())
+    print("\n== router throughput with and without the usage-reporting plugin ==", flush=True)
+    asyncio.run(bench_router_usage.run())
 
 
 main()
