@@ -15,7 +15,7 @@ from gateway.migrate import upgrade
 from gateway.registry.app import create_registry_app, usage_token
 from gateway.registry.bootstrap import publish_platform
 from gateway.router import RouterProcess
-from gateway.seed import seed_catalogue, seed_demo
+from gateway.seed import demo_tenant_id, seed_catalogue, seed_demo
 from gateway.subgraphs import SUBGRAPHS
 from gateway.worker import create_worker
 from shared.config import Settings
@@ -64,6 +64,11 @@ async def run_dev(settings: Settings, redis_url: str) -> int:
     await asyncio.to_thread(upgrade, settings.resolved_database_url)
     print(await seed_demo(settings, redis_url), flush=True)
     await seed_catalogue(settings)
+    if not settings.registry_admin_tenants:
+        # In dev the demo tenant administers the registry (its `registry:write` keys).
+        settings = settings.model_copy(
+            update={"registry_admin_tenants": await demo_tenant_id(settings) or ""}
+        )
 
     registry_app = create_registry_app(settings)
     registry_server = _server(registry_app, settings, settings.registry_port)

@@ -37,6 +37,16 @@ async def seed_demo(settings: Settings, redis_url: str) -> str:
         await runtime.close()
 
 
+async def demo_tenant_id(settings: Settings) -> str | None:
+    database = Database(settings.resolved_database_url)
+    try:
+        async with database.read() as session:
+            owner = await repository.user_by_email(session, DEMO_EMAIL)
+        return owner.tenant_id if owner else None
+    finally:
+        await database.dispose()
+
+
 async def seed_catalogue(settings: Settings) -> int:
     """The offline Spotify catalogue, with a progress bar; a second run adds nothing."""
     from rich.progress import Progress
