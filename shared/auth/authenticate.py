@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 
 from redis.asyncio import Redis
@@ -40,6 +41,8 @@ class Authenticator:
             if self.api_keys is None:
                 raise Unauthenticated("API keys are not accepted here")
             return (await self.api_keys(credential)).with_address(address)
+        if self.verifier.needs_keys(credential):
+            await asyncio.to_thread(self.verifier.refresh_keys)  # JWKS over HTTP: off the event loop
         principal = self.verifier.verify(credential)
         if principal.session_id and await self.redis.exists(revoked_session_key(principal.session_id)):
             raise Unauthenticated("Session revoked")

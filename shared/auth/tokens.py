@@ -51,6 +51,9 @@ def issue_access_token(
     return jwt.encode(claims, key.private_pem.decode(), algorithm=ALGORITHM, headers={"kid": key.kid})
 
 
+JWKS_REFRESH_INTERVAL_SECONDS = 30
+
+
 class TokenVerifier:
     """Verifies access tokens against a JWKS. Verified tokens are memoised until expiry
     (bounded LRU) so a client's repeated requests cost one signature check."""
@@ -69,10 +72,30 @@ class TokenVerifier:
         self.audience = audience
         self._cache: OrderedDict[str, tuple[float, Principal]] = OrderedDict()
         self._cache_size = cache_size
+        self._next_refresh = 0.0
+
+    def needs_keys(self, token: str) -> bool:
+        """Whether verifying `token` would fetch the JWKS first (an unknown key id) and a
+        fetch is due: callers on an event loop run `refresh_keys` in a thread then."""
+        if token in self._cache:
+            return False
+        try:
+            kid = str(jwt.get_unverified_header(token).get("kid", ""))
+        except JOSEError:
+            return False
+        return kid not in self._keys and time.monotonic() >= self._next_refresh
+
+    def refresh_keys(self) -> None:
+        """Fetches the JWKS (blocking). At most once per REFRESH_INTERVAL: tokens naming
+        made-up key ids must not turn into a fetch each."""
+        if time.monotonic() < self._next_refresh and self._keys:
+            return
+        self._next_refresh = time.monotonic() + JWKS_REFRESH_INTERVAL_SECONDS
+        self._keys = public_key_objects(self._jwks_provider())
 
     def _key(self, kid: str) -> Any:
         if kid not in self._keys:
-            self._keys = public_key_objects(self._jwks_provider())
+            self.refresh_keys()
         if kid not in self._keys:
             raise Unauthenticated("Unknown signing key")
         return self._keys[kid]
