@@ -23,7 +23,7 @@ def build_runtimes(settings: Settings, redis_url: str, names: Iterable[str]) -> 
 
 
 def subgraph_url(settings: Settings, name: str) -> str:
-    return f"{settings.subgraph_base_url}/{name}/graphql"
+    return settings.routing_url(name)
 
 
 def definitions(settings: Settings, names: Iterable[str]) -> list[SubgraphDefinition]:

@@ -76,6 +76,8 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     subgraph_port: int = 4001
     router_port: int = 4000
+    subgraph_urls: str = ""
+    """Per-subgraph routing URLs when each runs apart: `accounts=http://accounts:4001/graphql,…`."""
     public_subgraph_base: str | None = None
     """Base URL the router uses to reach subgraphs; default http://host:subgraph_port."""
 
@@ -104,6 +106,14 @@ class Settings(BaseSettings):
     @property
     def subgraph_base_url(self) -> str:
         return self.public_subgraph_base or f"http://{self.host}:{self.subgraph_port}"
+
+    def routing_url(self, subgraph: str) -> str:
+        """Where the router reaches a subgraph: SUBGRAPH_URLS, else the one host serving all."""
+        for entry in self.subgraph_urls.split(","):
+            name, _, url = entry.strip().partition("=")
+            if name == subgraph and url:
+                return url.strip()
+        return f"{self.subgraph_base_url}/{subgraph}/graphql"
 
     @property
     def storage_root(self) -> Path:

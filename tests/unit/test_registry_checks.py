@@ -38,3 +38,15 @@ def test_lint_rules_warn_unless_configured_to_block():
 def test_changes_between_two_subgraph_versions():
     changes = subgraph_changes(MERCH_SDL, WITHOUT_PRICE)
     assert [(c.kind, c.coordinate) for c in changes] == [("breaking", "MerchItem.price")]
+
+
+def test_routing_urls_for_subgraphs_running_apart():
+    from shared.config import Settings
+
+    together = Settings(env="test", subgraph_port=4001)
+    assert together.routing_url("spotify") == "http://127.0.0.1:4001/spotify/graphql"
+    apart = Settings(
+        env="test", subgraph_urls="accounts=http://accounts:4001/graphql, spotify=http://spotify:4001/graphql"
+    )
+    assert apart.routing_url("spotify") == "http://spotify:4001/graphql"
+    assert apart.routing_url("storage") == "http://127.0.0.1:4001/storage/graphql"
