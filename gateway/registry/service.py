@@ -334,22 +334,23 @@ class Registry:
                 )
                 entry = totals.setdefault(key, [report.get("operationName"), 0])
                 entry[1] += int(report.get("count") or 0)
+        if not totals:
+            return 0
+        hashes = {key[1] for key in totals}
+        buckets = {key[4] for key in totals}
         async with self.db.write() as session:
-            for (coordinate, op_hash, client_name, client_version, bucket), (
-                op_name,
-                count,
-            ) in totals.items():
-                existing = await session.execute(
-                    select(FieldUsage).where(
-                        FieldUsage.coordinate == coordinate,
-                        FieldUsage.operation_hash == op_hash,
-                        FieldUsage.client_name == client_name,
-                        FieldUsage.client_version == client_version,
-                        FieldUsage.bucket == bucket,
-                    )
-                )
-                row = existing.scalars().first()
+            # One read for the whole batch: the rows these reports add to.
+            stmt = select(FieldUsage).where(
+                col(FieldUsage.operation_hash).in_(hashes), col(FieldUsage.bucket).in_(buckets)
+            )
+            rows = {
+                (r.coordinate, r.operation_hash, r.client_name, r.client_version, r.bucket): r
+                for r in (await session.execute(stmt)).scalars()
+            }
+            for key, (op_name, count) in totals.items():
+                row = rows.get(key)
                 if row is None:
+                    coordinate, op_hash, client_name, client_version, bucket = key
                     row = FieldUsage(
                         coordinate=coordinate,
                         operation_hash=op_hash,

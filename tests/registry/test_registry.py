@@ -155,3 +155,12 @@ async def test_lint_findings_name_the_coordinate(registry):
     lint = {(f["coordinate"], f["message"].split("]")[0] + "]") for f in found if f["kind"] == "lint"}
     assert ("Query.merch_catalogue_size", "[field-name]") in lint
     assert ("MerchItem.name", "[description]") in lint
+
+
+async def test_usage_from_several_batches_adds_up(registry):
+    key = await registry.team("Merch Co", ["merch"], ["registry:check"])
+    for _ in range(2):
+        await _usage(registry, ["Query.artist", "Artist.merchItems"])
+    await _usage(registry, ["Query.artist"], client=("shop-ios", "2.0"))
+    usage = (await registry.gql("{ fieldUsage { coordinate count } }", key=key))["data"]["fieldUsage"]
+    assert {row["coordinate"]: row["count"] for row in usage} == {"Query.artist": 9, "Artist.merchItems": 6}
