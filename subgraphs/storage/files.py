@@ -57,12 +57,13 @@ def _get(backend: LocalBackend) -> Handler:
             return _refused(403, "FORBIDDEN", f"download URL refused: {error}")
         if not path.exists():
             return _refused(404, "NOT_FOUND", "no such file")
+        media_type = await backend.content_type_of(key)
         remaining = max(0, int(query["expires"]) - int(time.time()))
         headers = {"Cache-Control": f"private, max-age={remaining}", "X-Content-Type-Options": "nosniff"}
         filename = query.get("filename")
         return FileResponse(
             path,
-            media_type=backend.content_type_of(key),
+            media_type=media_type,
             headers=headers,
             filename=filename,
             content_disposition_type="inline",  # every accepted type is safe to show; nosniff holds it

@@ -75,10 +75,13 @@ class LocalBackend:
                     digest.update(chunk)
                     await asyncio.to_thread(out.write, chunk)
             meta = {"content_type": content_type, "size": size, "sha256": digest.hexdigest()}
-            self._meta_path(key).write_text(json.dumps(meta))
-            partial.replace(path)
+            await asyncio.to_thread(self._finish, key, partial, meta)
         finally:
             partial.unlink(missing_ok=True)
+
+    def _finish(self, key: str, partial: Path, meta: dict[str, object]) -> None:
+        self._meta_path(key).write_text(json.dumps(meta))
+        partial.replace(self.path_of(key))
 
     def _inspect(self, key: str) -> StoredObject | None:
         path, meta_path = self.path_of(key), self._meta_path(key)
@@ -95,8 +98,9 @@ class LocalBackend:
         self.requests += 1
         return await asyncio.to_thread(self._inspect, key)
 
-    def content_type_of(self, key: str) -> str:
-        return str(json.loads(self._meta_path(key).read_text())["content_type"])
+    async def content_type_of(self, key: str) -> str:
+        meta = await asyncio.to_thread(self._meta_path(key).read_text)
+        return str(json.loads(meta)["content_type"])
 
     async def delete(self, key: str) -> None:
         self.requests += 1
