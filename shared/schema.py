@@ -23,6 +23,7 @@ from strawberry.extensions import (
 )
 from strawberry.extensions.disable_introspection import DisableIntrospection
 from strawberry.federation.schema import FederationAny
+from strawberry.federation.schema_directives import FieldSet, Key
 from strawberry.types import Info
 
 from shared.config import Settings
@@ -79,6 +80,11 @@ class OperationLog(SchemaExtension):
                 "variables": context.variables,
             },
         )
+
+
+def reference_only() -> list[Key]:
+    """The key of an entity another subgraph owns, held here by id only: the router joins it."""
+    return [Key(fields=FieldSet("id"), resolvable=False)]
 
 
 class PlatformSchema(strawberry.federation.Schema):

@@ -162,22 +162,20 @@ def lint(subgraph: str, sdl: str, errors: frozenset[str] = frozenset()) -> list[
 
 _SCALARS = {"String", "Int", "Float", "Boolean", "ID"}
 _ROOTS = {"Query", "Mutation", "Subscription"}
-_FEDERATION_DIRECTIVES = (Path(__file__).with_name("federation.graphql")).read_text()
+_FEDERATION_LINES = (Path(__file__).with_name("federation.graphql")).read_text().splitlines()
+_DECLARED = tuple(
+    line.split("(")[0].split(" on ")[0] for line in _FEDERATION_LINES if line.startswith("directive ")
+)
 
 
 def _subgraph_schema(sdl: str) -> GraphQLSchema:
-    """A subgraph SDL as a schema, with the federation directives it may use declared."""
-    declared = {
-        line.split("(")[0].split()[1]
-        for line in _FEDERATION_DIRECTIVES.splitlines()
-        if line.startswith("directive")
-    }
-    own = "\n".join(
-        line for line in sdl.splitlines() if not any(line.startswith(f"directive {d}") for d in declared)
-    )
+    """A subgraph SDL as a schema, with the federation directives it may use declared
+    (its own declarations of them, and scalars it defines itself, win)."""
+    own = "\n".join(line for line in sdl.splitlines() if not line.startswith(_DECLARED))
+    own_words = set(own.split())
     preamble = "\n".join(
         line
-        for line in _FEDERATION_DIRECTIVES.splitlines()
-        if not (line.startswith("scalar ") and line.split()[1] in own.split())
+        for line in _FEDERATION_LINES
+        if not (line.startswith("scalar ") and line.split()[1] in own_words)
     )
     return build_schema(preamble + "\n" + own, assume_valid_sdl=True)

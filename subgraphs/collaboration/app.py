@@ -25,7 +25,7 @@ def create_runtime(settings: Settings, redis_url: str, database: Database | None
         settings,
         policy_files=[POLICY_FILE],
         redis_url=redis_url,
-        database=database or Database(settings.resolved_database_url),
+        database=database,
     )
     streams = EventStreams(runtime.redis)
     runtime.services["event_streams"] = streams

@@ -7,7 +7,6 @@ from datetime import datetime
 from typing import Any
 
 import strawberry
-from strawberry.federation.schema_directives import FieldSet, Key
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
@@ -15,6 +14,7 @@ from shared.context import RequestContext
 from shared.errors import Forbidden
 from shared.pagination import Connection, check_first, connection, decode_cursor
 from shared.permissions import protected
+from shared.schema import reference_only
 from subgraphs.collaboration import access, presence
 from subgraphs.collaboration.access import WorkspaceRole
 from subgraphs.collaboration.content import ProjectType
@@ -36,7 +36,6 @@ from subgraphs.collaboration.repository import (
 )
 
 CollabInfo = Info[RequestContext, None]
-STUB = [Key(fields=FieldSet("id"), resolvable=False)]
 
 strawberry.enum(
     WorkspaceRole,
@@ -46,17 +45,17 @@ strawberry.enum(ProjectType, description="What a project holds; each type has it
 strawberry.enum(EventKind, name="WorkspaceEventKind", description="What happened in a workspace.")
 
 
-@strawberry.federation.type(keys=STUB, description="A track (from the spotify subgraph).")
+@strawberry.federation.type(keys=reference_only(), description="A track (from the spotify subgraph).")
 class Track:
     id: strawberry.ID
 
 
-@strawberry.federation.type(keys=STUB, description="A playlist (from the spotify subgraph).")
+@strawberry.federation.type(keys=reference_only(), description="A playlist (from the spotify subgraph).")
 class Playlist:
     id: strawberry.ID
 
 
-@strawberry.federation.type(keys=STUB, description="A stored file (from the storage subgraph).")
+@strawberry.federation.type(keys=reference_only(), description="A stored file (from the storage subgraph).")
 class Asset:
     id: strawberry.ID
 

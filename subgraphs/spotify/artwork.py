@@ -12,19 +12,19 @@ from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 from strawberry.dataloader import DataLoader
-from strawberry.federation.schema_directives import FieldSet, Key
 
 from shared.auth.principal import Principal
 from shared.context import RequestContext
 from shared.db import utcnow
 from shared.errors import BadUserInput
+from shared.schema import reference_only
 from subgraphs.spotify.models import ArtistPressKitItem, PlaylistCoverArt
 
 ASSET_ID = re.compile(r"^ast_[0-9a-f]{12,40}$")
 MAX_PRESS_KIT = 20
 
 
-@strawberry.federation.type(keys=[Key(fields=FieldSet("id"), resolvable=False)], description="A stored file.")
+@strawberry.federation.type(keys=reference_only(), description="A stored file.")
 class Asset:
     id: strawberry.ID
 

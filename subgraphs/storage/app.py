@@ -28,7 +28,7 @@ def create_runtime(settings: Settings, redis_url: str, database: Database | None
         settings,
         policy_files=[POLICY_FILE],
         redis_url=redis_url,
-        database=database or Database(settings.resolved_database_url),
+        database=database,
     )
     runtime.services["storage_backend"] = create_backend(settings)
     return runtime

@@ -6,11 +6,11 @@ import enum
 from datetime import datetime
 
 import strawberry
-from strawberry.federation.schema_directives import FieldSet, Key
 from strawberry.types import Info
 
 from shared.context import RequestContext
 from shared.errors import BadUserInput, Forbidden
+from shared.schema import reference_only
 from subgraphs.storage.access import can_read
 from subgraphs.storage.backends import StorageBackend
 from subgraphs.storage.kinds import AssetKind
@@ -34,9 +34,7 @@ def backend(info: StorageInfo) -> StorageBackend:
     return storage
 
 
-@strawberry.federation.type(
-    keys=[Key(fields=FieldSet("id"), resolvable=False)], description="A person with an account."
-)
+@strawberry.federation.type(keys=reference_only(), description="A person with an account.")
 class User:
     id: strawberry.ID
 
