@@ -164,7 +164,9 @@ _SCALARS = {"String", "Int", "Float", "Boolean", "ID"}
 _ROOTS = {"Query", "Mutation", "Subscription"}
 _FEDERATION_LINES = (Path(__file__).with_name("federation.graphql")).read_text().splitlines()
 _DECLARED = tuple(
-    line.split("(")[0].split(" on ")[0] for line in _FEDERATION_LINES if line.startswith("directive ")
+    "directive " + line.split()[1].split("(")[0]
+    for line in _FEDERATION_LINES
+    if line.startswith("directive ")
 )
 
 
