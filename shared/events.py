@@ -35,7 +35,7 @@ return false
 """
 
 
-class ResyncRequired(Exception):
+class PositionLost(Exception):
     """The client's position is older than what the stream retains (or the stream was lost)."""
 
 
@@ -84,7 +84,7 @@ class EventStreams:
         """A cursor older than the first retained entry may have missed trimmed ones."""
         first = await self.first_id(stream)
         if first is None or parse_id(after) < parse_id(first):
-            raise ResyncRequired(f"events after {after} are no longer retained")
+            raise PositionLost(f"events after {after} are no longer retained")
 
     async def range_after(self, stream: str, after: str, count: int = 500) -> list[Entry]:
         entries = await self.redis.xrange(stream, min=f"({after}", count=count)
@@ -157,7 +157,7 @@ class StreamHub:
                     newest = await self.streams.last_id(stream)
                     if newest is not None and parse_id(newest) < parse_id(last):
                         # Redis came back without the stream's history: positions are void.
-                        self._deliver(stream, ResyncRequired("the event stream was reset"))
+                        self._deliver(stream, PositionLost("the event stream was reset"))
                         last = newest
             except asyncio.CancelledError:
                 raise

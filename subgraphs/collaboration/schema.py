@@ -10,8 +10,7 @@ from strawberry.scalars import JSON
 
 from shared.config import Settings
 from shared.errors import BadUserInput, Forbidden, NotFound, ResyncRequired
-from shared.events import ResyncRequired as StreamResync
-from shared.events import StreamHub, is_event_id
+from shared.events import PositionLost, StreamHub, is_event_id
 from shared.mutations import unit_of_work
 from shared.schema import PlatformSchema, build_schema
 from subgraphs.collaboration import access, events, presence, service
@@ -441,7 +440,7 @@ async def _events(
                 if await access.fresh_membership(info.context, workspace_id) is None:
                     raise Forbidden("You are no longer a member of this workspace", workspaceId=workspace_id)
             yield WorkspaceEvent.from_event(event)
-    except StreamResync as error:
+    except PositionLost as error:
         raise ResyncRequired(str(error), workspaceId=workspace_id) from error
 
 
