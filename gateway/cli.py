@@ -116,19 +116,13 @@ def compose(
 @app.command()
 def registry(port: Annotated[int | None, typer.Option()] = None) -> None:
     """Serve the schema registry alone (GraphQL API, /supergraph.graphql, /usage, web page)."""
-    import uvicorn
-
+    from gateway import serving
     from gateway.migrate import upgrade
     from gateway.registry.app import create_registry_app
 
     settings = _settings()
     upgrade(settings.resolved_database_url)
-    uvicorn.run(
-        create_registry_app(settings),
-        host=settings.host,
-        port=port or settings.registry_port,
-        log_config=None,
-    )
+    serving.run(create_registry_app(settings), host=settings.host, port=port or settings.registry_port)
 
 
 @app.command()
@@ -137,8 +131,7 @@ def serve(
     port: Annotated[int | None, typer.Option()] = None,
 ) -> None:
     """Serve one subgraph alone at http://HOST:PORT/graphql."""
-    import uvicorn
-
+    from gateway import serving
     from gateway.subgraphs import SUBGRAPHS
 
     settings = _settings()
@@ -148,14 +141,13 @@ def serve(
     module = SUBGRAPHS[subgraph].app()
     with redis_for(settings) as redis_url:
         runtime = module.create_runtime(settings, redis_url)
-        uvicorn.run(
+        serving.run(
             module.create_app(runtime),
             host=settings.host,
             port=port or settings.subgraph_port,
             loop="uvloop",
             http="httptools",
-            ws_per_message_deflate=False,
-            log_config=None,
+            ws="websockets-sansio",
         )
 
 

@@ -16,6 +16,7 @@ from gateway.registry.app import create_registry_app, usage_token
 from gateway.registry.bootstrap import publish_platform
 from gateway.router import RouterProcess
 from gateway.seed import demo_tenant_id, seed_catalogue, seed_demo
+from gateway.serving import server as settled_server
 from gateway.subgraphs import SUBGRAPHS
 from gateway.worker import create_worker
 from shared.config import Settings
@@ -24,18 +25,14 @@ log = logging.getLogger("gateway.dev")
 
 
 def _server(app: Any, settings: Settings, port: int) -> uvicorn.Server:
-    return uvicorn.Server(
-        uvicorn.Config(
-            app,
-            host=settings.host,
-            port=port,
-            loop="none",
-            http="httptools",
-            ws="websockets-sansio",
-            ws_per_message_deflate=False,  # the router is on the same network: compression only costs CPU
-            log_config=None,
-            lifespan="on",
-        )
+    return settled_server(
+        app,
+        host=settings.host,
+        port=port,
+        loop="none",
+        http="httptools",
+        ws="websockets-sansio",
+        lifespan="on",
     )
 
 

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import httpx
 import psutil
-import uvicorn
 
+from gateway import serving
 from gateway.composition import write_supergraph
 from gateway.host import build_runtimes, create_host_app, definitions
 from gateway.migrate import upgrade
@@ -36,15 +36,13 @@ def serve_subgraphs(settings_json: str, redis_url: str) -> None:
     """Child process entry: the subgraph host served the way the design asks (uvloop, httptools)."""
     settings = Settings.model_validate_json(settings_json)
     runtimes = build_runtimes(settings, redis_url, SUBGRAPH_NAMES)
-    uvicorn.run(
+    serving.run(
         create_host_app(runtimes),
         host="127.0.0.1",
         port=settings.subgraph_port,
         loop="uvloop",
         http="httptools",
         ws="websockets-sansio",
-        ws_per_message_deflate=False,
-        log_config=None,
         lifespan="on",
     )
 

@@ -1,0 +1,29 @@
+"""uvicorn servers for our processes: the heap is settled once start-up is over."""
+
+from __future__ import annotations
+
+import socket
+from typing import Any
+
+import uvicorn
+
+from shared.heap import settle_after_startup
+
+
+class Server(uvicorn.Server):
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        if self.started:
+            settle_after_startup()
+
+
+def server(app: Any, *, host: str, port: int, **options: Any) -> Server:
+    """Logging stays ours (`log_config=None`); WebSocket compression is off: clients are the
+    router and browsers on fast links, where deflate only costs CPU per message."""
+    options.setdefault("ws_per_message_deflate", False)
+    return Server(uvicorn.Config(app, host=host, port=port, log_config=None, **options))
+
+
+def run(app: Any, *, host: str, port: int, **options: Any) -> None:
+    """Like `uvicorn.run` for one server, blocking until it stops."""
+    server(app, host=host, port=port, **options).run()
