@@ -47,7 +47,7 @@ bench: deps
 lint: deps
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy shared subgraphs gateway
+	$(VENV)/bin/mypy shared subgraphs gateway tests
 
 lock:
 	$(PY) -m pip freeze --exclude-editable | grep -v '^-e' > requirements.lock

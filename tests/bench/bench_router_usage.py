@@ -58,7 +58,7 @@ class Query:
 
 
 SCHEMA = strawberry.federation.Schema(
-    query=Query, federation_version="2.9", extensions=[ParserCache(), ValidationCache()]
+    query=Query, federation_version="2.9", extensions=[ParserCache, ValidationCache]
 )
 
 

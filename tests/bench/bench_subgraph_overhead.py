@@ -14,12 +14,13 @@ from gateway.migrate import upgrade
 from shared.config import Settings
 from shared.context import RequestContext
 from shared.db import Database
+from shared.heap import settle_after_startup
 from shared.mutations import unit_of_work
 from shared.redis import EmbeddedRedis
 from subgraphs.accounts import models, service
 from subgraphs.accounts.app import create_runtime
 from subgraphs.accounts.schema import create_schema
-from tests.bench.timing import cpu_per_call
+from tests.bench.timing import compare_cpu
 
 QUERY = "{ me { id displayName tenant { name } } }"
 
@@ -97,10 +98,11 @@ async def run() -> None:
             result = await bare_schema.execute(QUERY)
             assert result.errors is None, result.errors
 
-        t_full = await cpu_per_call(full, warmup=50, rounds=7, per_round=100)
-        t_bare = await cpu_per_call(bare, warmup=50, rounds=7, per_round=100)
+        settle_after_startup()  # as our servers do once started
+        cpu = await compare_cpu(full, bare, warmup=50, rounds=9, per_round=100)
         print(
-            f"full stack {t_full * 1e6:.0f} us CPU/request, bare {t_bare * 1e6:.0f} us, ratio {t_full / t_bare:.2f}x (target <= 1.2x)"
+            f"full stack {cpu.subject * 1e6:.0f} us CPU/request, bare {cpu.baseline * 1e6:.0f} us, "
+            f"ratio {cpu.ratio:.2f}x (target <= 1.2x; median of 9 alternating rounds)"
         )
         print(
             "full stack = token verify (memoised) + revoked-session check in Redis + Casbin + limits + error typing + operation log + DataLoaders"

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from sqlalchemy import update
+from sqlmodel import col
 
 from shared.db import utcnow
 from subgraphs.storage.models import Asset
@@ -24,7 +25,7 @@ async def _row(storage, asset_id: str) -> Asset | None:
 
 async def _age(storage, asset_id: str, **columns) -> None:
     async with storage.runtime.db.write() as session:
-        await session.execute(update(Asset).where(Asset.id == asset_id).values(**columns))
+        await session.execute(update(Asset).where(col(Asset.id) == asset_id).values(**columns))
 
 
 def _job_context(storage) -> dict:

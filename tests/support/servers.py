@@ -25,7 +25,6 @@ class ServerThread:
                 ws="websockets-sansio",
             )
         )
-        self.server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
         self.thread = threading.Thread(target=lambda: asyncio.run(self.server.serve()), daemon=True)
 
     @property

@@ -37,7 +37,6 @@ def test_a_started_server_has_settled_the_heap(restored_collector: None) -> None
     assert gc.get_freeze_count() == 0
     port = free_port()
     server = serving.server(Starlette(routes=[Route("/", _hello)]), host="127.0.0.1", port=port)
-    server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
     thread = threading.Thread(target=lambda: asyncio.run(server.serve()), daemon=True)
     thread.start()
     try:
