@@ -107,7 +107,9 @@ class Mutation:
     async def complete_upload(self, info: StorageInfo, id: strawberry.ID) -> AssetPayload:
         async with unit_of_work(info.context, "completeUpload", {"id": id}) as uow:
             uow.target_id = str(id)
-            row = await service.complete_upload(uow.session, info.context.principal, backend(info), str(id))
+            row = await service.complete_upload(
+                uow.session, info.context.runtime.db, info.context.principal, backend(info), str(id)
+            )
         return AssetPayload(asset=Asset.from_row(row))
 
     @strawberry.mutation(description="Soft-delete an asset (owner or admin); restorable until purged.")

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.auth.principal import Principal
 from shared.config import Settings
-from shared.db import new_id, utcnow
+from shared.db import Database, new_id, utcnow
 from shared.errors import BadUserInput, Forbidden, NotFound
 from subgraphs.storage.backends import StorageBackend, StoredObject, UploadTarget
 from subgraphs.storage.backends.base import UploadSpec
@@ -107,33 +107,40 @@ def mismatches(asset: Asset, stored: StoredObject) -> list[str]:
 
 
 async def complete_upload(
-    session: AsyncSession, principal: Principal, backend: StorageBackend, asset_id: str
+    session: AsyncSession, reading: Database, principal: Principal, backend: StorageBackend, asset_id: str
 ) -> Asset:
     """Checks the stored object against the declaration. A mismatch removes the object and
-    leaves the asset pending (the client may upload again until the window closes)."""
+    leaves the asset pending (the client may upload again until the window closes).
+
+    The object is inspected before `session` runs its first statement, i.e. before the write
+    transaction begins: an S3 round trip must not hold SQLite's write lock (or a PostgreSQL
+    transaction) open."""
     assert principal.tenant_id
-    asset = await AssetRepository(session, principal.tenant_id).require(asset_id)
-    if asset.owner_id != _owner(principal):
+    async with reading.read() as read_session:
+        declared = await AssetRepository(read_session, principal.tenant_id).require(asset_id)
+    if declared.owner_id != _owner(principal):
         raise Forbidden("Only the uploader completes an upload")
-    if asset.status == "ready":
-        return asset
-    if asset.upload_expires_at < utcnow():
+    if declared.status == "ready":
+        return await AssetRepository(session, principal.tenant_id).require(asset_id)
+    if declared.upload_expires_at < utcnow():
         raise BadUserInput("The upload window has closed; create a new upload", field="id")
-    stored = await backend.inspect(asset.object_key)
+    stored = await backend.inspect(declared.object_key)
     if stored is None:
         raise BadUserInput("Nothing was uploaded for this asset", field="id")
-    wrong = mismatches(asset, stored)
+    wrong = mismatches(declared, stored)
     if wrong:
-        await backend.delete(asset.object_key)
+        await backend.delete(declared.object_key)
         raise BadUserInput(
             "The uploaded file does not match its declaration; it was removed",
             field=wrong[0],
             mismatches=wrong,
         )
-    asset.status = "ready"
-    asset.completed_at = asset.updated_at = utcnow()
-    session.add(asset)
-    await session.flush()
+    asset = await AssetRepository(session, principal.tenant_id).require(asset_id)
+    if asset.status == "pending":  # a concurrent completion of the same upload may have won
+        asset.status = "ready"
+        asset.completed_at = asset.updated_at = utcnow()
+        session.add(asset)
+        await session.flush()
     return asset
 
 

@@ -113,3 +113,21 @@ async def test_bad_declarations_are_refused_and_create_nothing(storage, database
     assert await _asset_count(database) == before
     anonymous = await storage.gql(CREATE_UPLOAD, {"i": base})
     assert codes(anonymous) == ["UNAUTHENTICATED"]
+
+
+async def test_the_stored_object_is_inspected_outside_the_write_transaction(storage, monkeypatch):
+    """An S3 round trip must not hold SQLite's write lock or a PostgreSQL transaction."""
+    owner = await sign_up(storage.accounts)
+    created = await storage.create_upload(owner["token"], PNG)
+    assert (await storage.put(created["upload"], PNG)).status_code == 200
+    inspect = storage.store.inspect
+    connections_held: list[int] = []
+
+    async def watched_inspect(key: str):
+        connections_held.append(storage.runtime.db.write_engine.pool.checkedout())
+        return await inspect(key)
+
+    monkeypatch.setattr(storage.store, "inspect", watched_inspect)
+    done = await storage.gql(COMPLETE, {"id": created["asset"]["id"]}, owner["token"])
+    assert done["data"]["completeUpload"]["asset"]["status"] == "READY"
+    assert connections_held == [0]
