@@ -72,6 +72,9 @@ class SupergraphVersion(SQLModel, table=True):
     """Subgraph name -> schema version id."""
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
     cause: str = Field(max_length=200)
+    previous_id: str | None = Field(default=None, max_length=64, unique=True, index=True)
+    """The version this one was composed from ("root" for the first): unique, so two registry
+    replicas that composed from the same version cannot both commit; the loser recomposes."""
 
 
 class SchemaCheck(SQLModel, table=True):

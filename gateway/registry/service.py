@@ -16,6 +16,7 @@ from typing import Any
 
 import casbin
 from sqlalchemy import delete, func, or_
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
@@ -33,11 +34,12 @@ from gateway.registry.models import (
 )
 from shared.config import Settings
 from shared.db import Database, new_id, utcnow
-from shared.errors import BadUserInput, Forbidden, NotFound
+from shared.errors import BadUserInput, Conflict, Forbidden, NotFound
 
 OWNERSHIP_MODEL = Path(__file__).with_name("ownership.conf")
 NAME = r"^[a-z][a-z0-9-]{1,62}$"
 MAX_SDL_BYTES = 1024 * 1024
+CHANGE_ATTEMPTS = 3
 
 
 @dataclass
@@ -201,37 +203,51 @@ class Registry:
         if sdl is not None and (not sdl.strip() or len(sdl.encode()) > MAX_SDL_BYTES):
             raise BadUserInput("The schema is empty or larger than 1 MB", field="schema")
         async with self._changes:
-            async with self.db.read() as session:
-                existing = await self._authorize(session, team, name)
-                if action == "delete" and existing is None:
-                    raise NotFound(f"No subgraph {name}", subgraph=name)
-                members = await _current_members(session)
-                current = await _latest_supergraph(session)
-            routing_url = url or (existing.routing_url if existing else None)
-            if action == "publish" and not routing_url:
-                raise BadUserInput("A first publish needs the subgraph's routing URL", field="url")
-            candidate = {member.name: member for member in members if member.name != name}
-            if sdl is not None:
-                candidate[name] = SubgraphDefinition(
-                    name=name, url=routing_url or "http://unknown.invalid", sdl=sdl
-                )
-            findings, composed = await self._findings(name, sdl, list(candidate.values()), current)
-            passed = not any(finding.severity == "error" for finding in findings)
-            async with self.db.write() as session:
-                record = SchemaCheck(
-                    id=new_id("chk"),
-                    subgraph=name,
-                    action=action,
-                    team_id=team.id,
-                    candidate_sdl=sdl,
-                    passed=passed,
-                    findings=[finding.as_dict() for finding in findings],
-                )
-                session.add(record)
-                result = CheckResult(record, composed)
-                if passed and action != "check":
-                    await self._apply(session, result, team, name, action, sdl, routing_url, candidate)
-            return result
+            for _ in range(CHANGE_ATTEMPTS):
+                try:
+                    return await self._attempt(team, name, action, sdl, url)
+                except IntegrityError:
+                    # Another replica changed the supergraph (or created this subgraph) after
+                    # we read it: nothing of ours was committed; check again on the new state.
+                    continue
+        raise Conflict("The registry kept changing during this change; try again", subgraph=name)
+
+    async def _attempt(
+        self, team: Team, name: str, action: str, sdl: str | None, url: str | None
+    ) -> CheckResult:
+        async with self.db.read() as session:
+            existing = await self._authorize(session, team, name)
+            if action == "delete" and existing is None:
+                raise NotFound(f"No subgraph {name}", subgraph=name)
+            # The latest supergraph before the members: a change committed in between then
+            # makes our new version's `previous_id` collide instead of being composed away.
+            current = await _latest_supergraph(session)
+            members = await _current_members(session)
+        routing_url = url or (existing.routing_url if existing else None)
+        if action == "publish" and not routing_url:
+            raise BadUserInput("A first publish needs the subgraph's routing URL", field="url")
+        candidate = {member.name: member for member in members if member.name != name}
+        if sdl is not None:
+            candidate[name] = SubgraphDefinition(
+                name=name, url=routing_url or "http://unknown.invalid", sdl=sdl
+            )
+        findings, composed = await self._findings(name, sdl, list(candidate.values()), current)
+        passed = not any(finding.severity == "error" for finding in findings)
+        async with self.db.write() as session:
+            record = SchemaCheck(
+                id=new_id("chk"),
+                subgraph=name,
+                action=action,
+                team_id=team.id,
+                candidate_sdl=sdl,
+                passed=passed,
+                findings=[finding.as_dict() for finding in findings],
+            )
+            session.add(record)
+            result = CheckResult(record, composed)
+            if passed and action != "check":
+                await self._apply(session, result, team, name, action, sdl, routing_url, current)
+        return result
 
     async def _findings(
         self, name: str, sdl: str | None, members: list[SubgraphDefinition], current: SupergraphVersion | None
@@ -272,7 +288,7 @@ class Registry:
         action: str,
         sdl: str | None,
         routing_url: str | None,
-        members: dict[str, SubgraphDefinition],
+        composed_from: SupergraphVersion | None,
     ) -> None:
         subgraph = await session.get(Subgraph, name)
         version_ids = {row.name: row.current_version_id for row in await _live_subgraphs(session)}
@@ -309,6 +325,7 @@ class Registry:
             sdl_hash=sha256(composed.supergraph_sdl),
             members={key: value for key, value in version_ids.items() if value},
             cause=f"{action} {name} by {team.name}",
+            previous_id=composed_from.id if composed_from else "root",
         )
         session.add(supergraph)
         result.supergraph = supergraph

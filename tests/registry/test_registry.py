@@ -3,10 +3,19 @@ ownership by Casbin, and nothing changed by a publish that fails."""
 
 from __future__ import annotations
 
+import asyncio
+import itertools
+import threading
 from datetime import UTC, datetime
 
+import httpx
+from sqlmodel import select
+
+from gateway.registry import checks
+from gateway.registry.app import create_registry_app
+from gateway.registry.models import SupergraphVersion
 from tests.registry.conftest import CHECK, DELETE, MERCH_URL, PUBLISH, api_key
-from tests.support.graphql import codes, sign_up
+from tests.support.graphql import codes, gql, sign_up
 from tests.support.partner import CONFLICTING, MERCH_SDL, WITHOUT_PRICE, WITHOUT_SKU
 
 SUPERGRAPH = "{ supergraph { id publicSdl } }"
@@ -164,3 +173,57 @@ async def test_usage_from_several_batches_adds_up(registry):
     await _usage(registry, ["Query.artist"], client=("shop-ios", "2.0"))
     usage = (await registry.gql("{ fieldUsage { coordinate count } }", key=key))["data"]["fieldUsage"]
     assert {row["coordinate"]: row["count"] for row in usage} == {"Query.artist": 9, "Artist.merchItems": 6}
+
+
+TOUR_SDL = '''extend schema @link(url: "https://specs.apollo.dev/federation/v2.9", import: ["@key"])
+
+"""An artist (from the catalogue)."""
+type Artist @key(fields: "id") {
+  id: ID!
+  """Cities of the next tour."""
+  tourCities: [String!]!
+}
+
+type Query {
+  """How many tours are planned."""
+  plannedTours: Int!
+}
+'''
+
+
+async def test_two_registry_replicas_publishing_at_once_both_land(registry, database, monkeypatch):
+    """Both replicas compose from the same supergraph; the one that commits second finds its
+    base taken, composes again on top of the first, and commits. Nothing is lost."""
+    merch_key = await registry.team("Merch Co", ["merch"], ["registry:publish"])
+    tour_key = await registry.team("Tour Co", ["tour"], ["registry:publish"])
+    compose = checks.composition
+    both_composing = threading.Barrier(2, timeout=30)
+    calls = itertools.count()
+
+    def composition_after_both_read(members):
+        if next(calls) < 2:
+            both_composing.wait()  # neither writes before the other has read the old state
+        return compose(members)
+
+    monkeypatch.setattr(checks, "composition", composition_after_both_read)
+    replica = create_registry_app(registry.settings, database)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=replica), base_url="http://b.test"
+    ) as other:
+        merch, tour = await asyncio.gather(
+            registry.gql(PUBLISH, _input(MERCH_SDL), merch_key),
+            gql(other, PUBLISH, _input(TOUR_SDL, subgraph="tour"), token=tour_key),
+        )
+    assert merch["data"]["publishSchema"]["passed"], merch
+    assert tour["data"]["publishSchema"]["passed"], tour
+    assert next(calls) == 3  # compositions so far: the two first ones and the loser's second
+
+    public = (await registry.gql(SUPERGRAPH, key=merch_key))["data"]["supergraph"]["publicSdl"]
+    assert "merchItems: [MerchItem!]!" in public and "tourCities: [String!]!" in public
+    async with database.read() as session:
+        versions = (await session.execute(select(SupergraphVersion))).scalars().all()
+    previous = [version.previous_id for version in versions]
+    assert len(set(previous)) == len(previous)  # one line of history, no fork
+    assert {version.id for version in versions} - set(previous) == {
+        (await registry.gql(SUPERGRAPH, key=merch_key))["data"]["supergraph"]["id"]
+    }
