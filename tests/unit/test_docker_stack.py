@@ -1,0 +1,56 @@
+"""The compose stack cannot run on the development machine (no Docker engine), so what can be
+checked without one is: every command parses with our CLI, every subgraph is served and
+routed, and start-up order waits for readiness instead of for a container merely starting."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from gateway.cli import app
+from gateway.subgraphs import SUBGRAPHS
+
+STACK = yaml.safe_load((Path(__file__).parents[2] / "docker" / "compose.yaml").read_text())
+SERVICES: dict[str, Any] = STACK["services"]
+PYTHON = {
+    name: service for name, service in SERVICES.items() if service.get("command", [""])[0] == "spotify-agent"
+}
+
+
+@pytest.mark.parametrize("name", sorted(PYTHON))
+def test_every_command_parses(name: str) -> None:
+    arguments = PYTHON[name]["command"][1:]
+    outcome = CliRunner().invoke(app, [*arguments, "--help"])
+    assert outcome.exit_code == 0, outcome.output
+
+
+def test_every_subgraph_is_served_and_routed() -> None:
+    served = {
+        service["command"][service["command"].index("--subgraph") + 1]
+        for service in PYTHON.values()
+        if "--subgraph" in service["command"]
+    }
+    assert served == set(SUBGRAPHS)
+    routes = PYTHON["accounts"]["environment"]["SUBGRAPH_URLS"].replace(" ", "").split(",")
+    assert {route.split("=", 1)[0] for route in routes} == set(SUBGRAPHS)
+    for route in routes:
+        name, url = route.split("=", 1)
+        assert url == f"http://{name}:4001/graphql"
+
+
+def test_start_up_waits_for_readiness() -> None:
+    for name, service in SERVICES.items():
+        for dependency, rule in service.get("depends_on", {}).items():
+            condition = rule["condition"]
+            target = SERVICES[dependency]
+            if condition == "service_healthy":
+                assert not target.get("healthcheck", {}).get("disable"), (name, dependency)
+                assert target["healthcheck"]["test"], (name, dependency)
+            else:
+                assert condition == "service_completed_successfully", (name, dependency)
+                assert target.get("healthcheck", {}).get("disable"), f"{dependency} is a one-shot"
+    assert "migrate" in SERVICES["registry"]["depends_on"]  # the registry's own upgrade is then a no-op
