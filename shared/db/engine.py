@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import (
@@ -58,6 +60,7 @@ class Database:
             self.write_engine = self.engine
         self._reader = async_sessionmaker(self.engine, expire_on_commit=False)
         self._writer = async_sessionmaker(self.write_engine, expire_on_commit=False)
+        self._write_turns: WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = WeakKeyDictionary()
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:
@@ -67,8 +70,22 @@ class Database:
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncSession]:
         """Commits when the block ends, rolls back on any exception."""
-        async with self._writer() as session, session.begin():
+        async with self._write_turn(), self._writer() as session, session.begin():
             yield session
+
+    def _write_turn(self) -> AbstractAsyncContextManager[Any]:
+        """SQLite has one writer at a time, and writers that find the lock taken poll for it
+        with growing sleeps (busy_timeout): under 8 concurrent writers some waited a second.
+        Queueing this process's writers on an asyncio lock hands the turn over in order,
+        the moment it is free; other processes still meet at busy_timeout. One lock per
+        event loop, since asyncio locks belong to a loop."""
+        if not self.is_sqlite:
+            return nullcontext()
+        loop = asyncio.get_running_loop()
+        turn = self._write_turns.get(loop)
+        if turn is None:
+            turn = self._write_turns[loop] = asyncio.Lock()
+        return turn
 
     async def ping(self) -> None:
         async with self.engine.connect() as connection:
