@@ -85,7 +85,7 @@ async def run_dev(settings: Settings, redis_url: str) -> int:
     working = asyncio.create_task(worker.async_run())
     router = router_for_registry(settings)
     try:
-        await asyncio.to_thread(router.start)
+        await router.astart()  # spawned from the main thread: it dies with this process
         print(
             f"\n  Spotify Agent API  http://{settings.host}:{settings.router_port}/graphql"
             "  (GraphiQL in a browser)\n"

