@@ -17,10 +17,17 @@ class Server(uvicorn.Server):
             settle_after_startup()
 
 
+# Longer than any client's idle-connection timeout (Node's agents: 4-5 s; load balancers: 60 s):
+# the client, not the server, must be the one to close an idle keep-alive connection, or a
+# request sent on it as the server closes it fails with "socket hang up" in the router.
+KEEP_ALIVE_SECONDS = 75
+
+
 def server(app: Any, *, host: str, port: int, **options: Any) -> Server:
     """Logging stays ours (`log_config=None`); WebSocket compression is off: clients are the
     router and browsers on fast links, where deflate only costs CPU per message."""
     options.setdefault("ws_per_message_deflate", False)
+    options.setdefault("timeout_keep_alive", KEEP_ALIVE_SECONDS)
     return Server(uvicorn.Config(app, host=host, port=port, log_config=None, **options))
 
 

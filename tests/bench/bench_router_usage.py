@@ -32,6 +32,7 @@ from strawberry.extensions import ParserCache, ValidationCache
 
 from gateway.composition import SubgraphDefinition, write_supergraph
 from gateway.router import RouterProcess
+from gateway.serving import KEEP_ALIVE_SECONDS
 from shared.redis import free_port
 from tests.support.servers import ServerThread
 
@@ -58,7 +59,9 @@ class Query:
 
 
 SCHEMA = strawberry.federation.Schema(
-    query=Query, federation_version="2.9", extensions=[ParserCache, ValidationCache]
+    query=Query,
+    federation_version="2.9",
+    extensions=[ParserCache(), ValidationCache()],  # type: ignore[list-item]
 )
 
 
@@ -73,7 +76,7 @@ def subgraph_process() -> Iterator[str]:
     command = [
         sys.executable, "-m", "uvicorn", "tests.bench.bench_router_usage:subgraph_app", "--factory",
         "--host", "127.0.0.1", "--port", str(port), "--loop", "uvloop", "--http", "httptools",
-        "--log-level", "warning",
+        "--log-level", "warning", "--timeout-keep-alive", str(KEEP_ALIVE_SECONDS),
     ]  # fmt: skip
     process = subprocess.Popen(command, cwd=REPO, stdin=subprocess.DEVNULL)
     try:

@@ -16,6 +16,7 @@ import uvicorn
 
 from gateway.composition import SubgraphDefinition, write_supergraph
 from gateway.router import RouterProcess
+from gateway.serving import KEEP_ALIVE_SECONDS
 from tests.router.subgraphs import SCHEMAS, create_app
 
 
@@ -35,7 +36,14 @@ class UvicornThread:
     """An ASGI app under uvicorn on a free 127.0.0.1 port, in a daemon thread."""
 
     def __init__(self, app: Any) -> None:
-        config = uvicorn.Config(app, host="127.0.0.1", port=0, log_config=None, ws="websockets-sansio")
+        config = uvicorn.Config(
+            app,
+            host="127.0.0.1",
+            port=0,
+            log_config=None,
+            ws="websockets-sansio",
+            timeout_keep_alive=KEEP_ALIVE_SECONDS,
+        )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=lambda: asyncio.run(self.server.serve()), daemon=True)
         self.port = 0

@@ -9,6 +9,7 @@ from typing import Any
 
 import uvicorn
 
+from gateway.serving import KEEP_ALIVE_SECONDS
 from shared.redis import free_port
 
 
@@ -23,6 +24,7 @@ class ServerThread:
                 log_config=None,
                 lifespan="on",
                 ws="websockets-sansio",
+                timeout_keep_alive=KEEP_ALIVE_SECONDS,
             )
         )
         self.thread = threading.Thread(target=lambda: asyncio.run(self.server.serve()), daemon=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -60,3 +61,34 @@ def _get_when_listening(url: str, attempts: int = 500) -> httpx.Response:
         except httpx.ConnectError:
             time.sleep(0.02)
     raise AssertionError(f"nothing listened at {url}")
+
+
+def test_an_idle_keep_alive_connection_outlives_node_agents_idle_timeout(restored_collector: None) -> None:
+    """The router (Node) closes idle upstream connections after ~5 s; a server closing them
+    first races with a request sent on one ("socket hang up"). uvicorn's default is 5 s."""
+    port = free_port()
+    server = serving.server(Starlette(routes=[Route("/", _hello)]), host="127.0.0.1", port=port)
+    thread = threading.Thread(target=lambda: asyncio.run(server.serve()), daemon=True)
+    thread.start()
+    try:
+        _get_when_listening(f"http://127.0.0.1:{port}/")
+        request = f"GET / HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n".encode()
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as connection:
+            connection.sendall(request)
+            assert b"hello" in _response(connection)
+            time.sleep(6.5)  # idle past uvicorn's default keep-alive, within ours
+            connection.sendall(request)
+            assert b"hello" in _response(connection)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+def _response(connection: socket.socket) -> bytes:
+    received = b""
+    while b"hello" not in received:
+        chunk = connection.recv(4096)
+        if not chunk:
+            break
+        received += chunk
+    return received
