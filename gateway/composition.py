@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import subprocess
+import threading
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 from gateway.router import ROUTER_DIR, ensure_node_modules
 
@@ -25,14 +27,10 @@ class CompositionError(Exception):
         self.errors = errors
 
 
-def _compose(subgraphs: list[SubgraphDefinition], out: Path | None, as_json: bool = False) -> str:
+def _compose(subgraphs: list[SubgraphDefinition], out: Path | None) -> str:
+    """One composition in a Node process of its own (the CLI, and the file the router watches)."""
     ensure_node_modules()
-    command = [
-        "node",
-        str(COMPOSE_SCRIPT),
-        *(["--out", str(out)] if out else []),
-        *(["--json"] if as_json else []),
-    ]
+    command = ["node", str(COMPOSE_SCRIPT), *(["--out", str(out)] if out else [])]
     payload = json.dumps({"subgraphs": [asdict(subgraph) for subgraph in subgraphs]})
     done = subprocess.run(command, input=payload, capture_output=True, text=True, cwd=ROUTER_DIR, timeout=120)
     if done.returncode != 0:
@@ -52,8 +50,80 @@ def compose_supergraph(subgraphs: list[SubgraphDefinition]) -> str:
 
 
 def compose(subgraphs: list[SubgraphDefinition]) -> Composition:
-    result = json.loads(_compose(subgraphs, None, as_json=True))
-    return Composition(supergraph_sdl=result["supergraphSdl"], public_sdl=result["publicSdl"])
+    """Through this process's long-lived composition worker (the registry checks with it)."""
+    answer = _worker.compose(subgraphs)
+    if "errors" in answer:
+        raise CompositionError(list(answer["errors"]) or ["(no output)"])
+    return Composition(supergraph_sdl=answer["supergraphSdl"], public_sdl=answer["publicSdl"])
+
+
+class ComposeWorker:
+    """`node compose.mjs --serve`, started on first use and kept: starting Node and loading the
+    composition library took ~250 ms of each ~480 ms check. One composition at a time (any
+    thread); a worker that died or hung is replaced. It exits when our end of its stdin
+    closes, which includes this process dying."""
+
+    def __init__(self, timeout: float = 120) -> None:
+        self.timeout = timeout
+        self._lock = threading.Lock()
+        self._process: subprocess.Popen[str] | None = None
+
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid if self._process is not None and self._process.poll() is None else None
+
+    def compose(self, subgraphs: list[SubgraphDefinition]) -> dict[str, Any]:
+        request = json.dumps({"subgraphs": [asdict(subgraph) for subgraph in subgraphs]}) + "\n"
+        with self._lock:
+            for attempt in (1, 2):
+                reused = self.pid is not None
+                answer = self._ask(request)
+                if answer is not None:
+                    return answer
+                if not reused or attempt == 2:
+                    break  # a fresh worker failed too: not a stale process, give up
+        raise CompositionError(["the composition worker failed (no answer); see the registry's log"])
+
+    def _ask(self, request: str) -> dict[str, Any] | None:
+        process = self._running()
+        assert process.stdin is not None and process.stdout is not None
+        hung = threading.Timer(self.timeout, process.kill)
+        hung.start()
+        try:
+            process.stdin.write(request)
+            process.stdin.flush()
+            line = process.stdout.readline()
+        except (BrokenPipeError, OSError):
+            line = ""
+        finally:
+            hung.cancel()
+        if not line:
+            self.stop()
+            return None
+        answer: dict[str, Any] = json.loads(line)
+        return answer
+
+    def _running(self) -> subprocess.Popen[str]:
+        if self._process is None or self._process.poll() is not None:
+            ensure_node_modules()
+            self._process = subprocess.Popen(
+                ["node", str(COMPOSE_SCRIPT), "--serve"],
+                cwd=ROUTER_DIR,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=None,  # ours: a crash shows in the process's log
+                text=True,
+            )
+        return self._process
+
+    def stop(self) -> None:
+        process, self._process = self._process, None
+        if process is not None and process.poll() is None:
+            process.kill()
+            process.wait(timeout=10)
+
+
+_worker = ComposeWorker()
 
 
 def write_supergraph(subgraphs: list[SubgraphDefinition], path: str | Path) -> None:

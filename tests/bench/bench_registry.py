@@ -74,7 +74,7 @@ async def run() -> None:
             assert result.passed
             print(
                 f"check latency, {members}-subgraph supergraph: p50 {statistics.median(timings) * 1000:.0f} ms, "
-                f"max {max(timings) * 1000:.0f} ms over {ROUNDS} checks (composition runs in Node: a process per check)"
+                f"max {max(timings) * 1000:.0f} ms over {ROUNDS} checks (composition runs in a long-lived Node worker; the first check starts it)"
             )
         finally:
             await database.dispose()
