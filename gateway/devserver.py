@@ -12,7 +12,7 @@ import uvicorn
 
 from gateway.host import build_runtimes, create_host_app, definitions
 from gateway.migrate import upgrade
-from gateway.registry.app import create_registry_app, usage_token
+from gateway.registry.app import create_registry_app, router_token
 from gateway.registry.bootstrap import publish_platform
 from gateway.router import RouterProcess
 from gateway.seed import demo_tenant_id, seed_catalogue, seed_demo
@@ -53,7 +53,11 @@ def router_for_registry(settings: Settings) -> RouterProcess:
         port=settings.router_port,
         host=settings.host,
         log_path=settings.data_dir / "router.log",
-        env={"USAGE_REPORT_URL": f"{registry}/usage", "USAGE_REPORT_TOKEN": usage_token(settings)},
+        env={
+            "SUPERGRAPH_TOKEN": router_token(settings),
+            "USAGE_REPORT_URL": f"{registry}/usage",
+            "USAGE_REPORT_TOKEN": router_token(settings),
+        },
     )
 
 

@@ -65,8 +65,9 @@ class Settings(BaseSettings):
     registry_port: int = 4002
     registry_url: str | None = None
     """Where the router polls the supergraph and the CLI talks; default: http://host:registry_port."""
-    registry_usage_token: str | None = Field(default=None, repr=False)
-    """Shared with the router's usage-reporting plugin; default: derived from the key ring."""
+    registry_router_token: str | None = Field(default=None, repr=False)
+    """What the router presents to fetch /supergraph.graphql and post /usage; default: derived
+    from the key ring."""
     registry_usage_days: int = 7
     registry_lint_errors: str = ""
     """Lint rules that block, comma-separated (see gateway/registry/checks.py LINT_RULES)."""

@@ -26,9 +26,15 @@ log = logging.getLogger("gateway.registry")
 MAX_USAGE_BODY = 5 * 1024 * 1024
 
 
-def usage_token(settings: Settings) -> str:
-    """What the router's usage plugin presents; derived from the key ring unless set."""
-    return settings.registry_usage_token or derive_key(settings, "registry-usage-reports").hex()
+def router_token(settings: Settings) -> str:
+    """What the router presents for the supergraph and its usage reports; derived from the key
+    ring unless set."""
+    return settings.registry_router_token or derive_key(settings, "registry-router").hex()
+
+
+def _is_router(request: Request, expected: str) -> bool:
+    given = (request.headers.get("authorization") or "").removeprefix("Bearer ").strip()
+    return hmac.compare_digest(given, expected)
 
 
 class RegistryGraphQL(GraphQL[RegistryContext, None]):
@@ -51,7 +57,13 @@ class RegistryGraphQL(GraphQL[RegistryContext, None]):
 
 
 def _supergraph(registry: Registry) -> Any:
+    """The supergraph names every subgraph's internal URL and its @inaccessible parts: the
+    router's token only (partner teams read it through the API with their key)."""
+    expected = router_token(registry.settings)
+
     async def serve(request: Request) -> Response:
+        if not _is_router(request, expected):
+            return PlainTextResponse("UNAUTHENTICATED: the router's token is required", status_code=401)
         current = await registry.current_supergraph()
         if current is None:
             return PlainTextResponse("nothing published yet", status_code=404)
@@ -65,11 +77,10 @@ def _supergraph(registry: Registry) -> Any:
 
 
 def _usage(registry: Registry) -> Any:
-    expected = usage_token(registry.settings)
+    expected = router_token(registry.settings)
 
     async def receive(request: Request) -> Response:
-        given = (request.headers.get("authorization") or "").removeprefix("Bearer ").strip()
-        if not hmac.compare_digest(given, expected):
+        if not _is_router(request, expected):
             return JSONResponse({"error": "UNAUTHENTICATED"}, status_code=401)
         body = await request.body()
         if len(body) > MAX_USAGE_BODY:

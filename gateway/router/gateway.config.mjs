@@ -6,7 +6,9 @@
 //   watcher (used when the file is given as the CLI argument) stops for good on the first atomic
 //   replace (write temp + rename, what compose.mjs does): it throws on the 'rename' event.
 // - An http(s) URL is polled every SUPERGRAPH_POLL_INTERVAL_MS, raised to 10 s if lower (the CLI
-//   refuses less); the poll runs on the first request after the interval.
+//   refuses less); the poll runs on the first request after the interval. The request carries
+//   `Authorization: Bearer $SUPERGRAPH_TOKEN` (the registry serves its supergraph to the router
+//   only) and the last ETag: an unchanged supergraph costs a 304.
 // A CLI argument still overrides SUPERGRAPH (CLI precedence); then the CLI watches/polls it.
 //
 // Host/port: ROUTER_HOST/ROUTER_PORT (default 127.0.0.1:4000). The CLI flags --host/--port and
@@ -21,6 +23,21 @@ const source = process.env.SUPERGRAPH;
 const isUrl = (value) => /^https?:\/\//.test(value ?? '');
 const supergraphFile = source && !isUrl(source) ? resolve(source) : null;
 const pollingInterval = Math.max(10_000, Number(process.env.SUPERGRAPH_POLL_INTERVAL_MS) || 10_000);
+
+/** The supergraph from an http(s) source, with the router's token; a 304 reuses the last one. */
+function supergraphFetcher(url, token) {
+  let last = null;
+  return async () => {
+    const headers = {};
+    if (token) headers.authorization = `Bearer ${token}`;
+    if (last?.etag) headers['if-none-match'] = last.etag;
+    const response = await fetch(url, { headers });
+    if (response.status === 304 && last) return last.sdl;
+    if (!response.ok) throw new Error(`supergraph ${url}: HTTP ${response.status}`);
+    last = { sdl: await response.text(), etag: response.headers.get('etag') };
+    return last.sdl;
+  };
+}
 
 // Peers allowed to tell us the client address in X-Forwarded-For (a load balancer in front).
 const trustedProxies = new Set(
@@ -81,7 +98,11 @@ const TRACE_HEADERS = ['traceparent', 'tracestate', 'x-request-id'];
 export const gatewayConfig = defineConfig({
   // A function returning the path: the gateway re-reads the file on each load, and the CLI does
   // not attach its own watcher (it only does for a plain string).
-  ...(supergraphFile ? { supergraph: () => supergraphFile } : source ? { supergraph: source } : {}),
+  ...(supergraphFile
+    ? { supergraph: () => supergraphFile }
+    : source
+      ? { supergraph: supergraphFetcher(source, process.env.SUPERGRAPH_TOKEN) }
+      : {}),
   pollingInterval,
   host: process.env.ROUTER_HOST || '127.0.0.1',
   port: Number(process.env.ROUTER_PORT) || 4000,

@@ -33,6 +33,7 @@ pytestmark = pytest.mark.e2e
 SHOP_QUERY = "query ArtistShop($id: ID!) { artist(id: $id) { name merchItems { name price } } }"
 ARTIST = str(load_sample()["artists"][0]["id"])
 SHOP_CLIENT = {"graphql-client-name": "shop-web", "graphql-client-version": "1.4.2"}
+ROUTER_TOKEN = "e2e-router-token"
 
 
 @dataclass
@@ -63,7 +64,7 @@ async def stack(tmp_path, redis_server, sqlite_factory) -> AsyncIterator[Stack]:
         subgraph_port=subgraph_port,
         router_port=free_port(),
         registry_port=registry_port,
-        registry_usage_token="e2e-usage-token",
+        registry_router_token=ROUTER_TOKEN,
     )
     host = ServerThread(
         create_host_app(build_runtimes(base, redis_server.url, SUBGRAPHS)), port=subgraph_port
@@ -83,8 +84,9 @@ async def stack(tmp_path, redis_server, sqlite_factory) -> AsyncIterator[Stack]:
         port=settings.router_port,
         log_path=tmp_path / "router.log",
         env={
+            "SUPERGRAPH_TOKEN": ROUTER_TOKEN,
             "USAGE_REPORT_URL": f"{registry.url}/usage",
-            "USAGE_REPORT_TOKEN": "e2e-usage-token",
+            "USAGE_REPORT_TOKEN": ROUTER_TOKEN,
             "USAGE_REPORT_INTERVAL_MS": "300",
         },
     )
@@ -212,7 +214,8 @@ async def test_a_partner_subgraph_goes_live_and_traffic_guards_it(stack):
 async def _state(stack: Stack, key: str) -> tuple[Any, ...]:
     """What the registry knows: the supergraph it serves, versions, checks."""
     async with httpx.AsyncClient(base_url=stack.registry_url, timeout=60) as client:
-        etag = (await client.get("/supergraph.graphql")).headers["etag"]
+        router = {"Authorization": f"Bearer {ROUTER_TOKEN}"}
+        etag = (await client.get("/supergraph.graphql", headers=router)).headers["etag"]
     versions = await _registry(stack, '{ versions(subgraph: "merch") { id } }', None, key)
     checks = await _registry(stack, '{ checks(subgraph: "merch", first: 50) { id passed } }', None, key)
     return etag, versions["data"], checks["data"]

@@ -74,7 +74,7 @@ async def registry(accounts, settings, database) -> AsyncIterator[RegistryHarnes
     admin_tenant = (await gql(accounts_client, TENANT, token=admin["token"]))["data"]["me"]["tenant"]["id"]
     admin_key = await api_key(accounts_client, admin["token"], ["registry:write"])
     configured = settings.model_copy(
-        update={"registry_admin_tenants": admin_tenant, "registry_usage_token": "usage-token"}
+        update={"registry_admin_tenants": admin_tenant, "registry_router_token": "usage-token"}
     )
     app = create_registry_app(configured, database)
     await publish_platform(app.state.registry, definitions(configured, SUBGRAPHS))

@@ -126,17 +126,20 @@ async def test_delete_history_diff_and_supergraph_etag(registry):
     assert "-  sku: String!" in diff["data"]["diff"]["text"]
     assert {"kind": "breaking", "coordinate": "MerchItem.sku"} in diff["data"]["diff"]["changes"]
 
-    served = await registry.client.get("/supergraph.graphql")
+    router = {"Authorization": "Bearer usage-token"}
+    for refused in ({}, {"Authorization": f"Bearer {key}"}, {"Authorization": "Bearer usage-tokenX"}):
+        assert (await registry.client.get("/supergraph.graphql", headers=refused)).status_code == 401
+    served = await registry.client.get("/supergraph.graphql", headers=router)
     assert served.status_code == 200 and "MerchItem" in served.text
     again = await registry.client.get(
-        "/supergraph.graphql", headers={"If-None-Match": served.headers["etag"]}
+        "/supergraph.graphql", headers={**router, "If-None-Match": served.headers["etag"]}
     )
     assert again.status_code == 304
 
     deleted = (await registry.gql(DELETE, {"n": "merch"}, key))["data"]["deleteSubgraph"]
     assert deleted["passed"] and deleted["check"]["action"] == "delete"
     after = await registry.client.get(
-        "/supergraph.graphql", headers={"If-None-Match": served.headers["etag"]}
+        "/supergraph.graphql", headers={**router, "If-None-Match": served.headers["etag"]}
     )
     assert after.status_code == 200 and "MerchItem" not in after.text
 
