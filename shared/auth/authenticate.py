@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable
 
 from redis.asyncio import Redis
@@ -19,6 +20,11 @@ def revoked_session_key(session_id: str) -> str:
     return f"auth:revoked-session:{session_id}"
 
 
+# How stale a "not revoked" answer may be for a live subscription: a logout ends the
+# subscriptions of that session within this, at their next event.
+REVOCATION_RECHECK_SECONDS = 5.0
+
+
 class Authenticator:
     def __init__(
         self,
@@ -29,6 +35,34 @@ class Authenticator:
         self.verifier = verifier
         self.redis = redis
         self.api_keys = api_keys
+        self._session_checked: dict[str, float] = {}
+        """Session id -> when it was last seen not revoked (monotonic)."""
+
+    async def ensure_current(self, principal: Principal) -> None:
+        """For long-lived operations (subscriptions) authenticated once, at connection_init:
+        the token must not have expired since, nor its session been revoked. Redis is asked
+        at most once per session every few seconds, however many subscriptions it has."""
+        if principal.expires_at is not None and principal.expires_at <= time.time():
+            raise Unauthenticated("Token expired: subscribe again with a fresh token (resume with `after`)")
+        session = principal.session_id
+        if session is None:
+            return
+        checked = self._session_checked.get(session)
+        now = time.monotonic()
+        if checked is not None and now - checked < REVOCATION_RECHECK_SECONDS:
+            return
+        if len(self._session_checked) > 100_000:
+            self._session_checked.clear()
+        # Marked before asking: the other subscriptions receiving this same event do not ask too.
+        self._session_checked[session] = now
+        try:
+            revoked = await self.redis.exists(revoked_session_key(session))
+        except BaseException:
+            self._session_checked.pop(session, None)
+            raise
+        if revoked:
+            self._session_checked.pop(session, None)
+            raise Unauthenticated("Session revoked")
 
     async def authenticate(self, authorization: str | None, address: str | None = None) -> Principal:
         if not authorization:

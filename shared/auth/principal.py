@@ -20,6 +20,8 @@ class Principal:
     session_id: str | None = None
     api_key_id: str | None = None
     client_address: str | None = None
+    expires_at: float | None = None
+    """Unix time the access token stops being valid (None: API keys, anonymous)."""
 
     @property
     def is_authenticated(self) -> bool:

@@ -138,6 +138,7 @@ class TokenVerifier:
             consents=frozenset(claims.get("cns", ())),
             token_id=claims.get("jti"),
             session_id=claims.get("sid"),
+            expires_at=float(claims["exp"]),
         )
         self._cache[token] = (float(claims["exp"]), principal)
         if len(self._cache) > self._cache_size:

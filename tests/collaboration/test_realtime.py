@@ -9,10 +9,14 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from jose import jwt
 
+from shared.auth import authenticate
+from shared.auth.authenticate import revoked_session_key
 from shared.redis import create_redis
 from subgraphs.collaboration.tasks import repair_event_stream
 from tests.collaboration.conftest import UPDATE, make_project, make_team, serve
+from tests.support.graphql import gql
 from tests.support.ws import GraphQLWebSocket
 
 pytestmark = pytest.mark.realtime
@@ -20,6 +24,7 @@ pytestmark = pytest.mark.realtime
 EVENTS = """subscription($ws: ID!, $after: String) { workspaceEvents(workspaceId: $ws, after: $after) {
   id kind projectId version operations actor { id } } }"""
 CHANGES = """subscription($p: ID!, $after: String) { projectChanges(projectId: $p, after: $after) { id kind version } }"""
+LOG_OUT = "mutation { logOut { sessionId } }"
 REMOVE = "mutation($i: RemoveWorkspaceMemberInput!) { removeWorkspaceMember(input: $i) { userId } }"
 
 
@@ -160,6 +165,45 @@ async def test_a_removed_member_is_cut_off_and_outsiders_never_get_in(collab):
     outsider = await _subscribe(collab, team.tokens["VIEWER"], EVENTS, {"ws": team.workspace_id})
     assert await _error_code(outsider) == "NOT_FOUND"
     await outsider.__aexit__()
+
+
+async def test_a_logged_out_session_loses_its_subscriptions(collab, monkeypatch):
+    monkeypatch.setattr(authenticate, "REVOCATION_RECHECK_SECONDS", 0.0)  # no grace: check every event
+    team = await make_team(collab, roles=("EDITOR", "VIEWER"))
+    project_id = (await make_project(collab, team))["id"]
+    ws = await _subscribed(collab, team, EVENTS, {"ws": team.workspace_id})
+    logged_out = await gql(collab.client, LOG_OUT, token=team.tokens["VIEWER"], path="/accounts/graphql")
+    assert "errors" not in logged_out, logged_out
+    await _edit(collab, team, project_id, 1)
+    assert await _error_code(ws) == "UNAUTHENTICATED"
+    assert (await ws.next())["type"] == "complete"
+    await ws.__aexit__()
+
+
+async def test_revocation_is_checked_once_per_session_not_per_subscription(collab, monkeypatch):
+    team = await make_team(collab, roles=("EDITOR", "VIEWER"))
+    project_id = (await make_project(collab, team))["id"]
+    sockets = [await _subscribed(collab, team, EVENTS, {"ws": team.workspace_id}) for _ in range(3)]
+    authenticator = collab.runtimes["collaboration"].authenticator
+    authenticator._session_checked.clear()  # forget the checks made while subscribing
+    session = jwt.get_unverified_claims(team.tokens["VIEWER"])["sid"]
+    redis = authenticator.redis
+    exists = redis.exists
+    asked: list[tuple[Any, ...]] = []
+
+    async def counted(*keys: Any) -> int:
+        asked.append(keys)
+        return int(await exists(*keys))
+
+    monkeypatch.setattr(redis, "exists", counted)
+    monkeypatch.setattr(authenticate, "REVOCATION_RECHECK_SECONDS", 60.0)
+    for version in (1, 2):
+        await _edit(collab, team, project_id, version)
+        for ws in sockets:
+            assert (await _event(ws))["version"] == version + 1
+    assert asked.count((revoked_session_key(session),)) == 1  # 3 subscriptions x 2 events, one session
+    for ws in sockets:
+        await ws.__aexit__()
 
 
 async def test_an_append_that_failed_after_commit_is_repaired(collab, monkeypatch):
