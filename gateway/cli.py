@@ -155,10 +155,24 @@ def serve(
 def worker() -> None:
     """Run the arq worker with the jobs of every subgraph."""
     from gateway.worker import create_worker
+    from shared.heap import settle_after_startup
 
     settings = _settings()
+
+    async def run(redis_url: str) -> None:
+        # Created inside the running loop: arq's Worker binds to the loop current at creation.
+        # SIGTERM/SIGINT: no new jobs, running ones get 8 s (then they are retried elsewhere).
+        worker = create_worker(settings, redis_url, handle_signals=True, job_completion_wait=8)
+        settle_after_startup()  # every job module is imported: a long-lived heap from here on
+        try:
+            await worker.async_run()
+        except asyncio.CancelledError:
+            pass  # how arq's signal handler ends it
+        finally:
+            await worker.close()
+
     with redis_for(settings) as redis_url:
-        asyncio.run(create_worker(settings, redis_url).async_run())
+        asyncio.run(run(redis_url))
 
 
 @app.command()

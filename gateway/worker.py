@@ -38,7 +38,11 @@ def redis_settings(url: str) -> RedisSettings:
     )
 
 
-def create_worker(settings: Settings, redis_url: str, **overrides: Any) -> Worker:
+def create_worker(
+    settings: Settings, redis_url: str, *, handle_signals: bool = False, **overrides: Any
+) -> Worker:
+    """Call it inside the loop that will run it. `handle_signals`: SIGINT/SIGTERM stop the worker
+    gracefully (its own process); off when it shares a process whose server handles them."""
     functions, cron_jobs = _tasks()
     database = Database(settings.resolved_database_url)
 
@@ -57,7 +61,7 @@ def create_worker(settings: Settings, redis_url: str, **overrides: Any) -> Worke
         redis_settings=redis_settings(redis_url),
         on_startup=startup,
         on_shutdown=shutdown,
-        handle_signals=False,
+        handle_signals=handle_signals,
         max_tries=5,
         **overrides,
     )
