@@ -39,6 +39,18 @@ def redis_for(settings: Settings) -> Iterator[str]:
         server.stop()
 
 
+def _require_migrated(settings: Settings) -> None:
+    """Processes that do not migrate (serve, worker) refuse an outdated database up front."""
+    from gateway.migrate import missing_revisions
+
+    missing = asyncio.run(missing_revisions(settings.resolved_database_url))
+    if missing:
+        typer.echo(
+            f"the database lacks migrations {', '.join(missing)}: run `spotify-agent migrate` first", err=True
+        )
+        raise typer.Exit(2)
+
+
 def _settings() -> Settings:
     settings = get_settings()
     configure_logging(settings.log_level, settings.log_json)
@@ -139,6 +151,7 @@ def serve(
         typer.echo(f"unknown subgraph {subgraph!r}; known: {', '.join(SUBGRAPHS)}", err=True)
         raise typer.Exit(2)
     module = SUBGRAPHS[subgraph].app()
+    _require_migrated(settings)
     with redis_for(settings) as redis_url:
         runtime = module.create_runtime(settings, redis_url)
         serving.run(
@@ -171,6 +184,7 @@ def worker() -> None:
         finally:
             await worker.close()
 
+    _require_migrated(settings)
     with redis_for(settings) as redis_url:
         asyncio.run(run(redis_url))
 

@@ -52,3 +52,19 @@ def test_the_worker_runs_its_jobs_and_stops_cleanly_on_sigterm(tmp_path: Path) -
             worker.kill()
         client.close()
         server.stop()
+
+
+def test_processes_that_do_not_migrate_refuse_an_outdated_database(tmp_path: Path) -> None:
+    database_url = f"sqlite+aiosqlite:///{tmp_path / 'behind.db'}"
+    upgrade(database_url, "platform@head")  # one branch only: the others are missing
+    environment = {**os.environ, "DATABASE_URL": database_url, "DATA_DIR": str(tmp_path), "ENV": "test"}
+    for command in (["serve", "--subgraph", "collaboration"], ["worker"]):
+        done = subprocess.run(
+            [sys.executable, "-m", "gateway", *command],
+            env=environment,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert done.returncode == 2, done.stderr
+        assert "collaboration_0001" in done.stderr and "spotify-agent migrate" in done.stderr
