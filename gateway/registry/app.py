@@ -3,6 +3,7 @@ ETag), the usage reports of the router, and a web page."""
 
 from __future__ import annotations
 
+import base64
 import hmac
 import logging
 from typing import Any
@@ -13,7 +14,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 from strawberry.asgi import GraphQL
 
-from gateway.registry.api import RegistryContext, schema
+from gateway.registry.api import READ_SCOPES, RegistryContext, schema
 from gateway.registry.service import Registry
 from gateway.registry.web import page
 from shared.config import Settings
@@ -98,8 +99,36 @@ def _usage(registry: Registry) -> Any:
     return receive
 
 
-def _page(registry: Registry) -> Any:
-    async def render(_: Request) -> Response:
+LOGIN = {"WWW-Authenticate": 'Basic realm="Spotify Agent schema registry", charset="UTF-8"'}
+
+
+def _key_in(authorization: str) -> str | None:
+    """A browser's Basic credentials (any user name, the API key as password), or Bearer."""
+    scheme, _, credential = authorization.strip().partition(" ")
+    if scheme.lower() == "bearer":
+        return credential.strip() or None
+    if scheme.lower() != "basic":
+        return None
+    try:
+        decoded = base64.b64decode(credential.strip(), validate=True).decode()
+    except (ValueError, UnicodeDecodeError):
+        return None
+    return decoded.partition(":")[2] or None
+
+
+def _page(registry: Registry, api_keys: ApiKeyAuthenticator) -> Any:
+    """What a registry key may read through the API, rendered: the browser asks for the key."""
+
+    async def render(request: Request) -> Response:
+        key = _key_in(request.headers.get("authorization") or "")
+        if key is None:
+            return PlainTextResponse("A registry API key is required (as the password).", 401, LOGIN)
+        try:
+            principal = await api_keys(key)
+        except DomainError:
+            return PlainTextResponse("That API key is unknown, revoked or expired.", 401, LOGIN)
+        if not any(principal.has_scope(scope) for scope in READ_SCOPES):
+            return PlainTextResponse("That API key has no registry scope.", 403)
         return Response(await page(registry), media_type="text/html; charset=utf-8")
 
     return render
@@ -112,10 +141,11 @@ async def _healthz(_: Request) -> JSONResponse:
 def create_registry_app(settings: Settings, database: Database | None = None) -> Starlette:
     db = database or Database(settings.resolved_database_url)
     registry = Registry(db, settings)
-    graphql = RegistryGraphQL(registry, ApiKeyAuthenticator(db))
+    api_keys = ApiKeyAuthenticator(db)
+    graphql = RegistryGraphQL(registry, api_keys)
     app = Starlette(
         routes=[
-            Route("/", _page(registry)),
+            Route("/", _page(registry, api_keys)),
             Route("/graphql", graphql, methods=["GET", "POST"]),
             Route("/supergraph.graphql", _supergraph(registry)),
             Route("/usage", _usage(registry), methods=["POST"]),

@@ -4,6 +4,7 @@ ownership by Casbin, and nothing changed by a publish that fails."""
 from __future__ import annotations
 
 import asyncio
+import base64
 import itertools
 import threading
 from datetime import UTC, datetime
@@ -230,3 +231,20 @@ async def test_two_registry_replicas_publishing_at_once_both_land(registry, data
     assert {version.id for version in versions} - set(previous) == {
         (await registry.gql(SUPERGRAPH, key=merch_key))["data"]["supergraph"]["id"]
     }
+
+
+async def test_the_page_asks_for_a_registry_key(registry):
+    key = await registry.team("Merch Co", ["merch"], ["registry:check"])
+    owner = await sign_up(registry.accounts, tenant_name="Not A Team")
+    unscoped = await api_key(registry.accounts, owner["token"], ["accounts:read"])
+
+    def basic(secret: str) -> dict[str, str]:
+        return {"Authorization": "Basic " + base64.b64encode(f"anyone:{secret}".encode()).decode()}
+
+    asked = await registry.client.get("/")
+    assert asked.status_code == 401 and asked.headers["www-authenticate"].startswith("Basic ")
+    assert (await registry.client.get("/", headers=basic("sak_nope_nope"))).status_code == 401
+    assert (await registry.client.get("/", headers=basic(unscoped))).status_code == 403
+    shown = await registry.client.get("/", headers=basic(key))
+    assert shown.status_code == 200 and "<title>Schema registry</title>" in shown.text
+    assert (await registry.client.get("/", headers={"Authorization": f"Bearer {key}"})).status_code == 200

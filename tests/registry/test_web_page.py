@@ -41,7 +41,7 @@ async def test_page_shows_what_was_published(registry):
         async with async_playwright() as playwright:
             browser = await playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
             try:
-                page = await browser.new_page()
+                page = await browser.new_page(http_credentials={"username": "merch", "password": key})
                 await page.route("**/*", loopback_only)
                 await page.goto(f"{server.url}/")
                 assert await page.title() == "Schema registry"
