@@ -11,7 +11,7 @@ import httpx
 from redis.asyncio import Redis
 
 from shared.auth.authenticate import ApiKeyResolver, Authenticator
-from shared.auth.keys import SigningKey, jwks, load_signing_key
+from shared.auth.keys import SigningKey, jwks, load_signing_keys
 from shared.auth.tokens import TokenVerifier
 from shared.config import Settings
 from shared.db.engine import Database
@@ -29,6 +29,9 @@ class SubgraphRuntime:
     authenticator: Authenticator
     redis_url: str = ""
     signing_key: SigningKey | None = None
+    """The key that signs new tokens (accounts), the first of `key_ring`."""
+    key_ring: list[SigningKey] = field(default_factory=list)
+    """Every key whose tokens are still accepted: what the JWKS publishes."""
     services: dict[str, Any] = field(default_factory=dict)
 
     async def close(self) -> None:
@@ -40,13 +43,13 @@ class SubgraphRuntime:
         await self.db.dispose()
 
 
-def _jwks_provider(settings: Settings, key: SigningKey | None) -> Callable[[], dict[str, Any]]:
+def _jwks_provider(settings: Settings, ring: list[SigningKey]) -> Callable[[], dict[str, Any]]:
     if settings.jwks_url:
         url = settings.jwks_url
         return lambda: httpx.get(url, timeout=5).raise_for_status().json()
-    if key is None:
+    if not ring:
         raise RuntimeError("no JWKS_URL and no local signing key")
-    return lambda: jwks([key])
+    return lambda: jwks(ring)
 
 
 def build_runtime(
@@ -59,9 +62,9 @@ def build_runtime(
     api_keys: ApiKeyResolver | None = None,
     signs_tokens: bool = False,
 ) -> SubgraphRuntime:
-    key = load_signing_key(settings) if signs_tokens or not settings.jwks_url else None
+    ring = load_signing_keys(settings) if signs_tokens or not settings.jwks_url else []
     verifier = TokenVerifier(
-        _jwks_provider(settings, key), issuer=settings.jwt_issuer, audience=settings.jwt_audience
+        _jwks_provider(settings, ring), issuer=settings.jwt_issuer, audience=settings.jwt_audience
     )
     redis = create_redis(redis_url)
     return SubgraphRuntime(
@@ -72,5 +75,6 @@ def build_runtime(
         policies=PolicyEngine(policy_files),
         authenticator=Authenticator(verifier, redis, api_keys),
         redis_url=redis_url,
-        signing_key=key,
+        signing_key=ring[0] if ring else None,
+        key_ring=ring,
     )

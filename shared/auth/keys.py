@@ -1,5 +1,9 @@
 """RS256 signing keys: generated into the data dir in dev, read from env or a secret file
-in production. Public keys are published as a JWKS."""
+in production. Public keys are published as a JWKS.
+
+A key ring rotates without logging anyone out: configure several PEM private keys, newest
+first. The first signs; the others are only published, so the access tokens they signed stay
+valid until they expire (15 minutes), after which the old key can be dropped."""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ import base64
 import hashlib
 import json
 import os
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,6 +47,20 @@ def signing_key_from_pem(private_pem: bytes) -> SigningKey:
     return SigningKey(kid=kid.decode(), private_pem=private_pem, public_jwk=public)
 
 
+_PEM_PRIVATE_KEY = re.compile(rb"-----BEGIN ([A-Z ]*)PRIVATE KEY-----.+?-----END \1PRIVATE KEY-----", re.S)
+
+
+def signing_keys_from_pem(text: bytes) -> list[SigningKey]:
+    """Every PEM private key in `text`, in order: the first is the one that signs."""
+    blocks = [match.group(0) for match in _PEM_PRIVATE_KEY.finditer(text)]
+    if not blocks:
+        raise ValueError("no PEM private key found in the JWT signing key setting")
+    ring = [signing_key_from_pem(block) for block in blocks]
+    if len({key.kid for key in ring}) != len(ring):
+        raise ValueError("the same JWT signing key is configured twice")
+    return ring
+
+
 def _generate_pem() -> bytes:
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     return key.private_bytes(
@@ -51,11 +70,12 @@ def _generate_pem() -> bytes:
     )
 
 
-def load_signing_key(settings: Settings) -> SigningKey:
+def load_signing_keys(settings: Settings) -> list[SigningKey]:
+    """The key ring, newest (signing) key first."""
     if settings.jwt_private_key:
-        return signing_key_from_pem(settings.jwt_private_key.encode())
+        return signing_keys_from_pem(settings.jwt_private_key.encode())
     if settings.jwt_private_key_file:
-        return signing_key_from_pem(settings.jwt_private_key_file.read_bytes())
+        return signing_keys_from_pem(settings.jwt_private_key_file.read_bytes())
     if settings.env == "production":
         raise RuntimeError("set JWT_PRIVATE_KEY or JWT_PRIVATE_KEY_FILE in production")
     path = settings.data_dir / "keys" / "jwt-signing.pem"
@@ -69,7 +89,7 @@ def load_signing_key(settings: Settings) -> SigningKey:
             tmp.replace(path)
         else:
             tmp.unlink()
-    return signing_key_from_pem(path.read_bytes())
+    return signing_keys_from_pem(path.read_bytes())
 
 
 def jwks(keys: list[SigningKey]) -> dict[str, Any]:

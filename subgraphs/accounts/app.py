@@ -37,7 +37,7 @@ def create_runtime(settings: Settings, redis_url: str, database: Database | None
 
 def create_app(runtime: SubgraphRuntime, *, close_runtime: bool = True) -> Starlette:
     assert runtime.signing_key is not None
-    document = jwks([runtime.signing_key])
+    document = jwks(runtime.key_ring)
 
     async def jwks_endpoint(_: Request) -> JSONResponse:
         return JSONResponse(document, headers={"Cache-Control": "public, max-age=300"})

@@ -9,7 +9,7 @@ import pytest
 from jose import jwt
 
 from shared.auth.authenticate import Authenticator
-from shared.auth.keys import jwks, load_signing_key
+from shared.auth.keys import jwks, load_signing_keys
 from shared.auth.tokens import TokenVerifier, issue_access_token
 from shared.config import Settings
 from shared.errors import Unauthenticated
@@ -32,7 +32,7 @@ def _token(key, **claims) -> str:
 
 
 async def test_jwks_is_fetched_in_a_thread_and_rate_limited(tmp_path, redis_server):
-    key = load_signing_key(Settings(env="test", data_dir=tmp_path))
+    key = load_signing_keys(Settings(env="test", data_dir=tmp_path))[0]
     fetches: list[str] = []
 
     def provider() -> dict:
@@ -47,7 +47,7 @@ async def test_jwks_is_fetched_in_a_thread_and_rate_limited(tmp_path, redis_serv
         assert principal.user_id == "usr_1"
         assert len(fetches) == 1 and fetches[0] != threading.main_thread().name
 
-        stranger = load_signing_key(Settings(env="test", data_dir=tmp_path / "elsewhere"))
+        stranger = load_signing_keys(Settings(env="test", data_dir=tmp_path / "elsewhere"))[0]
         unknown_kid = _token(stranger)  # RS256, well formed, signed by a key we never published
         assert jwt.get_unverified_header(unknown_kid)["kid"] != key.kid
         for _ in range(20):
