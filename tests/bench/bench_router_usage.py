@@ -61,7 +61,7 @@ class Query:
 SCHEMA = strawberry.federation.Schema(
     query=Query,
     federation_version="2.9",
-    extensions=[ParserCache(), ValidationCache()],  # type: ignore[list-item]
+    extensions=[lambda: ParserCache(), lambda: ValidationCache()],
 )
 
 
