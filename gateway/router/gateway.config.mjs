@@ -17,6 +17,8 @@ import { watch } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { defineConfig } from '@graphql-hive/gateway';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
+import { maxDepthPlugin } from '@escape.tech/graphql-armor-max-depth';
+import { GraphQLError } from 'graphql';
 import { usageReportingOptionsFromEnv, useUsageReporting } from './usage-reporting.mjs';
 
 const source = process.env.SUPERGRAPH;
@@ -95,6 +97,24 @@ function clientIdentityAndSupergraphWatch() {
 
 const TRACE_HEADERS = ['traceparent', 'tracestate', 'x-request-id'];
 
+/** The depth limit (graphql-armor) as a validation error with a code: by default it throws a
+ * bare error, the one refusal that would reach a client without `extensions.code`. */
+function depthLimit(maxDepth) {
+  return maxDepthPlugin({
+    n: maxDepth,
+    ignoreIntrospection: true,
+    propagateOnRejection: false,
+    onReject: [
+      (context, error) =>
+        context.reportError(
+          new GraphQLError(error.message.replace(/^Syntax Error: /, ''), {
+            extensions: { code: 'GRAPHQL_VALIDATION_FAILED' },
+          }),
+        ),
+    ],
+  });
+}
+
 export const gatewayConfig = defineConfig({
   // A function returning the path: the gateway re-reads the file on each load, and the CLI does
   // not attach its own watcher (it only does for a plain string).
@@ -106,6 +126,9 @@ export const gatewayConfig = defineConfig({
   pollingInterval,
   host: process.env.ROUTER_HOST || '127.0.0.1',
   port: Number(process.env.ROUTER_PORT) || 4000,
+  // Refused before any planning or subgraph call (the subgraphs apply the same limits to their
+  // own share of a query): ROUTER_MAX_TOKENS here, ROUTER_MAX_DEPTH in depthLimit below.
+  maxTokens: Number(process.env.ROUTER_MAX_TOKENS) || 2000,
   healthCheckEndpoint: '/healthz',
   readinessCheckEndpoint: '/readyz',
   // In-flight queries finish on the old supergraph during a reload. Open subscriptions still end
@@ -158,6 +181,7 @@ export const gatewayConfig = defineConfig({
   // Usage reporting to the schema registry only when USAGE_REPORT_URL is set (usage-reporting.mjs).
   plugins: (context) => [
     clientIdentityAndSupergraphWatch(),
+    depthLimit(Number(process.env.ROUTER_MAX_DEPTH) || 12),
     ...(process.env.USAGE_REPORT_URL
       ? [useUsageReporting(usageReportingOptionsFromEnv(process.env), { log: context?.log })]
       : []),

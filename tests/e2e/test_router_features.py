@@ -8,6 +8,7 @@ import re
 import httpx
 import pytest
 import strawberry
+from graphql import get_introspection_query
 from starlette.applications import Starlette
 from starlette.routing import Route
 from strawberry.asgi import GraphQL
@@ -131,3 +132,23 @@ def test_graphiql_runs_a_query_in_headless_chromium_offline(platform):
         finally:
             browser.close()
     assert outside == [], "GraphiQL tried to fetch from outside this machine"
+
+
+async def test_the_router_refuses_deep_or_huge_documents_before_calling_a_subgraph(platform):
+    levels = 14
+    deep = "{ me { " + "tenant { members { edges { node { " * 3 + "id" + " } } } }" * 3 + " } }"
+    assert deep.count("{") == levels
+    huge = "{ " + " ".join(f"a{n}: __typename" for n in range(1500)) + " }"
+    before = sum(platform.fetches.values())
+    async with httpx.AsyncClient(base_url=platform.router_url, timeout=30) as client:
+        too_deep = (await client.post("/graphql", json={"query": deep})).json()
+        too_big = (await client.post("/graphql", json={"query": huge})).json()
+        introspection = (await client.post("/graphql", json={"query": INTROSPECTION})).json()
+    assert [e["extensions"]["code"] for e in too_deep["errors"]] == ["GRAPHQL_VALIDATION_FAILED"]
+    assert f"found {levels}" in too_deep["errors"][0]["message"]
+    assert [e["extensions"]["code"] for e in too_big["errors"]] == ["GRAPHQL_PARSE_FAILED"]
+    assert sum(platform.fetches.values()) == before
+    assert "errors" not in introspection and introspection["data"]["__schema"]["types"]  # exempt from depth
+
+
+INTROSPECTION = get_introspection_query()
