@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
@@ -22,6 +21,7 @@ from shared.context import RequestContext
 from shared.errors import TRANSIENT_ERRORS, DomainError, Unavailable
 from shared.permissions.watcher import watch_policies
 from shared.runtime import SubgraphRuntime
+from shared.telemetry import request_trace_id, start_request_trace
 
 log = logging.getLogger("shared.app")
 
@@ -58,6 +58,7 @@ class SubgraphGraphQL(GraphQL[RequestContext, None]):
 
     async def get_context(self, request: Any, response: Any = None) -> RequestContext:  # type: ignore[override]
         context = RequestContext(runtime=self.runtime, request=request, response=response)
+        start_request_trace(request.headers)
         if request.scope["type"] == "websocket":
             return context  # authenticated in on_ws_connect from connection_init
         try:
@@ -80,7 +81,7 @@ class SubgraphGraphQL(GraphQL[RequestContext, None]):
                 # Raised before execution (parse, token limit): the document was bad.
                 extensions["code"] = "BAD_USER_INPUT"
             elif "code" not in extensions:
-                trace_id = uuid.uuid4().hex
+                trace_id = request_trace_id()
                 log.error(
                     "error without a code",
                     extra={"trace_id": trace_id, "error_message": error.get("message")},

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import uuid
 from collections.abc import Iterator
 from enum import StrEnum
 from typing import Any
@@ -12,6 +11,8 @@ from graphql import GraphQLError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from strawberry.extensions import SchemaExtension
+
+from shared.telemetry import request_trace_id
 
 log = logging.getLogger("shared.errors")
 
@@ -110,7 +111,7 @@ def typed_error(error: GraphQLError) -> GraphQLError:
         extensions = dict(original.extensions or {})
         extensions.setdefault("code", ErrorCode.BAD_USER_INPUT.value)
         return _with_extensions(error, error.message, extensions)
-    trace_id = uuid.uuid4().hex
+    trace_id = request_trace_id()
     log.error(
         "unexpected error",
         extra={"trace_id": trace_id, "path": error.path},

@@ -9,6 +9,8 @@ import sys
 from datetime import UTC, datetime
 from typing import Any
 
+from shared.telemetry import TraceIdFilter
+
 _REDACTED = "[REDACTED]"
 _PATTERNS: list[tuple[re.Pattern[str], str]] = [
     # JWTs (three base64url segments)
@@ -93,6 +95,7 @@ def configure_logging(level: str = "INFO", json_lines: bool = True) -> None:
         JsonFormatter() if json_lines else RedactingFormatter("%(levelname)s %(name)s %(message)s")
     )
     handler.addFilter(RedactionFilter())
+    handler.addFilter(TraceIdFilter())
     root = logging.getLogger()
     root.handlers = [handler]
     root.setLevel(level)

@@ -30,6 +30,7 @@ from shared.config import Settings
 from shared.errors import ErrorCodes, type_errors
 from shared.permissions.extension import FieldAuthorization
 from shared.permissions.middleware import AuthorizingMiddleware, fields_by_resolver
+from shared.telemetry import current_trace_id
 
 log = logging.getLogger("shared.operations")
 
@@ -74,6 +75,7 @@ class OperationLog(SchemaExtension):
                 "principal": principal.user_id or principal.kind,
                 "tenant": principal.tenant_id,
                 "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                "trace_id": current_trace_id.get(),
                 "error_codes": [
                     (error.extensions or {}).get("code") for error in (getattr(result, "errors", None) or [])
                 ],

@@ -13,6 +13,7 @@
 //
 // Host/port: ROUTER_HOST/ROUTER_PORT (default 127.0.0.1:4000). The CLI flags --host/--port and
 // the env HOST/PORT (read by the CLI) take precedence over these.
+import { randomBytes } from 'node:crypto';
 import { watch } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { defineConfig } from '@graphql-hive/gateway';
@@ -95,7 +96,32 @@ function clientIdentityAndSupergraphWatch() {
   };
 }
 
-const TRACE_HEADERS = ['traceparent', 'tracestate', 'x-request-id'];
+const TRACE_HEADERS = ['tracestate', 'x-request-id'];
+const TRACEPARENT = /^00-(?!0{32})[0-9a-f]{32}-(?!0{16})[0-9a-f]{16}-[0-9a-f]{2}$/;
+const traceparents = new WeakMap();
+
+/** The request's W3C `traceparent`: the client's when valid, else one made here. Every subgraph
+ * call of the request carries it and so does the answer, so one trace id finds the request in
+ * the client's hands and in every subgraph's log. */
+function traceparentOf(request) {
+  let value = traceparents.get(request);
+  if (!value) {
+    const given = request.headers.get('traceparent')?.trim().toLowerCase();
+    value = given && TRACEPARENT.test(given)
+      ? given
+      : `00-${randomBytes(16).toString('hex')}-${randomBytes(8).toString('hex')}-01`;
+    traceparents.set(request, value);
+  }
+  return value;
+}
+
+function traceparentOnAnswers() {
+  return {
+    onResponse({ request, response }) {
+      response.headers.set('traceparent', traceparentOf(request));
+    },
+  };
+}
 
 /** The depth limit (graphql-armor) as a validation error with a code: by default it throws a
  * bare error, the one refusal that would reach a client without `extensions.code`. */
@@ -165,6 +191,7 @@ export const gatewayConfig = defineConfig({
         authorization: context.clientAuthorization,
         'x-forwarded-for': context.clientAddress,
       };
+      headers.traceparent = traceparentOf(request);
       for (const name of TRACE_HEADERS) headers[name] = request.headers.get(name) ?? undefined;
       return headers;
     },
@@ -182,6 +209,7 @@ export const gatewayConfig = defineConfig({
   plugins: (context) => [
     clientIdentityAndSupergraphWatch(),
     depthLimit(Number(process.env.ROUTER_MAX_DEPTH) || 12),
+    traceparentOnAnswers(),
     ...(process.env.USAGE_REPORT_URL
       ? [useUsageReporting(usageReportingOptionsFromEnv(process.env), { log: context?.log })]
       : []),

@@ -107,3 +107,31 @@ async def test_a_users_library_costs_a_fixed_number_of_subgraph_fetches(platform
             fetches.append(dict(platform.fetches))
     # One fetch to accounts (me), one _entities fetch each to spotify and storage, whatever the page sizes.
     assert fetches[0] == fetches[1] == {"accounts": 1, "spotify": 1, "storage": 1}
+
+
+async def test_one_trace_id_follows_a_request_through_every_subgraph(platform, caplog):
+    artist = load_sample()["artists"][0]["id"]
+    query = f'{{ me {{ displayName }} artists(ids: ["{artist}"]) {{ name }} }}'
+    async with httpx.AsyncClient(base_url=platform.router_url, timeout=30) as router:
+        token = (await sign_up(router))["token"]
+        caplog.clear()
+        made = await router.post(
+            "/graphql", json={"query": query}, headers={"Authorization": f"Bearer {token}"}
+        )
+        given = "00-" + "ab" * 16 + "-" + "cd" * 8 + "-01"
+        kept = await router.post(
+            "/graphql",
+            json={"query": query},
+            headers={"Authorization": f"Bearer {token}", "traceparent": given},
+        )
+    assert "errors" not in made.json() and "errors" not in kept.json()
+    made_id = made.headers["traceparent"].split("-")[1]
+    assert kept.headers["traceparent"] == given
+    logged = [
+        (record.subgraph, record.trace_id)  # type: ignore[attr-defined]
+        for record in caplog.records
+        if record.getMessage() == "graphql operation"
+    ]
+    assert sorted(logged) == sorted(
+        [("accounts", made_id), ("spotify", made_id), ("accounts", "ab" * 16), ("spotify", "ab" * 16)]
+    )
