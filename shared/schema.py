@@ -7,7 +7,7 @@ import logging
 import time
 from collections import defaultdict
 from collections.abc import AsyncIterator, Iterable, Iterator
-from typing import Any, Literal
+from typing import Any, Literal, Self
 
 import strawberry
 from graphql import ExecutionResult as GraphQLExecutionResult
@@ -82,6 +82,22 @@ class OperationLog(SchemaExtension):
                 "variables": context.variables,
             },
         )
+
+
+@strawberry.type
+class UserExtension:
+    """Base of a subgraph's `User` that adds fields to the accounts user: its key, the
+    reference resolver, and `owner_id`, the subject of Casbin's "self" rules."""
+
+    id: strawberry.ID
+
+    @property
+    def owner_id(self) -> str:
+        return str(self.id)
+
+    @classmethod
+    def resolve_reference(cls, id: strawberry.ID) -> Self:
+        return cls(id=id)
 
 
 def reference_only() -> list[Key]:

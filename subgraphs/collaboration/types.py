@@ -14,7 +14,7 @@ from shared.context import RequestContext
 from shared.errors import Forbidden
 from shared.pagination import Connection, check_first, connection, decode_cursor
 from shared.permissions import protected
-from shared.schema import reference_only
+from shared.schema import UserExtension, reference_only
 from subgraphs.collaboration import access, presence
 from subgraphs.collaboration.access import WorkspaceRole
 from subgraphs.collaboration.content import ProjectType
@@ -61,17 +61,7 @@ class Asset:
 
 
 @strawberry.federation.type(keys=["id"], description="A person with an account.")
-class User:
-    id: strawberry.ID
-
-    @property
-    def owner_id(self) -> str:
-        return str(self.id)
-
-    @classmethod
-    def resolve_reference(cls, id: strawberry.ID) -> User:
-        return cls(id=id)
-
+class User(UserExtension):
     @protected("User.workspaces", description="The workspaces the user is a member of (the user only).")
     async def workspaces(
         self, info: CollabInfo, first: int = 50, after: str | None = None

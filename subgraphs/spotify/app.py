@@ -31,7 +31,7 @@ def create_runtime(settings: Settings, redis_url: str, database: Database | None
         settings,
         policy_files=[POLICY_FILE],
         redis_url=redis_url,
-        database=database or Database(settings.resolved_database_url),
+        database=database,
     )
     live = settings.spotify_client_id and settings.spotify_client_secret
     runtime.services["catalog"] = LiveCatalog(settings) if live else OfflineCatalog(runtime.db)

@@ -11,6 +11,7 @@ import strawberry
 from shared.errors import BadUserInput
 from shared.pagination import Connection, Edge, PageInfo
 from shared.permissions import protected
+from shared.schema import UserExtension
 from subgraphs.spotify.library import LinkedAccount, Play, PlaylistPage, linked_account, with_linked_account
 from subgraphs.spotify.loaders import catalogue_loader
 from subgraphs.spotify.types import Playlist, SpotifyInfo, Track, decode_offset, offset_cursor
@@ -50,17 +51,7 @@ def _check_first(first: int, limit: int = 50) -> None:
 
 
 @strawberry.federation.type(keys=["id"], description="A person with an account.")
-class User:
-    id: strawberry.ID
-
-    @property
-    def owner_id(self) -> str:
-        return str(self.id)
-
-    @classmethod
-    def resolve_reference(cls, id: strawberry.ID) -> User:
-        return cls(id=id)
-
+class User(UserExtension):
     @protected("User.spotifyProfile", description="The linked Spotify account (the user only).")
     async def spotify_profile(self, info: SpotifyInfo) -> SpotifyProfile | None:
         account = await linked_account(info.context)
