@@ -11,9 +11,13 @@ from shared.heap import settle_after_startup
 
 
 class Server(uvicorn.Server):
+    def __init__(self, config: uvicorn.Config, *, settle_heap: bool = True) -> None:
+        super().__init__(config)
+        self.settle_heap = settle_heap
+
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         await super().startup(sockets)
-        if self.started:
+        if self.started and self.settle_heap:
             settle_after_startup()
 
 
@@ -23,12 +27,14 @@ class Server(uvicorn.Server):
 KEEP_ALIVE_SECONDS = 75
 
 
-def server(app: Any, *, host: str, port: int, **options: Any) -> Server:
+def server(app: Any, *, host: str, port: int, settle_heap: bool = True, **options: Any) -> Server:
     """Logging stays ours (`log_config=None`); WebSocket compression is off: clients are the
-    router and browsers on fast links, where deflate only costs CPU per message."""
+    router and browsers on fast links, where deflate only costs CPU per message.
+    `settle_heap=False` for a server sharing a process it does not own (tests)."""
     options.setdefault("ws_per_message_deflate", False)
     options.setdefault("timeout_keep_alive", KEEP_ALIVE_SECONDS)
-    return Server(uvicorn.Config(app, host=host, port=port, log_config=None, **options))
+    config = uvicorn.Config(app, host=host, port=port, log_config=None, **options)
+    return Server(config, settle_heap=settle_heap)
 
 
 def run(app: Any, *, host: str, port: int, **options: Any) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import socket
-import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
@@ -12,12 +11,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 
 from gateway.composition import SubgraphDefinition, write_supergraph
 from gateway.router import RouterProcess
-from gateway.serving import KEEP_ALIVE_SECONDS
 from tests.router.subgraphs import SCHEMAS, create_app
+from tests.support.servers import ServerThread
 
 
 def free_port() -> int:
@@ -30,41 +28,6 @@ def sdl_of(name: str) -> str:
     result = SCHEMAS[name].execute_sync("{ _service { sdl } }")
     assert result.data is not None, result.errors
     return str(result.data["_service"]["sdl"])
-
-
-class UvicornThread:
-    """An ASGI app under uvicorn on a free 127.0.0.1 port, in a daemon thread."""
-
-    def __init__(self, app: Any) -> None:
-        config = uvicorn.Config(
-            app,
-            host="127.0.0.1",
-            port=0,
-            log_config=None,
-            ws="websockets-sansio",
-            timeout_keep_alive=KEEP_ALIVE_SECONDS,
-        )
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=lambda: asyncio.run(self.server.serve()), daemon=True)
-        self.port = 0
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self, timeout: float = 15) -> UvicornThread:
-        self.thread.start()
-        deadline = time.monotonic() + timeout
-        while not self.server.started:
-            if not self.thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError("subgraph server did not start")
-            time.sleep(0.01)
-        self.port = self.server.servers[0].sockets[0].getsockname()[1]
-        return self
-
-    def stop(self) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=10)
 
 
 @dataclass
@@ -84,15 +47,15 @@ INITIAL = ("echo", "catalog")
 
 
 @pytest.fixture(scope="session")
-def subgraphs_server() -> Iterator[UvicornThread]:
-    server = UvicornThread(create_app()).start()
+def subgraphs_server() -> Iterator[ServerThread]:
+    server = ServerThread(create_app()).start()
     yield server
     server.stop()
 
 
 @pytest.fixture(scope="session")
 async def stack(
-    tmp_path_factory: pytest.TempPathFactory, subgraphs_server: UvicornThread
+    tmp_path_factory: pytest.TempPathFactory, subgraphs_server: ServerThread
 ) -> AsyncIterator[Stack]:
     data = tmp_path_factory.mktemp("router")
     supergraph = data / "supergraph.graphql"

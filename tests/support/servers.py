@@ -7,25 +7,16 @@ import threading
 import time
 from typing import Any
 
-import uvicorn
-
-from gateway.serving import KEEP_ALIVE_SECONDS
+from gateway import serving
 from shared.redis import free_port
 
 
 class ServerThread:
     def __init__(self, app: Any, port: int | None = None) -> None:
         self.port = port or free_port()
-        self.server = uvicorn.Server(
-            uvicorn.Config(
-                app,
-                host="127.0.0.1",
-                port=self.port,
-                log_config=None,
-                lifespan="on",
-                ws="websockets-sansio",
-                timeout_keep_alive=KEEP_ALIVE_SECONDS,
-            )
+        # Our servers' settings, but the test process's heap is left alone.
+        self.server = serving.server(
+            app, host="127.0.0.1", port=self.port, settle_heap=False, lifespan="on", ws="websockets-sansio"
         )
         self.thread = threading.Thread(target=lambda: asyncio.run(self.server.serve()), daemon=True)
 
