@@ -24,10 +24,10 @@ from strawberry.extensions import (
 from strawberry.extensions.disable_introspection import DisableIntrospection
 from strawberry.federation.schema import FederationAny
 from strawberry.federation.schema_directives import FieldSet, Key
-from strawberry.types import Info
+from strawberry.types import ExecutionResult, Info
 
 from shared.config import Settings
-from shared.errors import ErrorCodes, type_errors
+from shared.errors import ErrorCodes, Unauthenticated, type_errors
 from shared.permissions.extension import FieldAuthorization
 from shared.permissions.middleware import AuthorizingMiddleware, fields_by_resolver
 from shared.telemetry import current_trace_id
@@ -152,10 +152,15 @@ class PlatformSchema(strawberry.federation.Schema):
         if not hasattr(result, "__aiter__"):
             type_errors(result)
             return result
+        context = kwargs.get("context_value")
 
         async def typed() -> AsyncIterator[Any]:
             try:
                 async for item in result:
+                    refusal = await _no_longer_authenticated(context)
+                    if refusal is not None:
+                        yield refusal
+                        return
                     type_errors(item)
                     yield item
             finally:
@@ -166,6 +171,21 @@ class PlatformSchema(strawberry.federation.Schema):
     def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
         """ErrorCodes logs unexpected errors once, with the trace id the client sees;
         the view's `process_result` catches any error that bypassed it."""
+
+
+async def _no_longer_authenticated(context: Any) -> ExecutionResult | None:
+    """A subscription was authenticated once, at connection_init. Before each result: has its
+    token expired or its session been revoked since? Then the stream ends with UNAUTHENTICATED."""
+    runtime = getattr(context, "runtime", None)
+    if runtime is None:
+        return None
+    try:
+        await runtime.authenticator.ensure_current(context.principal)
+    except Unauthenticated as error:
+        refusal = ExecutionResult(data=None, errors=[GraphQLError(error.message, original_error=error)])
+        type_errors(refusal)
+        return refusal
+    return None
 
 
 def build_schema(

@@ -97,7 +97,6 @@ class JobSubscription:
         if owner != (info.context.principal.user_id, info.context.principal.tenant_id):
             raise Forbidden("Not your job")
         async for event_id, fields in jobs.follow(redis, str(job_id), after or "0-0"):
-            await info.context.runtime.authenticator.ensure_current(info.context.principal)
             data = json.loads(fields.get("data") or "{}")
             yield JobProgress(
                 event_id=event_id,
