@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import threading
 from dataclasses import asdict, dataclass
@@ -27,17 +28,6 @@ class CompositionError(Exception):
         self.errors = errors
 
 
-def _compose(subgraphs: list[SubgraphDefinition], out: Path | None) -> str:
-    """One composition in a Node process of its own (the CLI, and the file the router watches)."""
-    ensure_node_modules()
-    command = ["node", str(COMPOSE_SCRIPT), *(["--out", str(out)] if out else [])]
-    payload = json.dumps({"subgraphs": [asdict(subgraph) for subgraph in subgraphs]})
-    done = subprocess.run(command, input=payload, capture_output=True, text=True, cwd=ROUTER_DIR, timeout=120)
-    if done.returncode != 0:
-        raise CompositionError([line for line in done.stderr.splitlines() if line.strip()] or ["(no output)"])
-    return done.stdout
-
-
 @dataclass(frozen=True)
 class Composition:
     supergraph_sdl: str
@@ -46,11 +36,11 @@ class Composition:
 
 
 def compose_supergraph(subgraphs: list[SubgraphDefinition]) -> str:
-    return _compose(subgraphs, None)
+    return compose(subgraphs).supergraph_sdl
 
 
 def compose(subgraphs: list[SubgraphDefinition]) -> Composition:
-    """Through this process's long-lived composition worker (the registry checks with it)."""
+    """Through this process's long-lived composition worker."""
     answer = _worker.compose(subgraphs)
     if "errors" in answer:
         raise CompositionError(list(answer["errors"]) or ["(no output)"])
@@ -58,7 +48,7 @@ def compose(subgraphs: list[SubgraphDefinition]) -> Composition:
 
 
 class ComposeWorker:
-    """`node compose.mjs --serve`, started on first use and kept: starting Node and loading the
+    """`node compose.mjs`, started on first use and kept: starting Node and loading the
     composition library took ~250 ms of each ~480 ms check. One composition at a time (any
     thread); a worker that died or hung is replaced. It exits when our end of its stdin
     closes, which includes this process dying."""
@@ -107,7 +97,7 @@ class ComposeWorker:
         if self._process is None or self._process.poll() is not None:
             ensure_node_modules()
             self._process = subprocess.Popen(
-                ["node", str(COMPOSE_SCRIPT), "--serve"],
+                ["node", str(COMPOSE_SCRIPT)],
                 cwd=ROUTER_DIR,
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
@@ -129,6 +119,9 @@ _worker = ComposeWorker()
 def write_supergraph(subgraphs: list[SubgraphDefinition], path: str | Path) -> None:
     """Replaces `path` atomically (temp file + rename), so the watching router never reads half a file.
     Nothing is written when composition fails: the router keeps serving the last good supergraph."""
+    sdl = compose_supergraph(subgraphs)
     target = Path(path).resolve()
     target.parent.mkdir(parents=True, exist_ok=True)
-    _compose(subgraphs, target)
+    partial = target.with_name(f"{target.name}.{os.getpid()}.tmp")  # same directory: same filesystem
+    partial.write_text(sdl)
+    partial.replace(target)

@@ -4,7 +4,7 @@
 // Supergraph source: env SUPERGRAPH (the way gateway/router.py starts it).
 // - A file is re-read whenever it changes. We watch its directory ourselves because the CLI's own
 //   watcher (used when the file is given as the CLI argument) stops for good on the first atomic
-//   replace (write temp + rename, what compose.mjs does): it throws on the 'rename' event.
+//   replace (write temp + rename, what write_supergraph does): it throws on the 'rename' event.
 // - An http(s) URL is polled every SUPERGRAPH_POLL_INTERVAL_MS, raised to 10 s if lower (the CLI
 //   refuses less); the poll runs on the first request after the interval. The request carries
 //   `Authorization: Bearer $SUPERGRAPH_TOKEN` (the registry serves its supergraph to the router
