@@ -48,15 +48,16 @@ async def _started(server: uvicorn.Server) -> asyncio.Task[None] | None:
 def router_for_registry(settings: Settings) -> RouterProcess:
     """The router polls the registry's supergraph and reports usage back to it."""
     registry = settings.registry_base_url
+    token = router_token(settings)
     return RouterProcess(
         f"{registry}/supergraph.graphql",
         port=settings.router_port,
         host=settings.host,
         log_path=settings.data_dir / "router.log",
         env={
-            "SUPERGRAPH_TOKEN": router_token(settings),
+            "SUPERGRAPH_TOKEN": token,
             "USAGE_REPORT_URL": f"{registry}/usage",
-            "USAGE_REPORT_TOKEN": router_token(settings),
+            "USAGE_REPORT_TOKEN": token,
         },
     )
 
