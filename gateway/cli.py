@@ -144,18 +144,17 @@ def serve(
 ) -> None:
     """Serve one subgraph alone at http://HOST:PORT/graphql."""
     from gateway import serving
-    from gateway.subgraphs import SUBGRAPHS
+    from gateway.subgraphs import SUBGRAPHS, declaration
 
     settings = _settings()
     if subgraph not in SUBGRAPHS:
         typer.echo(f"unknown subgraph {subgraph!r}; known: {', '.join(SUBGRAPHS)}", err=True)
         raise typer.Exit(2)
-    module = SUBGRAPHS[subgraph].app()
+    declared = declaration(subgraph)
     _require_migrated(settings)
     with redis_for(settings) as redis_url:
-        runtime = module.create_runtime(settings, redis_url)
         serving.run(
-            module.create_app(runtime),
+            declared.app(declared.runtime(settings, redis_url)),
             host=settings.host,
             port=port or settings.subgraph_port,
             loop="uvloop",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterable
 from contextlib import AsyncExitStack, asynccontextmanager
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -11,15 +12,17 @@ from starlette.responses import JSONResponse
 from starlette.routing import Mount, Route
 
 from gateway.composition import SubgraphDefinition
-from gateway.subgraphs import SUBGRAPHS
+from gateway.subgraphs import declaration
 from shared.config import Settings
 from shared.db import Database
 from shared.runtime import SubgraphRuntime
 
 
-def build_runtimes(settings: Settings, redis_url: str, names: Iterable[str]) -> dict[str, SubgraphRuntime]:
+def build_runtimes(
+    settings: Settings, redis_url: str, names: Iterable[str]
+) -> dict[str, SubgraphRuntime[Any]]:
     database = Database(settings.resolved_database_url)
-    return {name: SUBGRAPHS[name].app().create_runtime(settings, redis_url, database) for name in names}
+    return {name: declaration(name).runtime(settings, redis_url, database) for name in names}
 
 
 def subgraph_url(settings: Settings, name: str) -> str:
@@ -31,17 +34,14 @@ def definitions(settings: Settings, names: Iterable[str]) -> list[SubgraphDefini
         SubgraphDefinition(
             name=name,
             url=subgraph_url(settings, name),
-            sdl=SUBGRAPHS[name].app().create_schema(settings).as_str(),
+            sdl=declaration(name).schema(settings).as_str(),
         )
         for name in names
     ]
 
 
-def create_host_app(runtimes: dict[str, SubgraphRuntime]) -> Starlette:
-    apps = {
-        name: SUBGRAPHS[name].app().create_app(runtime, close_runtime=False)
-        for name, runtime in runtimes.items()
-    }
+def create_host_app(runtimes: dict[str, SubgraphRuntime[Any]]) -> Starlette:
+    apps = {name: declaration(name).app(runtime, close_runtime=False) for name, runtime in runtimes.items()}
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
@@ -52,10 +52,7 @@ def create_host_app(runtimes: dict[str, SubgraphRuntime]) -> Starlette:
             yield
             closed: set[int] = set()
             for runtime in runtimes.values():
-                for service in runtime.services.values():
-                    closer = getattr(service, "aclose", None)
-                    if closer is not None:
-                        await closer()
+                await runtime.close_services()
                 await runtime.redis.aclose()
                 if id(runtime.db) not in closed:
                     closed.add(id(runtime.db))

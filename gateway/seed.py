@@ -7,7 +7,7 @@ from shared.context import RequestContext
 from shared.db import Database
 from shared.mutations import unit_of_work
 from subgraphs.accounts import repository, service
-from subgraphs.accounts.app import create_runtime
+from subgraphs.accounts.app import subgraph as accounts
 
 DEMO_PASSWORD = "demo-password-1"
 DEMO_EMAIL = "owner@demo.spotify-agent.dev"
@@ -15,7 +15,7 @@ DEMO_EMAIL = "owner@demo.spotify-agent.dev"
 
 async def seed_demo(settings: Settings, redis_url: str) -> str:
     database = Database(settings.resolved_database_url)
-    runtime = create_runtime(settings, redis_url, database)
+    runtime = accounts.runtime(settings, redis_url, database)
     try:
         async with database.read() as session:
             if await repository.user_by_email(session, DEMO_EMAIL):

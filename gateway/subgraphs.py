@@ -1,44 +1,33 @@
-"""Name -> import path of every subgraph, imported lazily (shared/ never imports these)."""
+"""The platform's subgraphs: a list of names. Everything else derives from a name: the
+package `subgraphs.<name>` declares itself in `app.py` (`subgraph = Subgraph(...)`), its
+tables start with `<name>_`, its migrations live in `migrations/versions/<name>/`. Imported
+lazily (shared/ never imports a subgraph)."""
 
 from __future__ import annotations
 
 import importlib
-from dataclasses import dataclass
-from types import ModuleType
+from typing import Any
 
+from shared.subgraph import Subgraph
 
-@dataclass(frozen=True)
-class SubgraphSpec:
-    name: str
-    app_module: str
-    models_module: str
-    table_prefix: str
-
-    def app(self) -> ModuleType:
-        return importlib.import_module(self.app_module)
-
-    def models(self) -> ModuleType:
-        return importlib.import_module(self.models_module)
-
-
-SUBGRAPHS: dict[str, SubgraphSpec] = {
-    spec.name: spec
-    for spec in (
-        SubgraphSpec("accounts", "subgraphs.accounts.app", "subgraphs.accounts.models", "accounts_"),
-        SubgraphSpec("spotify", "subgraphs.spotify.app", "subgraphs.spotify.models", "spotify_"),
-        SubgraphSpec("storage", "subgraphs.storage.app", "subgraphs.storage.models", "storage_"),
-        SubgraphSpec(
-            "collaboration", "subgraphs.collaboration.app", "subgraphs.collaboration.models", "collaboration_"
-        ),
-    )
-}
+SUBGRAPHS: tuple[str, ...] = ("accounts", "spotify", "storage", "collaboration")
+"""The one list a new subgraph joins."""
 
 PLATFORM_TABLES = frozenset({"audit_log", "audit_chain_head", "casbin_rule"})
-
-
 REGISTRY_PREFIX = "registry_"
 """The schema registry's tables: their own migration branch, `registry`."""
 BRANCHES = ("platform", "registry", *SUBGRAPHS)
+
+
+def declaration(name: str) -> Subgraph[Any]:
+    if name not in SUBGRAPHS:
+        raise KeyError(f"unknown subgraph {name!r}; known: {', '.join(SUBGRAPHS)}")
+    subgraph: Subgraph[Any] = importlib.import_module(f"subgraphs.{name}.app").subgraph
+    return subgraph
+
+
+def declarations(names: tuple[str, ...] | list[str] = SUBGRAPHS) -> list[Subgraph[Any]]:
+    return [declaration(name) for name in names]
 
 
 def branch_of_table(table: str) -> str | None:
@@ -46,14 +35,14 @@ def branch_of_table(table: str) -> str | None:
         return "platform"
     if table.startswith(REGISTRY_PREFIX):
         return "registry"
-    for spec in SUBGRAPHS.values():
-        if table.startswith(spec.table_prefix):
-            return spec.name
+    for name in SUBGRAPHS:
+        if table.startswith(f"{name}_"):
+            return name
     return None
 
 
 def import_all_models() -> None:
     importlib.import_module("shared.audit.models")
     importlib.import_module("gateway.registry.models")
-    for spec in SUBGRAPHS.values():
-        spec.models()
+    for name in SUBGRAPHS:
+        importlib.import_module(f"subgraphs.{name}.models")

@@ -2,29 +2,25 @@
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
 from urllib.parse import urlparse
 
 from arq.connections import RedisSettings
 from arq.worker import Worker
 
-from gateway.subgraphs import SUBGRAPHS
+from gateway.subgraphs import declarations
 from shared.config import Settings
 from shared.db import Database
 from shared.redis import create_redis
 
 
 def _tasks() -> tuple[list[Any], list[Any]]:
+    """The jobs and cron jobs every subgraph declares."""
     functions: list[Any] = []
     cron_jobs: list[Any] = []
-    for spec in SUBGRAPHS.values():
-        try:
-            module = importlib.import_module(spec.app_module.rsplit(".", 1)[0] + ".tasks")
-        except ModuleNotFoundError:
-            continue
-        functions.extend(getattr(module, "FUNCTIONS", []))
-        cron_jobs.extend(getattr(module, "CRON_JOBS", []))
+    for subgraph in declarations():
+        functions.extend(subgraph.jobs)
+        cron_jobs.extend(subgraph.cron)
     return functions, cron_jobs
 
 

@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Generic
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.auth.principal import ANONYMOUS, Principal
 from shared.errors import DomainError
-from shared.runtime import SubgraphRuntime
+from shared.runtime import ServicesT, SubgraphRuntime
 
 
 @dataclass
-class RequestContext:
-    runtime: SubgraphRuntime
+class RequestContext(Generic[ServicesT]):
+    runtime: SubgraphRuntime[ServicesT]
     request: Any = None
     response: Any = None
     principal: Principal = ANONYMOUS

@@ -1,11 +1,13 @@
-"""Process-level services of one subgraph: settings, database, Redis, policies, identity."""
+"""Process-level services of one subgraph: settings, database, Redis, policies, identity,
+and the subgraph's own typed services."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import httpx
 from redis.asyncio import Redis
@@ -18,27 +20,42 @@ from shared.db.engine import Database
 from shared.permissions.enforcer import PolicyEngine
 from shared.redis import create_redis
 
+ServicesT = TypeVar("ServicesT")
+
 
 @dataclass
-class SubgraphRuntime:
+class NoServices:
+    """The services of a subgraph that needs none beyond the platform's."""
+
+
+@dataclass
+class SubgraphRuntime(Generic[ServicesT]):
     name: str
     settings: Settings
     db: Database
     redis: Redis
     policies: PolicyEngine
     authenticator: Authenticator
+    services: ServicesT
+    """What this subgraph needs beyond the platform (catalogue client, stream hub, ...),
+    typed by the subgraph and built by its declaration."""
     redis_url: str = ""
     signing_key: SigningKey | None = None
     """The key that signs new tokens (accounts), the first of `key_ring`."""
     key_ring: list[SigningKey] = field(default_factory=list)
     """Every key whose tokens are still accepted: what the JWKS publishes."""
-    services: dict[str, Any] = field(default_factory=dict)
 
-    async def close(self) -> None:
-        for service in self.services.values():
-            closer = getattr(service, "aclose", None)
+    async def close_services(self) -> None:
+        """Closes every service that has an `aclose` (clients, pools, hubs)."""
+        if not dataclasses.is_dataclass(self.services):
+            return
+        for entry in dataclasses.fields(self.services):
+            closer = getattr(getattr(self.services, entry.name), "aclose", None)
             if closer is not None:
                 await closer()
+
+    async def close(self) -> None:
+        await self.close_services()
         await self.redis.aclose()
         await self.db.dispose()
 
@@ -61,7 +78,8 @@ def build_runtime(
     database: Database | None = None,
     api_keys: ApiKeyResolver | None = None,
     signs_tokens: bool = False,
-) -> SubgraphRuntime:
+) -> SubgraphRuntime[None]:
+    """The platform part of a runtime; `Subgraph.runtime` adds the subgraph's services."""
     ring = load_signing_keys(settings) if signs_tokens or not settings.jwks_url else []
     verifier = TokenVerifier(
         _jwks_provider(settings, ring), issuer=settings.jwt_issuer, audience=settings.jwt_audience
@@ -74,6 +92,7 @@ def build_runtime(
         redis=redis,
         policies=PolicyEngine(policy_files),
         authenticator=Authenticator(verifier, redis, api_keys),
+        services=None,
         redis_url=redis_url,
         signing_key=ring[0] if ring else None,
         key_ring=ring,

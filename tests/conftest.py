@@ -107,16 +107,11 @@ async def accounts(
     settings: Settings, redis_server: EmbeddedRedis, database: Database
 ) -> AsyncIterator[tuple[object, httpx.AsyncClient]]:
     """The accounts subgraph app (lifespan run) and an HTTP client bound to it in-process."""
-    from subgraphs.accounts.app import create_app, create_runtime
+    from tests.support.hosting import hosted
 
     await _flush_redis(redis_server)
-    runtime = create_runtime(settings, redis_server.url, database)
-    app = create_app(runtime, close_runtime=False)
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app, client=("203.0.113.7", 5555))
-        async with httpx.AsyncClient(transport=transport, base_url="http://accounts.test") as client:
-            yield runtime, client
-    await runtime.redis.aclose()
+    async with hosted("accounts", settings, redis_server.url, database) as accounts:
+        yield accounts.runtime, accounts.client
 
 
 async def _flush_redis(server: EmbeddedRedis) -> None:

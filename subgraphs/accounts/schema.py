@@ -13,7 +13,7 @@ from shared.config import Settings
 from shared.errors import Unauthenticated
 from shared.mutations import unit_of_work
 from shared.pagination import Connection, check_first, connection, decode_cursor
-from shared.schema import build_schema
+from shared.schema import PlatformSchema, build_schema
 from subgraphs.accounts import api_keys, consents, events, linking, members, service
 from subgraphs.accounts.inputs import (
     ApiKeyPayload,
@@ -48,8 +48,6 @@ from subgraphs.accounts.types import (
     TenantRole,
     User,
 )
-
-HEARTBEAT_SECONDS = 15.0
 
 
 def _auth_payload(session: service.Session) -> AuthPayload:
@@ -282,7 +280,7 @@ class Subscription:
         if not principal.user_id:
             raise Unauthenticated("Authentication required")
         redis = info.context.runtime.redis
-        interval = info.context.runtime.services.get("heartbeat_seconds", HEARTBEAT_SECONDS)
+        interval = info.context.runtime.services.heartbeat_seconds
         block_ms = max(int(interval * 1000), 10)
         async for item in events.follow(redis, principal.user_id, after or "$", block_ms=block_ms):
             if item is None:
@@ -298,7 +296,7 @@ class Subscription:
         await asyncio.sleep(0)
 
 
-def create_schema(settings: Settings) -> strawberry.federation.Schema:
+def create_schema(settings: Settings) -> PlatformSchema:
     return build_schema(
         settings, query=Query, mutation=Mutation, subscription=Subscription, types=[User, Tenant]
     )

@@ -40,7 +40,7 @@ from subgraphs.collaboration.types import (
 async def _published(info: CollabInfo, outcome: service.Outcome) -> None:
     """After commit: append the change's events, and let the answer read the new state."""
     runtime = info.context.runtime
-    await events.publish(runtime.services["event_streams"], runtime.db, outcome.events)
+    await events.publish(runtime.services.event_streams, runtime.db, outcome.events)
     await info.context.after_write()
 
 
@@ -295,7 +295,7 @@ class WorkspaceMutation:
         redis = info.context.runtime.redis
         if await presence.touch(redis, workspace_id, member.user_id, input.viewing):
             payload = {"userId": member.user_id, "state": "present", "viewing": input.viewing}
-            streams = info.context.runtime.services["event_streams"]
+            streams = info.context.runtime.services.event_streams
             await events.publish_ephemeral(
                 streams, workspace_id, EventKind.PRESENCE_CHANGED, member.user_id, payload
             )
@@ -431,7 +431,7 @@ def _check_after(after: str | None) -> None:
 async def _events(
     info: CollabInfo, workspace_id: str, after: str | None
 ) -> AsyncGenerator[WorkspaceEvent, None]:
-    hub: StreamHub = info.context.runtime.services["stream_hub"]
+    hub: StreamHub = info.context.runtime.services.stream_hub
     me = info.context.principal.user_id
     try:
         async for event_id, fields in hub.follow(events.stream_key(workspace_id), after):

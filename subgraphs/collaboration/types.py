@@ -17,6 +17,7 @@ from shared.permissions import protected
 from shared.schema import UserExtension, reference_only
 from subgraphs.collaboration import access, presence
 from subgraphs.collaboration.access import WorkspaceRole
+from subgraphs.collaboration.config import CollaborationServices
 from subgraphs.collaboration.content import ProjectType
 from subgraphs.collaboration.events import EventKind, StreamEvent
 from subgraphs.collaboration.loaders import project_loader
@@ -35,7 +36,7 @@ from subgraphs.collaboration.repository import (
     WorkspaceRepository,
 )
 
-CollabInfo = Info[RequestContext, None]
+CollabInfo = Info[RequestContext[CollaborationServices], None]
 
 strawberry.enum(
     WorkspaceRole,

@@ -8,13 +8,24 @@ from collections.abc import AsyncGenerator
 from dataclasses import asdict
 
 import strawberry
+from arq.connections import ArqRedis
 
 from shared import jobs
+from shared.context import RequestContext
 from shared.crypto import load_secret_box
-from shared.errors import BadUserInput, Forbidden, NotFound
+from shared.errors import BadUserInput, Forbidden, NotFound, Unavailable
 from shared.mutations import unit_of_work
+from subgraphs.spotify.config import SpotifyServices
 from subgraphs.spotify.library import linked_account
 from subgraphs.spotify.types import SpotifyInfo
+
+
+def _job_queue(context: RequestContext[SpotifyServices]) -> ArqRedis:
+    queue = context.runtime.services.job_queue
+    if queue is None:
+        raise Unavailable("The job queue is not connected yet; retry shortly.")
+    return queue
+
 
 PAYLOAD_TTL_SECONDS = 3600
 
@@ -63,7 +74,7 @@ class JobMutation:
         async with unit_of_work(context, "syncMySpotifyLibrary", {}) as uow:
             handle = await jobs.enqueue_once(
                 context.runtime.redis,
-                context.runtime.services["arq"],
+                _job_queue(context),
                 kind="spotify.sync_library",
                 function="sync_spotify_library",
                 owner_id=principal.user_id,

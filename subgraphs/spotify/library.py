@@ -56,7 +56,7 @@ async def linked_account(context: RequestContext, *, refresh: bool = False) -> L
     authorization = context.request.headers.get("authorization") if context.request is not None else None
     if not authorization:
         raise Unauthenticated("Authentication required")
-    http: httpx.AsyncClient = context.runtime.services["accounts_http"]
+    http: httpx.AsyncClient = context.runtime.services.accounts_http
     url = f"{context.runtime.settings.accounts_base_url}/internal/spotify-token"
     response = await http.post(
         url, headers={"Authorization": authorization}, params={"refresh": "1"} if refresh else None

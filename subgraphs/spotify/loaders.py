@@ -101,8 +101,8 @@ class ObjectLoader(Generic[T]):
 
 def _loader(context: RequestContext, kind: str, build: Callable[[SpotifyObject], T]) -> ObjectLoader[T]:
     fetch_size, method = _KINDS[kind]
-    catalog: SpotifyCatalog = context.runtime.services["catalog"]
-    cache: ObjectCache = context.runtime.services["object_cache"]
+    catalog: SpotifyCatalog = context.runtime.services.catalog
+    cache: ObjectCache = context.runtime.services.object_cache
     fetch: Any = getattr(catalog, method)
 
     async def load(ids: list[str]) -> list[T | Exception | None]:

@@ -40,7 +40,7 @@ async def _from_library(info: SpotifyInfo, read: Callable[[Any, LinkedAccount], 
     services = info.context.runtime.services
 
     def call(account: LinkedAccount) -> Awaitable[T]:
-        return read(services["offline_library" if account.offline else "live_library"], account)
+        return read(services.offline_library if account.offline else services.live_library, account)
 
     return await with_linked_account(info.context, call)
 

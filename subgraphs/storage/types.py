@@ -13,11 +13,12 @@ from shared.errors import BadUserInput, Forbidden
 from shared.schema import reference_only
 from subgraphs.storage.access import can_read
 from subgraphs.storage.backends import StorageBackend
+from subgraphs.storage.config import StorageServices
 from subgraphs.storage.kinds import AssetKind
 from subgraphs.storage.loaders import asset_loader
 from subgraphs.storage.models import Asset as AssetRow
 
-StorageInfo = Info[RequestContext, None]
+StorageInfo = Info[RequestContext[StorageServices], None]
 MIN_URL_TTL, MAX_URL_TTL = 60, 7 * 24 * 3600
 
 strawberry.enum(AssetKind, description="What an asset holds (stems and documents are private).")
@@ -30,7 +31,7 @@ class AssetStatus(enum.Enum):
 
 
 def backend(info: StorageInfo) -> StorageBackend:
-    storage: StorageBackend = info.context.runtime.services["storage_backend"]
+    storage: StorageBackend = info.context.runtime.services.backend
     return storage
 
 

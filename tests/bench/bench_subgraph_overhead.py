@@ -18,7 +18,7 @@ from shared.heap import settle_after_startup
 from shared.mutations import unit_of_work
 from shared.redis import EmbeddedRedis
 from subgraphs.accounts import models, service
-from subgraphs.accounts.app import create_runtime
+from subgraphs.accounts.app import subgraph as accounts
 from subgraphs.accounts.schema import create_schema
 from tests.bench.timing import compare_cpu
 
@@ -40,7 +40,7 @@ async def run() -> None:
     await asyncio.to_thread(upgrade, settings.resolved_database_url)
     redis = EmbeddedRedis().start()
     database = Database(settings.resolved_database_url)
-    runtime = create_runtime(settings, redis.url, database)
+    runtime = accounts.runtime(settings, redis.url, database)
     try:
         context = RequestContext(runtime=runtime)
         data = service.SignUpData(

@@ -210,7 +210,7 @@ async def test_an_append_that_failed_after_commit_is_repaired(collab, monkeypatc
     team = await make_team(collab, roles=("EDITOR", "VIEWER"))
     project = await make_project(collab, team)
     ws = await _subscribed(collab, team, EVENTS, {"ws": team.workspace_id})
-    streams = collab.runtime.services["event_streams"]
+    streams = collab.runtime.services.event_streams
     real_append = streams.append
 
     async def redis_gone(*args: Any, **kwargs: Any) -> Any:

@@ -66,8 +66,7 @@ def platform(
     )
     s3_server.create_bucket(settings.s3_bucket)
     runtimes = build_runtimes(settings, redis_server.url, SUBGRAPHS)
-    for runtime in runtimes.values():
-        runtime.services["heartbeat_seconds"] = 0.5
+    runtimes["accounts"].services.heartbeat_seconds = 0.5
     fetches: Counter[str] = Counter()
     host = ServerThread(FetchCounter(create_host_app(runtimes), fetches), port=subgraph_port).start()
     supergraph = data / "supergraph.graphql"
@@ -85,7 +84,7 @@ def platform(
             supergraph=supergraph,
             settings=settings,
             fetches=fetches,
-            storage=runtimes["storage"].services["storage_backend"],
+            storage=runtimes["storage"].services.backend,
         )
     finally:
         router.stop()

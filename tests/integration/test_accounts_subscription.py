@@ -6,7 +6,7 @@ import pytest
 import websockets
 
 from tests.support.graphql import gql, sign_up
-from tests.support.servers import ServerThread
+from tests.support.hosting import runtime_of, served
 from tests.support.ws import GraphQLWebSocket
 
 EVENTS = "subscription { accountEvents { id kind sessionId } }"
@@ -14,13 +14,10 @@ EVENTS = "subscription { accountEvents { id kind sessionId } }"
 
 @pytest.fixture
 async def served_accounts(settings, redis_server, database):
-    from subgraphs.accounts.app import create_app, create_runtime
-
-    runtime = create_runtime(settings, redis_server.url, database)
-    runtime.services["heartbeat_seconds"] = 0.2
-    server = ServerThread(create_app(runtime, close_runtime=False)).start()
-    yield server
-    server.stop()
+    runtime = runtime_of("accounts", settings, redis_server.url, database)
+    runtime.services.heartbeat_seconds = 0.2
+    with served("accounts", settings, redis_server.url, database, runtime=runtime) as (_, server):
+        yield server
 
 
 @pytest.mark.realtime

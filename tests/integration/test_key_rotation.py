@@ -12,6 +12,7 @@ from jose import jwt
 
 from shared.auth.keys import _generate_pem, signing_keys_from_pem
 from tests.support.graphql import PASSWORD, codes, gql, sign_up
+from tests.support.hosting import hosted
 
 ME = "{ me { id } }"
 LOG_IN = "mutation($i: LogInInput!) { logIn(input: $i) { accessToken } }"
@@ -20,17 +21,11 @@ LOG_IN = "mutation($i: LogInInput!) { logIn(input: $i) { accessToken } }"
 @asynccontextmanager
 async def accounts_with(settings, redis_url: str, database, pem: bytes) -> AsyncIterator[httpx.AsyncClient]:
     """The accounts app as deployed with JWT_PRIVATE_KEY = `pem` (a redeploy per key change)."""
-    from subgraphs.accounts.app import create_app, create_runtime
-
-    runtime = create_runtime(
-        settings.model_copy(update={"jwt_private_key": pem.decode()}), redis_url, database
-    )
-    app = create_app(runtime, close_runtime=False)
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app, client=("203.0.113.9", 5555))
-        async with httpx.AsyncClient(transport=transport, base_url="http://accounts.test") as client:
-            yield client
-    await runtime.redis.aclose()
+    redeployed = settings.model_copy(update={"jwt_private_key": pem.decode()})
+    async with hosted(
+        "accounts", redeployed, redis_url, database, client_address=("203.0.113.9", 5555)
+    ) as accounts:
+        yield accounts.client
 
 
 async def test_a_key_rotation_logs_nobody_out(settings, redis_server, database):

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import math
 
-import httpx
 import pytest
 
 from subgraphs.spotify.catalog.offline import load_sample
 from tests.support.counting import count_statements
 from tests.support.graphql import codes, gql, sign_up
+from tests.support.hosting import hosted, runtime_of
 
 SAMPLE = load_sample()
 BIG_PLAYLIST = next(p for p in SAMPLE["playlists"] if len(p["track_ids"]) == 500)
@@ -20,19 +20,14 @@ TRACKS = {t["id"]: t for t in SAMPLE["tracks"]}
 @pytest.fixture
 async def spotify(settings, redis_server, database, accounts):
     """The spotify subgraph beside accounts (which issues the tokens), sharing Redis."""
-    from subgraphs.spotify.app import create_app, create_runtime
-
     _, accounts_client = accounts
-    runtime = create_runtime(settings, redis_server.url, database)
-    runtime.services["accounts_http"] = accounts_client  # the internal call, in-process
+    runtime = runtime_of("spotify", settings, redis_server.url, database)
+    await runtime.services.accounts_http.aclose()
+    runtime.services.accounts_http = accounts_client  # the internal call, in-process
     runtime.settings.accounts_internal_url = str(accounts_client.base_url).rstrip("/")
-    app = create_app(runtime, close_runtime=False)
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://spotify.test") as client:
-            account = await sign_up(accounts_client)
-            yield runtime, client, account["token"]
-    await runtime.redis.aclose()
+    async with hosted("spotify", settings, redis_server.url, database, runtime=runtime) as spotify:
+        account = await sign_up(accounts_client)
+        yield runtime, spotify.client, account["token"]
 
 
 async def test_artist_album_and_track(spotify):
@@ -106,7 +101,7 @@ PLAYLIST_QUERY = """query($id: ID!, $first: Int!) { playlist(id: $id) { name
 @pytest.mark.budget
 async def test_500_track_playlist_cold_then_warm_cache(spotify, database):
     runtime, client, token = spotify
-    catalog = runtime.services["catalog"]
+    catalog = runtime.services.catalog
     tracks = [TRACKS[id] for id in BIG_PLAYLIST["track_ids"]]
     artists = {a["id"] for t in tracks for a in t["artists"]}
     albums = {t["album"]["id"] for t in tracks}
@@ -200,7 +195,7 @@ async def test_linked_sample_account_library_is_the_users_only(spotify, accounts
 @pytest.mark.budget
 async def test_entities_resolve_in_order_one_batch_per_type(spotify):
     runtime, client, token = spotify
-    catalog = runtime.services["catalog"]
+    catalog = runtime.services.catalog
     tracks = [t["id"] for t in SAMPLE["tracks"][:120]]
     artist = SAMPLE["artists"][3]["id"]
     representations = [{"__typename": "Track", "id": id} for id in tracks[:60]]

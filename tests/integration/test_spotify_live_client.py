@@ -14,6 +14,7 @@ from subgraphs.spotify.catalog.live import LiveCatalog, SpotifyUnavailable
 from subgraphs.spotify.catalog.offline import load_sample
 from tests.support.counting import count_statements
 from tests.support.graphql import gql, sign_up
+from tests.support.hosting import hosted, runtime_of
 from tests.support.servers import ServerThread
 from tests.support.spotify_web_api import Fault, SpotifyWebApi
 
@@ -85,11 +86,9 @@ async def test_expired_token_is_refreshed_once(live):
 
 @pytest.fixture
 async def live_subgraph(settings, redis_server, database, accounts, web_api):
-    from subgraphs.spotify.app import create_app, create_runtime
-
     api, url = web_api
     api.requests.clear()
-    runtime = create_runtime(settings, redis_server.url, database)
+    runtime = runtime_of("spotify", settings, redis_server.url, database)
     live_settings = settings.model_copy(
         update={
             "spotify_client_id": "app",
@@ -98,16 +97,11 @@ async def live_subgraph(settings, redis_server, database, accounts, web_api):
             "spotify_api_url": f"{url}/v1",
         }
     )
-    runtime.services["catalog"] = LiveCatalog(live_settings)
-    app = create_app(runtime, close_runtime=False)
-    async with app.router.lifespan_context(app):
-        async with httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://spotify.test"
-        ) as client:
-            _, accounts_client = accounts
-            account = await sign_up(accounts_client)
-            yield api, runtime, client, account["token"]
-    await runtime.redis.aclose()
+    runtime.services.catalog = LiveCatalog(live_settings)
+    async with hosted("spotify", settings, redis_server.url, database, runtime=runtime) as spotify:
+        _, accounts_client = accounts
+        account = await sign_up(accounts_client)
+        yield api, runtime, spotify.client, account["token"]
 
 
 PLAYLIST_QUERY = """query($id: ID!, $first: Int! = 500) { playlist(id: $id) { name coverArt { id }
@@ -216,7 +210,7 @@ async def test_a_refused_user_token_is_renewed_once_through_accounts(web_api, se
         return httpx.Response(200, json={"linked": True, **account})
 
     async with httpx.AsyncClient(transport=httpx.MockTransport(accounts)) as accounts_http:
-        runtime = SimpleNamespace(settings=settings, services={"accounts_http": accounts_http})
+        runtime = SimpleNamespace(settings=settings, services=SimpleNamespace(accounts_http=accounts_http))
         library = LiveLibrary(f"{url}/v1")
 
         def context() -> RequestContext:

@@ -3,11 +3,11 @@ bad input that changes nothing."""
 
 from __future__ import annotations
 
-import httpx
 import pytest
 
 from subgraphs.spotify.catalog.offline import load_sample
 from tests.support.graphql import codes, gql, sign_up
+from tests.support.hosting import hosted
 
 SAMPLE = load_sample()
 T = [track["id"] for track in SAMPLE["tracks"][:6]]
@@ -31,16 +31,8 @@ def ids(playlist: dict) -> list[str]:
 
 @pytest.fixture
 async def spotify(settings, redis_server, database, accounts):
-    from subgraphs.spotify.app import create_app, create_runtime
-
-    runtime = create_runtime(settings, redis_server.url, database)
-    app = create_app(runtime, close_runtime=False)
-    async with app.router.lifespan_context(app):
-        async with httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://spotify.test"
-        ) as client:
-            yield client, accounts[1]
-    await runtime.redis.aclose()
+    async with hosted("spotify", settings, redis_server.url, database) as spotify:
+        yield spotify.client, accounts[1]
 
 
 async def _playlist(client, token: str, tracks: list[str]) -> dict:

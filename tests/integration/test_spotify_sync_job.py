@@ -15,8 +15,8 @@ from shared.redis import create_redis
 from subgraphs.spotify.library import Play
 from subgraphs.spotify.models import LibraryPlaylist, StreamEvent
 from subgraphs.spotify.service import ingest_plays
+from tests.support import hosting
 from tests.support.graphql import codes, gql, sign_up
-from tests.support.servers import ServerThread
 from tests.support.ws import GraphQLWebSocket
 
 SYNC = "mutation { syncMySpotifyLibrary { job { id status alreadyRunning } } }"
@@ -27,25 +27,16 @@ LINK = 'mutation($s: String!) { linkSpotifyAccount(input: {code: "offline", stat
 async def served(settings, redis_server, accounts):
     """accounts and spotify under uvicorn, each in its own thread and event loop with its
     own connections (WebSocket subscriptions need a real server)."""
-    from subgraphs.accounts import app as accounts_app
-    from subgraphs.spotify import app as spotify_app
-
-    accounts_server = ServerThread(
-        accounts_app.create_app(accounts_app.create_runtime(settings, redis_server.url))
-    ).start()
-    spotify_settings = settings.model_copy(update={"accounts_internal_url": accounts_server.url})
-    spotify_server = ServerThread(
-        spotify_app.create_app(spotify_app.create_runtime(spotify_settings, redis_server.url))
-    ).start()
-    redis = create_redis(redis_server.url)
-    try:
-        async with httpx.AsyncClient(base_url=spotify_server.url, timeout=30) as client:
-            account = await sign_up(accounts[1])
-            yield redis, client, spotify_server, account
-    finally:
-        await redis.aclose()
-        spotify_server.stop()
-        accounts_server.stop()
+    with hosting.served("accounts", settings, redis_server.url) as (_, accounts_server):
+        spotify_settings = settings.model_copy(update={"accounts_internal_url": accounts_server.url})
+        with hosting.served("spotify", spotify_settings, redis_server.url) as (_, spotify_server):
+            redis = create_redis(redis_server.url)
+            try:
+                async with httpx.AsyncClient(base_url=spotify_server.url, timeout=30) as client:
+                    account = await sign_up(accounts[1])
+                    yield redis, client, spotify_server, account
+            finally:
+                await redis.aclose()
 
 
 async def _link(accounts_client, token: str) -> None:

@@ -3,16 +3,15 @@ explicit, audited door to another tenant's rows."""
 
 from __future__ import annotations
 
-import httpx
 from jose import jwt
 from sqlalchemy import select
 
 from shared.audit.cross_tenant import get_across_tenants
 from shared.audit.models import AuditRecord
 from shared.auth.principal import Principal
-from subgraphs.accounts.app import create_app, create_runtime
 from subgraphs.accounts.models import User
 from tests.support.graphql import codes, gql, sign_up
+from tests.support.hosting import hosted
 
 
 async def test_health_readiness_and_jwks(accounts):
@@ -33,28 +32,22 @@ async def test_production_hides_introspection_and_graphiql(settings, redis_serve
 
     settings.env = "production"
     settings.jwt_private_key = _generate_pem().decode()
-    runtime = create_runtime(settings, redis_server.url, database)
-    app = create_app(runtime, close_runtime=False)
-    async with app.router.lifespan_context(app):
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
-            introspection = await gql(client, "{ __schema { types { name } } }")
-            assert introspection.get("data") is None and set(codes(introspection)) == {"BAD_USER_INPUT"}
-            assert "introspection has been disabled" in introspection["errors"][0]["message"]
-            page = await client.get("/graphql", headers={"Accept": "text/html"})
-            assert "graphiql" not in page.text.lower()
-            # The router still composes from `_service { sdl }`.
-            sdl = await gql(client, "{ _service { sdl } }")
-            assert "type User" in sdl["data"]["_service"]["sdl"]
-    await runtime.redis.aclose()
+    async with hosted("accounts", settings, redis_server.url, database) as accounts:
+        client = accounts.client
+        introspection = await gql(client, "{ __schema { types { name } } }")
+        assert introspection.get("data") is None and set(codes(introspection)) == {"BAD_USER_INPUT"}
+        assert "introspection has been disabled" in introspection["errors"][0]["message"]
+        page = await client.get("/graphql", headers={"Accept": "text/html"})
+        assert "graphiql" not in page.text.lower()
+        # The router still composes from `_service { sdl }`.
+        sdl = await gql(client, "{ _service { sdl } }")
+        assert "type User" in sdl["data"]["_service"]["sdl"]
 
 
 async def test_readiness_fails_when_redis_is_gone(settings, database):
-    runtime = create_runtime(settings, "redis://127.0.0.1:1/0", database)
-    app = create_app(runtime, close_runtime=False)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
-        ready = await client.get("/readyz")
+    async with hosted("accounts", settings, "redis://127.0.0.1:1/0", database, lifespan=False) as accounts:
+        ready = await accounts.client.get("/readyz")
     assert ready.status_code == 503 and ready.json()["checks"]["redis"].startswith("unavailable")
-    await runtime.redis.aclose()
 
 
 async def test_reading_another_tenants_row_is_explicit_and_audited(accounts, database):

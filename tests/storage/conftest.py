@@ -15,6 +15,7 @@ import pytest
 
 from shared.runtime import SubgraphRuntime
 from tests.support.graphql import gql
+from tests.support.hosting import hosted, runtime_of
 from tests.support.secrets import remember_secret
 
 APP_BASE = "http://storage.test"
@@ -42,7 +43,7 @@ class Storage:
 
     @property
     def store(self) -> Any:
-        return self.runtime.services["storage_backend"]
+        return self.runtime.services.backend
 
     async def gql(self, query: str, variables: dict[str, Any] | None = None, token: str | None = None) -> Any:
         return await gql(self.client, query, variables, token=token)
@@ -85,8 +86,6 @@ class Storage:
 
 @pytest.fixture(params=["local", "s3"])
 async def storage(request, settings, redis_server, database, accounts, tmp_path) -> AsyncIterator[Storage]:
-    from subgraphs.storage.app import create_app, create_runtime
-
     overrides: dict[str, Any] = {"storage_dir": tmp_path / "objects", "storage_public_url": APP_BASE}
     if request.param == "s3":
         s3 = request.getfixturevalue("s3_server")
@@ -97,12 +96,11 @@ async def storage(request, settings, redis_server, database, accounts, tmp_path)
             "s3_secret_access_key": "test-secret",
             "s3_bucket": f"assets-{uuid.uuid4().hex[:12]}",
         }
-    runtime = create_runtime(settings.model_copy(update=overrides), redis_server.url, database)
+    configured = settings.model_copy(update=overrides)
+    runtime = runtime_of("storage", configured, redis_server.url, database)
     if request.param == "s3":
-        await runtime.services["storage_backend"].ensure_bucket()
-    app = create_app(runtime, close_runtime=False)
-    async with app.router.lifespan_context(app):
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=APP_BASE) as client:
-            yield Storage(client, accounts[1], runtime, request.param)
-    await runtime.services["storage_backend"].aclose()
-    await runtime.redis.aclose()
+        await runtime.services.backend.ensure_bucket()
+    async with hosted(
+        "storage", configured, redis_server.url, database, runtime=runtime, base_url=APP_BASE
+    ) as storage:
+        yield Storage(storage.client, accounts[1], runtime, request.param)

@@ -1,0 +1,87 @@
+"""A subgraph declared once: the shared layer builds its runtime, its ASGI app, its jobs and
+its place in the host from this one object (`subgraph = Subgraph(...)` in its `app.py`)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Generic
+
+from starlette.applications import Starlette
+from starlette.routing import BaseRoute
+
+from shared.app import create_subgraph_app
+from shared.auth.authenticate import ApiKeyResolver
+from shared.config import Settings
+from shared.db import Database
+from shared.runtime import ServicesT, SubgraphRuntime, build_runtime
+from shared.schema import PlatformSchema
+
+
+@dataclass(frozen=True, kw_only=True)
+class Subgraph(Generic[ServicesT]):
+    name: str
+    """The subgraph's name: its URL path on the host, its table prefix, its migration branch."""
+    schema: Callable[[Settings], PlatformSchema]
+    services: Callable[[SubgraphRuntime[None]], ServicesT]
+    """Builds the subgraph's typed services from the platform part of its runtime."""
+    policy: Path
+    """Its Casbin policy lines (`policy.csv` beside `app.py`)."""
+    jobs: Sequence[Callable[..., Any]] = ()
+    """arq functions the worker runs for it."""
+    cron: Sequence[Any] = ()
+    """arq cron jobs."""
+    consumers: Sequence[Any] = ()
+    """Domain-event consumers the worker runs for it."""
+    routes: Callable[[SubgraphRuntime[ServicesT]], Sequence[BaseRoute]] | None = None
+    """HTTP routes beside /graphql (JWKS, signed file URLs, ...)."""
+    on_startup: Sequence[Callable[[SubgraphRuntime[ServicesT]], Awaitable[None]]] = field(default=())
+    """Run when the app starts, inside its event loop (e.g. connect a job queue)."""
+    signs_tokens: bool = False
+    """Loads the private signing keys (only accounts issues tokens)."""
+    api_keys: Callable[[Database], ApiKeyResolver] | None = None
+    """Resolves `sak_…` API keys to principals (only accounts stores them)."""
+
+    @property
+    def table_prefix(self) -> str:
+        return f"{self.name}_"
+
+    def runtime(
+        self,
+        settings: Settings,
+        redis_url: str,
+        database: Database | None = None,
+        *,
+        services: Callable[[SubgraphRuntime[None]], ServicesT] | None = None,
+    ) -> SubgraphRuntime[ServicesT]:
+        """`services` replaces the declared builder (tests that swap in a replay client)."""
+        database = database or Database(settings.resolved_database_url)
+        base = build_runtime(
+            self.name,
+            settings,
+            policy_files=[self.policy],
+            redis_url=redis_url,
+            database=database,
+            api_keys=self.api_keys(database) if self.api_keys else None,
+            signs_tokens=self.signs_tokens,
+        )
+        built = (services or self.services)(base)
+        runtime: SubgraphRuntime[ServicesT] = replace(base, services=built)  # type: ignore[assignment,arg-type]
+        return runtime
+
+    def app(self, runtime: SubgraphRuntime[ServicesT], *, close_runtime: bool = True) -> Starlette:
+        hooks = [_bound(hook, runtime) for hook in self.on_startup]
+        return create_subgraph_app(
+            runtime,
+            self.schema(runtime.settings),
+            extra_routes=self.routes(runtime) if self.routes else (),
+            on_startup=hooks,
+            close_runtime=close_runtime,
+        )
+
+
+def _bound(
+    hook: Callable[[SubgraphRuntime[ServicesT]], Awaitable[None]], runtime: SubgraphRuntime[ServicesT]
+) -> Callable[[], Awaitable[None]]:
+    return lambda: hook(runtime)
