@@ -19,10 +19,16 @@ from shared.runtime import SubgraphRuntime
 
 
 def build_runtimes(
-    settings: Settings, redis_url: str, names: Iterable[str]
-) -> dict[str, SubgraphRuntime[Any]]:
+    settings: Settings, redis_url: str, names: Iterable[str], configs: dict[str, Any] | None = None
+) -> dict[str, SubgraphRuntime[Any, Any]]:
+    """One runtime per subgraph, sharing one database engine. `configs`: name -> that
+    subgraph's own settings (default: read from the environment)."""
     database = Database(settings.resolved_database_url)
-    return {name: declaration(name).runtime(settings, redis_url, database) for name in names}
+    configs = configs or {}
+    return {
+        name: declaration(name).runtime(settings, redis_url, database, config=configs.get(name))
+        for name in names
+    }
 
 
 def subgraph_url(settings: Settings, name: str) -> str:
@@ -40,7 +46,7 @@ def definitions(settings: Settings, names: Iterable[str]) -> list[SubgraphDefini
     ]
 
 
-def create_host_app(runtimes: dict[str, SubgraphRuntime[Any]]) -> Starlette:
+def create_host_app(runtimes: dict[str, SubgraphRuntime[Any, Any]]) -> Starlette:
     apps = {name: declaration(name).app(runtime, close_runtime=False) for name, runtime in runtimes.items()}
 
     @asynccontextmanager

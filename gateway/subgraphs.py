@@ -19,14 +19,14 @@ REGISTRY_PREFIX = "registry_"
 BRANCHES = ("platform", "registry", *SUBGRAPHS)
 
 
-def declaration(name: str) -> Subgraph[Any]:
+def declaration(name: str) -> Subgraph[Any, Any]:
     if name not in SUBGRAPHS:
         raise KeyError(f"unknown subgraph {name!r}; known: {', '.join(SUBGRAPHS)}")
-    subgraph: Subgraph[Any] = importlib.import_module(f"subgraphs.{name}.app").subgraph
+    subgraph: Subgraph[Any, Any] = importlib.import_module(f"subgraphs.{name}.app").subgraph
     return subgraph
 
 
-def declarations(names: tuple[str, ...] | list[str] = SUBGRAPHS) -> list[Subgraph[Any]]:
+def declarations(names: tuple[str, ...] | list[str] = SUBGRAPHS) -> list[Subgraph[Any, Any]]:
     return [declaration(name) for name in names]
 
 

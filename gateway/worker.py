@@ -35,16 +35,25 @@ def redis_settings(url: str) -> RedisSettings:
 
 
 def create_worker(
-    settings: Settings, redis_url: str, *, handle_signals: bool = False, **overrides: Any
+    settings: Settings,
+    redis_url: str,
+    *,
+    handle_signals: bool = False,
+    subgraph_settings: dict[str, Any] | None = None,
+    **overrides: Any,
 ) -> Worker:
     """Call it inside the loop that will run it. `handle_signals`: SIGINT/SIGTERM stop the worker
-    gracefully (its own process); off when it shares a process whose server handles them."""
+    gracefully (its own process); off when it shares a process whose server handles them.
+    `subgraph_settings`: name -> that subgraph's own settings (default: from the environment)."""
     functions, cron_jobs = _tasks()
     database = Database(settings.resolved_database_url)
+    configured = {subgraph.name: subgraph.settings() for subgraph in declarations()}
+    configured |= subgraph_settings or {}
 
     async def startup(ctx: dict[str, Any]) -> None:
         ctx["db"] = database
         ctx["settings"] = settings
+        ctx["subgraph_settings"] = configured
         ctx["platform_redis"] = create_redis(redis_url)
 
     async def shutdown(ctx: dict[str, Any]) -> None:

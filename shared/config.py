@@ -10,7 +10,17 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
+class SubgraphSettings(BaseSettings):
+    """Base of a subgraph's own settings (`subgraphs/<name>/config.py`): read from the same
+    environment (and `.env`) as the platform's, each subgraph only what it uses."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+
 class Settings(BaseSettings):
+    """The platform's settings: database, Redis, keys, hosts and ports, limits. What one
+    subgraph alone reads lives in that subgraph's `config.py`."""
+
     model_config = SettingsConfigDict(env_file=".env", extra="ignore")
 
     env: Literal["dev", "test", "production"] = "dev"
@@ -23,8 +33,6 @@ class Settings(BaseSettings):
 
     jwt_issuer: str = "https://spotify-agent.local/accounts"
     jwt_audience: str = "spotify-agent"
-    access_token_ttl_seconds: int = 15 * 60
-    refresh_token_ttl_seconds: int = 30 * 24 * 3600
     jwt_private_key_file: Path | None = None
     """Production: PEM file (a mounted secret). Dev: generated into the data dir."""
     jwt_private_key: str | None = Field(default=None, repr=False)
@@ -33,34 +41,6 @@ class Settings(BaseSettings):
 
     encryption_keys: str | None = Field(default=None, repr=False)
     """Comma-separated Fernet keys, newest first (key ring for secrets at rest)."""
-
-    spotify_client_id: str | None = None
-    spotify_client_secret: str | None = Field(default=None, repr=False)
-    spotify_redirect_uri: str = "http://127.0.0.1:4000/spotify/callback"
-    spotify_accounts_url: str = "https://accounts.spotify.com"
-    spotify_api_url: str = "https://api.spotify.com/v1"
-    accounts_internal_url: str | None = None
-    """Where other subgraphs reach accounts' internal endpoints; default: the dev host."""
-
-    storage_backend: Literal["local", "s3"] = "local"
-    storage_dir: Path | None = None
-    """Local backend root; default: the data dir's `storage/`."""
-    storage_public_url: str | None = None
-    """Where clients reach the storage app's file routes; default: the subgraph host's /storage."""
-    storage_signing_key: str | None = Field(default=None, repr=False)
-    """HMAC key for local file URLs; default: derived from the encryption key ring."""
-    storage_url_ttl_seconds: int = 15 * 60
-    storage_upload_ttl_seconds: int = 30 * 60
-    storage_purge_after_days: int = 30
-    s3_bucket: str = "spotify-agent-assets"
-    s3_endpoint_url: str | None = None
-    s3_region: str = "us-east-1"
-    s3_access_key_id: str | None = Field(default=None, repr=False)
-    s3_secret_access_key: str | None = Field(default=None, repr=False)
-    s3_server_side_encryption: str = "AES256"
-    cdn_base_url: str | None = None
-    """When set, asset URLs point at this CDN, signed with `cdn_signing_key` (token auth)."""
-    cdn_signing_key: str | None = Field(default=None, repr=False)
 
     registry_port: int = 4002
     registry_url: str | None = None
@@ -86,10 +66,6 @@ class Settings(BaseSettings):
     max_aliases: int = 30
     max_tokens: int = 2000
     max_subscriptions_per_connection: int = 5000
-    password_min_length: int = 10
-    login_attempts_per_account: int = 5
-    login_attempts_per_address: int = 20
-    login_window_seconds: int = 300
 
     log_level: str = "INFO"
     log_json: bool = True
@@ -117,20 +93,8 @@ class Settings(BaseSettings):
         return f"{self.subgraph_base_url}/{subgraph}/graphql"
 
     @property
-    def storage_root(self) -> Path:
-        return self.storage_dir or self.data_dir / "storage"
-
-    @property
-    def storage_base_url(self) -> str:
-        return self.storage_public_url or f"{self.subgraph_base_url}/storage"
-
-    @property
     def registry_base_url(self) -> str:
         return (self.registry_url or f"http://{self.host}:{self.registry_port}").rstrip("/")
-
-    @property
-    def accounts_base_url(self) -> str:
-        return self.accounts_internal_url or f"{self.subgraph_base_url}/accounts"
 
 
 @lru_cache

@@ -9,12 +9,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.auth.principal import ANONYMOUS, Principal
 from shared.errors import DomainError
-from shared.runtime import ServicesT, SubgraphRuntime
+from shared.runtime import ConfigT, ServicesT, SubgraphRuntime
 
 
 @dataclass
-class RequestContext(Generic[ServicesT]):
-    runtime: SubgraphRuntime[ServicesT]
+class RequestContext(Generic[ConfigT, ServicesT]):
+    runtime: SubgraphRuntime[ConfigT, ServicesT]
     request: Any = None
     response: Any = None
     principal: Principal = ANONYMOUS

@@ -7,9 +7,9 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from arq.connections import ArqRedis
 from redis.asyncio import Redis
@@ -105,3 +105,13 @@ async def follow(
                 yield event_id, fields
                 if fields["status"] in TERMINAL:
                     return
+
+
+SettingsT = TypeVar("SettingsT")
+
+
+def settings_of(ctx: dict[str, Any], subgraph: str, kind: Callable[[], SettingsT]) -> SettingsT:
+    """A job's view of its subgraph's own settings: what the worker was configured with
+    (`ctx["subgraph_settings"]`), else read from the environment."""
+    configured = ctx.get("subgraph_settings", {}).get(subgraph)
+    return configured if configured is not None else kind()

@@ -20,6 +20,7 @@ from shared.db.engine import Database
 from shared.permissions.enforcer import PolicyEngine
 from shared.redis import create_redis
 
+ConfigT = TypeVar("ConfigT")
 ServicesT = TypeVar("ServicesT")
 
 
@@ -29,9 +30,17 @@ class NoServices:
 
 
 @dataclass
-class SubgraphRuntime(Generic[ServicesT]):
+class NoSettings:
+    """The settings of a subgraph that reads none beyond the platform's."""
+
+
+@dataclass
+class SubgraphRuntime(Generic[ConfigT, ServicesT]):
     name: str
     settings: Settings
+    """The platform's settings (database, Redis, keys, host, limits)."""
+    config: ConfigT
+    """This subgraph's own settings (`subgraphs/<name>/config.py`)."""
     db: Database
     redis: Redis
     policies: PolicyEngine
@@ -78,8 +87,8 @@ def build_runtime(
     database: Database | None = None,
     api_keys: ApiKeyResolver | None = None,
     signs_tokens: bool = False,
-) -> SubgraphRuntime[None]:
-    """The platform part of a runtime; `Subgraph.runtime` adds the subgraph's services."""
+) -> SubgraphRuntime[None, None]:
+    """The platform part of a runtime; `Subgraph.runtime` adds the subgraph's own parts."""
     ring = load_signing_keys(settings) if signs_tokens or not settings.jwks_url else []
     verifier = TokenVerifier(
         _jwks_provider(settings, ring), issuer=settings.jwt_issuer, audience=settings.jwt_audience
@@ -88,6 +97,7 @@ def build_runtime(
     return SubgraphRuntime(
         name=name,
         settings=settings,
+        config=None,
         db=database or Database(settings.resolved_database_url),
         redis=redis,
         policies=PolicyEngine(policy_files),

@@ -15,17 +15,19 @@ from shared.app import create_subgraph_app
 from shared.auth.authenticate import ApiKeyResolver
 from shared.config import Settings
 from shared.db import Database
-from shared.runtime import ServicesT, SubgraphRuntime, build_runtime
+from shared.runtime import ConfigT, ServicesT, SubgraphRuntime, build_runtime
 from shared.schema import PlatformSchema
 
 
 @dataclass(frozen=True, kw_only=True)
-class Subgraph(Generic[ServicesT]):
+class Subgraph(Generic[ConfigT, ServicesT]):
     name: str
     """The subgraph's name: its URL path on the host, its table prefix, its migration branch."""
     schema: Callable[[Settings], PlatformSchema]
-    services: Callable[[SubgraphRuntime[None]], ServicesT]
-    """Builds the subgraph's typed services from the platform part of its runtime."""
+    settings: Callable[[], ConfigT]
+    """Its own settings, read from the environment (a pydantic-settings class in `config.py`)."""
+    services: Callable[[SubgraphRuntime[ConfigT, None]], ServicesT]
+    """Builds the subgraph's typed services from its settings and the platform part of its runtime."""
     policy: Path
     """Its Casbin policy lines (`policy.csv` beside `app.py`)."""
     jobs: Sequence[Callable[..., Any]] = ()
@@ -34,9 +36,9 @@ class Subgraph(Generic[ServicesT]):
     """arq cron jobs."""
     consumers: Sequence[Any] = ()
     """Domain-event consumers the worker runs for it."""
-    routes: Callable[[SubgraphRuntime[ServicesT]], Sequence[BaseRoute]] | None = None
+    routes: Callable[[SubgraphRuntime[ConfigT, ServicesT]], Sequence[BaseRoute]] | None = None
     """HTTP routes beside /graphql (JWKS, signed file URLs, ...)."""
-    on_startup: Sequence[Callable[[SubgraphRuntime[ServicesT]], Awaitable[None]]] = field(default=())
+    on_startup: Sequence[Callable[[SubgraphRuntime[ConfigT, ServicesT]], Awaitable[None]]] = field(default=())
     """Run when the app starts, inside its event loop (e.g. connect a job queue)."""
     signs_tokens: bool = False
     """Loads the private signing keys (only accounts issues tokens)."""
@@ -53,9 +55,9 @@ class Subgraph(Generic[ServicesT]):
         redis_url: str,
         database: Database | None = None,
         *,
-        services: Callable[[SubgraphRuntime[None]], ServicesT] | None = None,
-    ) -> SubgraphRuntime[ServicesT]:
-        """`services` replaces the declared builder (tests that swap in a replay client)."""
+        config: ConfigT | None = None,
+    ) -> SubgraphRuntime[ConfigT, ServicesT]:
+        """`config`: this subgraph's settings (default: read from the environment)."""
         database = database or Database(settings.resolved_database_url)
         base = build_runtime(
             self.name,
@@ -66,11 +68,17 @@ class Subgraph(Generic[ServicesT]):
             api_keys=self.api_keys(database) if self.api_keys else None,
             signs_tokens=self.signs_tokens,
         )
-        built = (services or self.services)(base)
-        runtime: SubgraphRuntime[ServicesT] = replace(base, services=built)  # type: ignore[assignment,arg-type]
+        configured: SubgraphRuntime[ConfigT, None] = replace(  # type: ignore[assignment]
+            base,
+            config=config if config is not None else self.settings(),  # type: ignore[arg-type]
+        )
+        runtime: SubgraphRuntime[ConfigT, ServicesT] = replace(  # type: ignore[assignment]
+            configured,
+            services=self.services(configured),  # type: ignore[arg-type]
+        )
         return runtime
 
-    def app(self, runtime: SubgraphRuntime[ServicesT], *, close_runtime: bool = True) -> Starlette:
+    def app(self, runtime: SubgraphRuntime[ConfigT, ServicesT], *, close_runtime: bool = True) -> Starlette:
         hooks = [_bound(hook, runtime) for hook in self.on_startup]
         return create_subgraph_app(
             runtime,
@@ -82,6 +90,7 @@ class Subgraph(Generic[ServicesT]):
 
 
 def _bound(
-    hook: Callable[[SubgraphRuntime[ServicesT]], Awaitable[None]], runtime: SubgraphRuntime[ServicesT]
+    hook: Callable[[SubgraphRuntime[ConfigT, ServicesT]], Awaitable[None]],
+    runtime: SubgraphRuntime[ConfigT, ServicesT],
 ) -> Callable[[], Awaitable[None]]:
     return lambda: hook(runtime)

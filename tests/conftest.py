@@ -90,7 +90,6 @@ def settings(tmp_data: Path, database_url: str) -> Settings:
         env="test",
         data_dir=tmp_data,
         database_url=database_url,
-        password_min_length=10,
         log_json=True,
     )
 

@@ -14,12 +14,12 @@ from shared.runtime import SubgraphRuntime
 from shared.subgraph import Subgraph
 from subgraphs.accounts import tasks
 from subgraphs.accounts.api_keys import ApiKeyAuthenticator
-from subgraphs.accounts.config import AccountsServices
+from subgraphs.accounts.config import AccountsServices, AccountsSettings
 from subgraphs.accounts.schema import create_schema
 from subgraphs.accounts.spotify_tokens import internal_token_endpoint
 
 
-def _routes(runtime: SubgraphRuntime[AccountsServices]) -> Sequence[BaseRoute]:
+def _routes(runtime: SubgraphRuntime[AccountsSettings, AccountsServices]) -> Sequence[BaseRoute]:
     document = jwks(runtime.key_ring)
 
     async def jwks_endpoint(_: Request) -> JSONResponse:
@@ -31,9 +31,10 @@ def _routes(runtime: SubgraphRuntime[AccountsServices]) -> Sequence[BaseRoute]:
     ]
 
 
-subgraph: Subgraph[AccountsServices] = Subgraph(
+subgraph: Subgraph[AccountsSettings, AccountsServices] = Subgraph(
     name="accounts",
     schema=create_schema,
+    settings=AccountsSettings,
     services=lambda _: AccountsServices(),
     policy=Path(__file__).with_name("policy.csv"),
     jobs=tasks.FUNCTIONS,

@@ -46,16 +46,16 @@ class Started:
 async def start(runtime: SubgraphRuntime, principal: Principal) -> Started:
     if not principal.user_id:
         raise Unauthenticated("Authentication required")
-    settings = runtime.settings
-    if settings.spotify_client_id:
-        pending = spotify_link.new_authorization(settings, SCOPES)
+    config = runtime.config
+    if config.spotify_client_id:
+        pending = spotify_link.new_authorization(config, SCOPES)
         url, state, verifier = pending.url, pending.state, pending.code_verifier
     else:
         state, verifier = secrets.token_urlsafe(24), ""
-        url = f"{settings.spotify_redirect_uri}?code=offline&state={state}"
+        url = f"{config.spotify_redirect_uri}?code=offline&state={state}"
     record = json.dumps({"user": principal.user_id, "verifier": verifier})
     await runtime.redis.set(_state_key(state), record, ex=STATE_TTL_SECONDS)
-    return Started(url=url, state=state, offline=not settings.spotify_client_id)
+    return Started(url=url, state=state, offline=not config.spotify_client_id)
 
 
 async def finish(
@@ -66,12 +66,12 @@ async def finish(
     pending = json.loads(raw) if raw else None
     if pending is None or pending["user"] != principal.user_id:
         raise BadUserInput("Unknown or expired authorization state", field="state")
-    settings = runtime.settings
-    box = load_secret_box(settings)
-    if settings.spotify_client_id:
+    config = runtime.config
+    box = load_secret_box(runtime.settings)
+    if config.spotify_client_id:
         async with httpx.AsyncClient(timeout=10) as http:
-            tokens = await spotify_link.exchange_code(settings, code, pending["verifier"], http)
-            profile = await spotify_link.fetch_profile(settings, tokens.access_token, http)
+            tokens = await spotify_link.exchange_code(config, code, pending["verifier"], http)
+            profile = await spotify_link.fetch_profile(config, tokens.access_token, http)
         refresh_token, scopes, is_sample = tokens.refresh_token, tokens.scope, False
     else:
         sample = spotify_link.sample_account(principal.user_id)

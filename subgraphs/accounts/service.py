@@ -73,7 +73,7 @@ def validate_sign_up(data: SignUpData, min_password: int) -> None:
 
 
 async def sign_up(session: AsyncSession, runtime: SubgraphRuntime, data: SignUpData) -> Session:
-    validate_sign_up(data, runtime.settings.password_min_length)
+    validate_sign_up(data, runtime.config.password_min_length)
     if await repository.email_taken(session, data.email):
         raise BadUserInput("An account with this e-mail already exists", field="email")
     invitation = None
@@ -119,7 +119,7 @@ async def sign_up(session: AsyncSession, runtime: SubgraphRuntime, data: SignUpD
 async def start_session(
     session: AsyncSession, runtime: SubgraphRuntime, user: User, family_id: str | None = None
 ) -> Session:
-    settings = runtime.settings
+    settings, config = runtime.settings, runtime.config
     assert runtime.signing_key is not None, "accounts signs tokens"
     family = family_id or new_id("ses")
     refresh = new_refresh_token()
@@ -130,14 +130,14 @@ async def start_session(
             user_id=user.id,
             family_id=family,
             token_hash=digest(refresh),
-            expires_at=utcnow() + timedelta(seconds=settings.refresh_token_ttl_seconds),
+            expires_at=utcnow() + timedelta(seconds=config.refresh_token_ttl_seconds),
         )
     )
     access = issue_access_token(
         runtime.signing_key,
         issuer=settings.jwt_issuer,
         audience=settings.jwt_audience,
-        ttl_seconds=settings.access_token_ttl_seconds,
+        ttl_seconds=config.access_token_ttl_seconds,
         user_id=user.id,
         tenant_id=user.tenant_id,
         roles=[user.role],
@@ -145,7 +145,7 @@ async def start_session(
         session_id=family,
     )
     await session.flush()
-    return Session(user, access, refresh, settings.access_token_ttl_seconds)
+    return Session(user, access, refresh, config.access_token_ttl_seconds)
 
 
 def _attempt_keys(email: str, address: str | None) -> list[str]:
@@ -156,8 +156,8 @@ def _attempt_keys(email: str, address: str | None) -> list[str]:
 
 
 async def _check_login_rate(redis: Redis, runtime: SubgraphRuntime, email: str, address: str | None) -> None:
-    settings = runtime.settings
-    limits = [settings.login_attempts_per_account, settings.login_attempts_per_address]
+    config = runtime.config
+    limits = [config.login_attempts_per_account, config.login_attempts_per_address]
     for key, limit in zip(_attempt_keys(email, address), limits, strict=False):
         failures = await redis.get(key)
         if failures is not None and int(failures) >= limit:
@@ -166,7 +166,7 @@ async def _check_login_rate(redis: Redis, runtime: SubgraphRuntime, email: str, 
 
 
 async def _record_failure(redis: Redis, runtime: SubgraphRuntime, email: str, address: str | None) -> None:
-    window = runtime.settings.login_window_seconds
+    window = runtime.config.login_window_seconds
     async with redis.pipeline(transaction=True) as pipe:
         for key in _attempt_keys(email, address):
             # The window starts at the first failure (SET NX; EXPIRE NX needs Redis 7).
@@ -227,6 +227,6 @@ async def log_out(session: AsyncSession, runtime: SubgraphRuntime, principal: Pr
 
 async def _mark_revoked(runtime: SubgraphRuntime, family_id: str, user_id: str) -> None:
     # Access tokens of the session stop working everywhere before they expire.
-    ttl = runtime.settings.access_token_ttl_seconds + 60
+    ttl = runtime.config.access_token_ttl_seconds + 60
     await runtime.redis.set(revoked_session_key(family_id), "1", ex=ttl)
     await events.publish(runtime.redis, user_id, "SESSION_REVOKED", sessionId=family_id)

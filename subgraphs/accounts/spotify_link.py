@@ -15,8 +15,8 @@ from urllib.parse import urlencode
 
 import httpx
 
-from shared.config import Settings
 from shared.errors import BadUserInput
+from subgraphs.accounts.config import AccountsSettings
 
 SAMPLE_ACCOUNTS = Path(__file__).with_name("sample_spotify_accounts.json")
 
@@ -55,7 +55,7 @@ def code_challenge(verifier: str) -> str:
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
 
-def new_authorization(settings: Settings, scopes: Iterable[str]) -> PendingAuthorization:
+def new_authorization(settings: AccountsSettings, scopes: Iterable[str]) -> PendingAuthorization:
     state = secrets.token_urlsafe(24)
     verifier = secrets.token_urlsafe(64)  # 86 characters: within PKCE's 43..128
     query = urlencode(
@@ -72,7 +72,9 @@ def new_authorization(settings: Settings, scopes: Iterable[str]) -> PendingAutho
     return PendingAuthorization(f"{settings.spotify_accounts_url}/authorize?{query}", state, verifier)
 
 
-async def _token_request(settings: Settings, form: dict[str, str], http: httpx.AsyncClient) -> dict[str, Any]:
+async def _token_request(
+    settings: AccountsSettings, form: dict[str, str], http: httpx.AsyncClient
+) -> dict[str, Any]:
     url = f"{settings.spotify_accounts_url}/api/token"
     if settings.spotify_client_secret:  # confidential client: HTTP Basic
         basic = httpx.BasicAuth(settings.spotify_client_id or "", settings.spotify_client_secret)
@@ -88,7 +90,7 @@ async def _token_request(settings: Settings, form: dict[str, str], http: httpx.A
 
 
 async def exchange_code(
-    settings: Settings, code: str, code_verifier: str, http: httpx.AsyncClient
+    settings: AccountsSettings, code: str, code_verifier: str, http: httpx.AsyncClient
 ) -> SpotifyTokens:
     body = await _token_request(
         settings,
@@ -106,7 +108,7 @@ async def exchange_code(
 
 
 async def refresh_access_token(
-    settings: Settings, refresh_token: str, http: httpx.AsyncClient
+    settings: AccountsSettings, refresh_token: str, http: httpx.AsyncClient
 ) -> SpotifyTokens:
     body = await _token_request(
         settings, {"grant_type": "refresh_token", "refresh_token": refresh_token}, http
@@ -120,7 +122,9 @@ async def refresh_access_token(
     )
 
 
-async def fetch_profile(settings: Settings, access_token: str, http: httpx.AsyncClient) -> SpotifyProfile:
+async def fetch_profile(
+    settings: AccountsSettings, access_token: str, http: httpx.AsyncClient
+) -> SpotifyProfile:
     response = await http.get(
         f"{settings.spotify_api_url}/me", headers={"Authorization": f"Bearer {access_token}"}
     )

@@ -64,7 +64,7 @@ async def token_for(
         return LinkedToken(**{**asdict(base), "access_token": box.decrypt(cached)})
     async with httpx.AsyncClient(timeout=10) as http:
         tokens = await spotify_link.refresh_access_token(
-            runtime.settings, box.decrypt(link.refresh_token_encrypted), http
+            runtime.config, box.decrypt(link.refresh_token_encrypted), http
         )
     ttl = max(tokens.expires_in - EARLY_EXPIRY_SECONDS, 1)
     await runtime.redis.set(_cache_key(user_id), box.encrypt(tokens.access_token), ex=ttl)

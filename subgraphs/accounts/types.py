@@ -12,11 +12,11 @@ from shared.context import RequestContext
 from shared.pagination import Connection, check_first, connection, decode_cursor
 from shared.permissions import protected
 from subgraphs.accounts import models
-from subgraphs.accounts.config import AccountsServices
+from subgraphs.accounts.config import AccountsServices, AccountsSettings
 from subgraphs.accounts.loaders import tenant_loader, user_loader
 from subgraphs.accounts.repository import ConsentRepository, SpotifyLinkRepository, UserRepository
 
-AccountsInfo = Info[RequestContext[AccountsServices], None]
+AccountsInfo = Info[RequestContext[AccountsSettings, AccountsServices], None]
 READ = ("accounts:read",)
 """API keys need this scope for personal data (declared in the SDL as @requiresScopes)."""
 

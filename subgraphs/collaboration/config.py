@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from shared.events import EventStreams, StreamHub
-from shared.runtime import SubgraphRuntime
+from shared.runtime import NoSettings, SubgraphRuntime
 
 
 @dataclass
@@ -15,6 +15,6 @@ class CollaborationServices:
     stream_hub: StreamHub
 
 
-def build_services(runtime: SubgraphRuntime[None]) -> CollaborationServices:
+def build_services(runtime: SubgraphRuntime[NoSettings, None]) -> CollaborationServices:
     streams = EventStreams(runtime.redis)
     return CollaborationServices(event_streams=streams, stream_hub=StreamHub(streams))

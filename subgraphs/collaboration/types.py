@@ -14,6 +14,7 @@ from shared.context import RequestContext
 from shared.errors import Forbidden
 from shared.pagination import Connection, check_first, connection, decode_cursor
 from shared.permissions import protected
+from shared.runtime import NoSettings
 from shared.schema import UserExtension, reference_only
 from subgraphs.collaboration import access, presence
 from subgraphs.collaboration.access import WorkspaceRole
@@ -36,7 +37,7 @@ from subgraphs.collaboration.repository import (
     WorkspaceRepository,
 )
 
-CollabInfo = Info[RequestContext[CollaborationServices], None]
+CollabInfo = Info[RequestContext[NoSettings, CollaborationServices], None]
 
 strawberry.enum(
     WorkspaceRole,

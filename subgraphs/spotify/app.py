@@ -6,12 +6,13 @@ from pathlib import Path
 
 from shared.subgraph import Subgraph
 from subgraphs.spotify import tasks
-from subgraphs.spotify.config import SpotifyServices, build_services, connect_job_queue
+from subgraphs.spotify.config import SpotifyServices, SpotifySettings, build_services, connect_job_queue
 from subgraphs.spotify.schema import create_schema
 
-subgraph: Subgraph[SpotifyServices] = Subgraph(
+subgraph: Subgraph[SpotifySettings, SpotifyServices] = Subgraph(
     name="spotify",
     schema=create_schema,
+    settings=SpotifySettings,
     services=build_services,
     policy=Path(__file__).with_name("policy.csv"),
     jobs=tasks.FUNCTIONS,

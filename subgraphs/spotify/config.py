@@ -8,14 +8,33 @@ from dataclasses import dataclass
 
 import httpx
 from arq.connections import ArqRedis
+from pydantic import Field
 from redis.asyncio import Redis
 
+from shared.config import Settings, SubgraphSettings
 from shared.runtime import SubgraphRuntime
 from subgraphs.spotify.cache import ObjectCache
 from subgraphs.spotify.catalog import SpotifyCatalog
 from subgraphs.spotify.catalog.live import LiveCatalog
 from subgraphs.spotify.catalog.offline import OfflineCatalog
 from subgraphs.spotify.library import LiveLibrary, OfflineLibrary
+
+
+class SpotifySettings(SubgraphSettings):
+    spotify_client_id: str | None = None
+    """With the secret: the live Web API (client credentials); unset: the offline catalogue."""
+    spotify_client_secret: str | None = Field(default=None, repr=False)
+    spotify_accounts_url: str = "https://accounts.spotify.com"
+    spotify_api_url: str = "https://api.spotify.com/v1"
+    accounts_internal_url: str | None = None
+    """Where accounts' internal endpoints are; default: the accounts mount of the dev host."""
+
+    @property
+    def live(self) -> bool:
+        return bool(self.spotify_client_id and self.spotify_client_secret)
+
+    def accounts_base_url(self, platform: Settings) -> str:
+        return self.accounts_internal_url or f"{platform.subgraph_base_url}/accounts"
 
 
 @dataclass
@@ -30,18 +49,17 @@ class SpotifyServices:
     """Connected when the app starts (arq binds to the running loop)."""
 
 
-def build_services(runtime: SubgraphRuntime[None]) -> SpotifyServices:
-    settings = runtime.settings
-    live = settings.spotify_client_id and settings.spotify_client_secret
+def build_services(runtime: SubgraphRuntime[SpotifySettings, None]) -> SpotifyServices:
+    config = runtime.config
     return SpotifyServices(
-        catalog=LiveCatalog(settings) if live else OfflineCatalog(runtime.db),
+        catalog=LiveCatalog(config) if config.live else OfflineCatalog(runtime.db),
         object_cache=ObjectCache(Redis.from_url(runtime.redis_url, decode_responses=False)),
         offline_library=OfflineLibrary(runtime.db),
-        live_library=LiveLibrary(settings.spotify_api_url),
+        live_library=LiveLibrary(config.spotify_api_url),
         accounts_http=httpx.AsyncClient(timeout=10),
     )
 
 
-async def connect_job_queue(runtime: SubgraphRuntime[SpotifyServices]) -> None:
+async def connect_job_queue(runtime: SubgraphRuntime[SpotifySettings, SpotifyServices]) -> None:
     if runtime.services.job_queue is None:
         runtime.services.job_queue = ArqRedis.from_url(runtime.redis_url)

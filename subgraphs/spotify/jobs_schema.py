@@ -15,12 +15,12 @@ from shared.context import RequestContext
 from shared.crypto import load_secret_box
 from shared.errors import BadUserInput, Forbidden, NotFound, Unavailable
 from shared.mutations import unit_of_work
-from subgraphs.spotify.config import SpotifyServices
+from subgraphs.spotify.config import SpotifyServices, SpotifySettings
 from subgraphs.spotify.library import linked_account
 from subgraphs.spotify.types import SpotifyInfo
 
 
-def _job_queue(context: RequestContext[SpotifyServices]) -> ArqRedis:
+def _job_queue(context: RequestContext[SpotifySettings, SpotifyServices]) -> ArqRedis:
     queue = context.runtime.services.job_queue
     if queue is None:
         raise Unavailable("The job queue is not connected yet; retry shortly.")

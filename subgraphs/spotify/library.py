@@ -57,7 +57,7 @@ async def linked_account(context: RequestContext, *, refresh: bool = False) -> L
     if not authorization:
         raise Unauthenticated("Authentication required")
     http: httpx.AsyncClient = context.runtime.services.accounts_http
-    url = f"{context.runtime.settings.accounts_base_url}/internal/spotify-token"
+    url = f"{context.runtime.config.accounts_base_url(context.runtime.settings)}/internal/spotify-token"
     response = await http.post(
         url, headers={"Authorization": authorization}, params={"refresh": "1"} if refresh else None
     )

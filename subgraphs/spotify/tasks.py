@@ -12,7 +12,9 @@ from shared import jobs
 from shared.config import Settings
 from shared.crypto import load_secret_box
 from shared.db import Database
+from shared.jobs import settings_of
 from subgraphs.spotify.catalog.live import SpotifyUnavailable
+from subgraphs.spotify.config import SpotifySettings
 from subgraphs.spotify.library import LinkedAccount, LiveLibrary, OfflineLibrary, playlist_track_total
 from subgraphs.spotify.service import ingest_plays, upsert_library_playlist
 
@@ -26,6 +28,7 @@ async def sync_spotify_library(
 ) -> dict[str, int]:
     """Imports the linked account's playlists and recently played tracks."""
     settings: Settings = ctx["settings"]
+    config = settings_of(ctx, "spotify", SpotifySettings)
     db: Database = ctx["db"]
     redis = ctx["platform_redis"]
     sealed = await redis.get(payload_key)
@@ -33,7 +36,7 @@ async def sync_spotify_library(
         await jobs.report(redis, job_id, "FAILED", 1.0, "the job's account details expired")
         return {"playlists": 0, "plays": 0, "new_plays": 0}
     linked = LinkedAccount(**json.loads(load_secret_box(settings).decrypt(sealed)))
-    library: Any = OfflineLibrary(db) if linked.offline else LiveLibrary(settings.spotify_api_url)
+    library: Any = OfflineLibrary(db) if linked.offline else LiveLibrary(config.spotify_api_url)
     await jobs.report(redis, job_id, "RUNNING", 0.05, "reading playlists", attempt=ctx.get("job_try", 1))
     try:
         playlists: list[dict[str, Any]] = []

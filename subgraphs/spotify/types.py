@@ -16,13 +16,13 @@ from shared.pagination import Connection, Edge, PageInfo
 from subgraphs.spotify import artwork
 from subgraphs.spotify.artwork import Asset
 from subgraphs.spotify.catalog import Page, SpotifyCatalog, SpotifyObject
-from subgraphs.spotify.config import SpotifyServices
+from subgraphs.spotify.config import SpotifyServices, SpotifySettings
 from subgraphs.spotify.loaders import CatalogueT, catalogue_loader
 from subgraphs.spotify.models import EditablePlaylist
 from subgraphs.spotify.playlists import PREFIX as PLAYLIST_PREFIX
 from subgraphs.spotify.playlists import PlaylistRepository, snapshot_of
 
-SpotifyInfo = Info[RequestContext[SpotifyServices], None]
+SpotifyInfo = Info[RequestContext[SpotifySettings, SpotifyServices], None]
 PLAYLIST_ITEMS_PER_CALL = 100
 PLAYLIST_PAGE_LIMIT = 500
 

@@ -11,19 +11,20 @@ from shared.runtime import SubgraphRuntime
 from shared.subgraph import Subgraph
 from subgraphs.storage import tasks
 from subgraphs.storage.backends.local import LocalBackend
-from subgraphs.storage.config import StorageServices, build_services
+from subgraphs.storage.config import StorageServices, StorageSettings, build_services
 from subgraphs.storage.files import file_routes
 from subgraphs.storage.schema import create_schema
 
 
-def _routes(runtime: SubgraphRuntime[StorageServices]) -> Sequence[BaseRoute]:
+def _routes(runtime: SubgraphRuntime[StorageSettings, StorageServices]) -> Sequence[BaseRoute]:
     backend = runtime.services.backend
     return file_routes(backend) if isinstance(backend, LocalBackend) else []
 
 
-subgraph: Subgraph[StorageServices] = Subgraph(
+subgraph: Subgraph[StorageSettings, StorageServices] = Subgraph(
     name="storage",
     schema=create_schema,
+    settings=StorageSettings,
     services=build_services,
     policy=Path(__file__).with_name("policy.csv"),
     jobs=tasks.FUNCTIONS,

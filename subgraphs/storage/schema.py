@@ -94,7 +94,7 @@ class Mutation:
         audit = {"kind": input.kind.value, "contentType": input.content_type, "size": input.size}
         async with unit_of_work(info.context, "createUpload", audit) as uow:
             row, target = await service.create_upload(
-                uow.session, info.context.principal, backend(info), info.context.runtime.settings, request
+                uow.session, info.context.principal, backend(info), info.context.runtime.config, request
             )
             uow.target_id = row.id
         headers = [UploadHeader(name=name, value=value) for name, value in target.headers.items()]

@@ -9,11 +9,11 @@ from datetime import timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.auth.principal import Principal
-from shared.config import Settings
 from shared.db import Database, new_id, utcnow
 from shared.errors import BadUserInput, Forbidden, NotFound
 from subgraphs.storage.backends import StorageBackend, StoredObject, UploadTarget
 from subgraphs.storage.backends.base import UploadSpec
+from subgraphs.storage.config import StorageSettings
 from subgraphs.storage.kinds import RULES, AssetKind, content_matches
 from subgraphs.storage.models import Asset
 from subgraphs.storage.repository import AssetRepository
@@ -62,14 +62,14 @@ async def create_upload(
     session: AsyncSession,
     principal: Principal,
     backend: StorageBackend,
-    settings: Settings,
+    config: StorageSettings,
     request: UploadRequest,
 ) -> tuple[Asset, UploadTarget]:
     request = _checked(request)
     asset_id = new_id("ast")
     tenant_id = principal.tenant_id
     assert tenant_id
-    ttl = settings.storage_upload_ttl_seconds
+    ttl = config.storage_upload_ttl_seconds
     asset = Asset(
         id=asset_id,
         tenant_id=tenant_id,

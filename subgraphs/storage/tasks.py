@@ -10,9 +10,10 @@ from typing import Any
 
 from arq import cron
 
-from shared.config import Settings
 from shared.db import Database, utcnow
+from shared.jobs import settings_of
 from subgraphs.storage.backends import StorageBackend, create_backend
+from subgraphs.storage.config import StorageSettings
 from subgraphs.storage.repository import abandoned_uploads, deleted_before, remove_rows
 
 BATCH = 500
@@ -35,7 +36,7 @@ async def _backend(ctx: dict[str, Any]) -> AsyncIterator[StorageBackend]:
     if "storage_backend" in ctx:
         yield ctx["storage_backend"]
         return
-    backend = create_backend(ctx["settings"])
+    backend = create_backend(ctx["settings"], settings_of(ctx, "storage", StorageSettings))
     try:
         yield backend
     finally:
@@ -50,8 +51,8 @@ async def clean_abandoned_uploads(ctx: dict[str, Any]) -> dict[str, int]:
 
 async def purge_deleted_assets(ctx: dict[str, Any]) -> dict[str, int]:
     """Assets soft-deleted more than `storage_purge_after_days` ago."""
-    settings: Settings = ctx["settings"]
-    cutoff = utcnow() - timedelta(days=settings.storage_purge_after_days)
+    config = settings_of(ctx, "storage", StorageSettings)
+    cutoff = utcnow() - timedelta(days=config.storage_purge_after_days)
     async with _backend(ctx) as backend:
         return {"purged": await _remove(ctx["db"], backend, deleted_before, cutoff)}
 

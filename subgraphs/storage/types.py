@@ -13,12 +13,12 @@ from shared.errors import BadUserInput, Forbidden
 from shared.schema import reference_only
 from subgraphs.storage.access import can_read
 from subgraphs.storage.backends import StorageBackend
-from subgraphs.storage.config import StorageServices
+from subgraphs.storage.config import StorageServices, StorageSettings
 from subgraphs.storage.kinds import AssetKind
 from subgraphs.storage.loaders import asset_loader
 from subgraphs.storage.models import Asset as AssetRow
 
-StorageInfo = Info[RequestContext[StorageServices], None]
+StorageInfo = Info[RequestContext[StorageSettings, StorageServices], None]
 MIN_URL_TTL, MAX_URL_TTL = 60, 7 * 24 * 3600
 
 strawberry.enum(AssetKind, description="What an asset holds (stems and documents are private).")
@@ -87,7 +87,7 @@ class Asset:
         description="A signed URL to read the content, valid for `ttlSeconds` (null until ready)."
     )
     async def url(self, info: StorageInfo, ttl_seconds: int | None = None) -> str | None:
-        ttl = info.context.runtime.settings.storage_url_ttl_seconds if ttl_seconds is None else ttl_seconds
+        ttl = info.context.runtime.config.storage_url_ttl_seconds if ttl_seconds is None else ttl_seconds
         if not MIN_URL_TTL <= ttl <= MAX_URL_TTL:
             raise BadUserInput(f"ttlSeconds must be {MIN_URL_TTL} to {MAX_URL_TTL}", field="ttlSeconds")
         if self.status is not AssetStatus.READY or self.deleted_at is not None:

@@ -18,6 +18,7 @@ from gateway.router import RouterProcess
 from gateway.subgraphs import SUBGRAPHS
 from shared.config import Settings
 from shared.redis import EmbeddedRedis, free_port
+from subgraphs.storage.config import StorageSettings
 from tests.support.servers import ServerThread
 
 
@@ -31,6 +32,8 @@ class Platform:
     """Requests the router made to each subgraph's /graphql."""
     storage: Any = None
     """The storage subgraph's backend (S3 on moto): `requests` counts its S3 calls."""
+    storage_settings: Any = None
+    """The storage subgraph's own settings (S3 on moto)."""
 
 
 class FetchCounter:
@@ -58,14 +61,16 @@ def platform(
         database_url=sqlite_factory.new(),
         subgraph_port=subgraph_port,
         router_port=free_port(),
+    )
+    storage = StorageSettings(
         storage_backend="s3",
         s3_endpoint_url=s3_server.url,
         s3_access_key_id="e2e-key",
         s3_secret_access_key="e2e-secret",
         s3_bucket="e2e-assets",
     )
-    s3_server.create_bucket(settings.s3_bucket)
-    runtimes = build_runtimes(settings, redis_server.url, SUBGRAPHS)
+    s3_server.create_bucket(storage.s3_bucket)
+    runtimes = build_runtimes(settings, redis_server.url, SUBGRAPHS, {"storage": storage})
     runtimes["accounts"].services.heartbeat_seconds = 0.5
     fetches: Counter[str] = Counter()
     host = ServerThread(FetchCounter(create_host_app(runtimes), fetches), port=subgraph_port).start()
@@ -85,6 +90,7 @@ def platform(
             settings=settings,
             fetches=fetches,
             storage=runtimes["storage"].services.backend,
+            storage_settings=storage,
         )
     finally:
         router.stop()

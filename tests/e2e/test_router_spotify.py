@@ -101,7 +101,8 @@ async def test_a_users_library_costs_a_fixed_number_of_subgraph_fetches(platform
             edges = body["data"]["me"]["playlists"]["edges"]
             assert len(edges) == playlists and all(e["node"]["tracks"]["edges"] for e in edges)
             assert all(
-                e["node"]["coverArt"]["url"].startswith(platform.settings.s3_endpoint_url) for e in edges
+                e["node"]["coverArt"]["url"].startswith(platform.storage_settings.s3_endpoint_url)
+                for e in edges
             )
             assert platform.storage.requests == s3_requests  # signed URLs cost no S3 request
             fetches.append(dict(platform.fetches))

@@ -95,7 +95,7 @@ async def test_log_in_and_wrong_password(accounts):
 async def test_failed_log_ins_are_rate_limited_per_account(accounts):
     runtime, client = accounts
     account = await sign_up(client)
-    limit = runtime.settings.login_attempts_per_account
+    limit = runtime.config.login_attempts_per_account
     for _ in range(limit):
         body = await gql(
             client, LOG_IN, {"input": {"email": account["email"], "password": "wrong-password-x"}}
@@ -109,7 +109,7 @@ async def test_failed_log_ins_are_rate_limited_per_account(accounts):
 
 async def test_failed_log_ins_are_rate_limited_per_client_address(accounts):
     runtime, client = accounts
-    limit = runtime.settings.login_attempts_per_address
+    limit = runtime.config.login_attempts_per_address
     for _ in range(limit):
         await gql(
             client,

@@ -24,7 +24,7 @@ async def spotify(settings, redis_server, database, accounts):
     runtime = runtime_of("spotify", settings, redis_server.url, database)
     await runtime.services.accounts_http.aclose()
     runtime.services.accounts_http = accounts_client  # the internal call, in-process
-    runtime.settings.accounts_internal_url = str(accounts_client.base_url).rstrip("/")
+    runtime.config.accounts_internal_url = str(accounts_client.base_url).rstrip("/")
     async with hosted("spotify", settings, redis_server.url, database, runtime=runtime) as spotify:
         account = await sign_up(accounts_client)
         yield runtime, spotify.client, account["token"]

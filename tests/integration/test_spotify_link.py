@@ -57,9 +57,9 @@ def spotify():
 async def test_live_link_uses_pkce_and_stores_the_refresh_token_encrypted(accounts, database, spotify):
     runtime, client = accounts
     replay, url = spotify
-    runtime.settings.spotify_client_id = "client-123"
-    runtime.settings.spotify_accounts_url = url
-    runtime.settings.spotify_api_url = f"{url}/v1"
+    runtime.config.spotify_client_id = "client-123"
+    runtime.config.spotify_accounts_url = url
+    runtime.config.spotify_api_url = f"{url}/v1"
     account = await sign_up(client)
     started = (await gql(client, AUTHORIZE, token=account["token"]))["data"]["spotifyAuthorizeUrl"]
     query = parse_qs(urlparse(started["url"]).query)
@@ -88,8 +88,8 @@ async def test_live_link_uses_pkce_and_stores_the_refresh_token_encrypted(accoun
 async def test_live_link_with_a_refused_code_changes_nothing(accounts, database, spotify):
     runtime, client = accounts
     _, url = spotify
-    runtime.settings.spotify_client_id = "client-123"
-    runtime.settings.spotify_accounts_url = url
+    runtime.config.spotify_client_id = "client-123"
+    runtime.config.spotify_accounts_url = url
     account = await sign_up(client)
     state = (await gql(client, AUTHORIZE, token=account["token"]))["data"]["spotifyAuthorizeUrl"]["state"]
     body = await gql(client, LINK, {"code": "wrong", "state": state}, token=account["token"])
@@ -104,9 +104,9 @@ async def test_internal_token_call_caches_and_refreshes_on_request_at_most_once(
     token is dropped and a new one fetched; asking in a loop does not hammer Spotify."""
     runtime, client = accounts
     replay, url = spotify
-    runtime.settings.spotify_client_id = "client-123"
-    runtime.settings.spotify_accounts_url = url
-    runtime.settings.spotify_api_url = f"{url}/v1"
+    runtime.config.spotify_client_id = "client-123"
+    runtime.config.spotify_accounts_url = url
+    runtime.config.spotify_api_url = f"{url}/v1"
     account = await sign_up(client)
     started = (await gql(client, AUTHORIZE, token=account["token"]))["data"]["spotifyAuthorizeUrl"]
     replay.codes["auth-code-2"] = parse_qs(urlparse(started["url"]).query)["code_challenge"][0]

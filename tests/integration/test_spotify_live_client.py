@@ -9,9 +9,9 @@ import time
 import httpx
 import pytest
 
-from shared.config import Settings
 from subgraphs.spotify.catalog.live import LiveCatalog, SpotifyUnavailable
 from subgraphs.spotify.catalog.offline import load_sample
+from subgraphs.spotify.config import SpotifySettings
 from tests.support.counting import count_statements
 from tests.support.graphql import gql, sign_up
 from tests.support.hosting import hosted, runtime_of
@@ -36,8 +36,7 @@ def live(web_api, tmp_path):
     api, url = web_api
     api.requests.clear()
     api.faults.clear()
-    settings = Settings(
-        data_dir=tmp_path,
+    settings = SpotifySettings(
         spotify_client_id="app",
         spotify_client_secret="app-secret",
         spotify_accounts_url=url,
@@ -89,13 +88,11 @@ async def live_subgraph(settings, redis_server, database, accounts, web_api):
     api, url = web_api
     api.requests.clear()
     runtime = runtime_of("spotify", settings, redis_server.url, database)
-    live_settings = settings.model_copy(
-        update={
-            "spotify_client_id": "app",
-            "spotify_client_secret": "s",
-            "spotify_accounts_url": url,
-            "spotify_api_url": f"{url}/v1",
-        }
+    live_settings = SpotifySettings(
+        spotify_client_id="app",
+        spotify_client_secret="s",
+        spotify_accounts_url=url,
+        spotify_api_url=f"{url}/v1",
     )
     runtime.services.catalog = LiveCatalog(live_settings)
     async with hosted("spotify", settings, redis_server.url, database, runtime=runtime) as spotify:
@@ -157,7 +154,7 @@ async def test_live_library_sync_imports_from_the_web_api(web_api, database, set
 
     api, url = web_api
     api.requests.clear()
-    live_settings = settings.model_copy(update={"spotify_api_url": f"{url}/v1"})
+    live_settings = SpotifySettings(spotify_api_url=f"{url}/v1")
     account = {
         "spotify_user_id": "lunavega.music",
         "display_name": "Luna Vega",
@@ -168,8 +165,14 @@ async def test_live_library_sync_imports_from_the_web_api(web_api, database, set
     }
     redis = create_redis(redis_server.url)
     key = f"spotify:sync-payload:{uuid.uuid4().hex}"
-    await redis.set(key, load_secret_box(live_settings).encrypt(json.dumps(account)))
-    ctx = {"settings": live_settings, "db": database, "platform_redis": redis, "job_try": 1}
+    await redis.set(key, load_secret_box(settings).encrypt(json.dumps(account)))
+    ctx = {
+        "settings": settings,
+        "subgraph_settings": {"spotify": live_settings},
+        "db": database,
+        "platform_redis": redis,
+        "job_try": 1,
+    }
     try:
         result = await sync_spotify_library(
             ctx, job_id="job_live", tenant_id="tnt_live", user_id="usr_live", payload_key=key
@@ -210,7 +213,11 @@ async def test_a_refused_user_token_is_renewed_once_through_accounts(web_api, se
         return httpx.Response(200, json={"linked": True, **account})
 
     async with httpx.AsyncClient(transport=httpx.MockTransport(accounts)) as accounts_http:
-        runtime = SimpleNamespace(settings=settings, services=SimpleNamespace(accounts_http=accounts_http))
+        runtime = SimpleNamespace(
+            settings=settings,
+            config=SpotifySettings(),
+            services=SimpleNamespace(accounts_http=accounts_http),
+        )
         library = LiveLibrary(f"{url}/v1")
 
         def context() -> RequestContext:

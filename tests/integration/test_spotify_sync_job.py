@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from gateway.worker import create_worker
 from shared import jobs
 from shared.redis import create_redis
+from subgraphs.spotify.config import SpotifySettings
 from subgraphs.spotify.library import Play
 from subgraphs.spotify.models import LibraryPlaylist, StreamEvent
 from subgraphs.spotify.service import ingest_plays
@@ -28,8 +29,8 @@ async def served(settings, redis_server, accounts):
     """accounts and spotify under uvicorn, each in its own thread and event loop with its
     own connections (WebSocket subscriptions need a real server)."""
     with hosting.served("accounts", settings, redis_server.url) as (_, accounts_server):
-        spotify_settings = settings.model_copy(update={"accounts_internal_url": accounts_server.url})
-        with hosting.served("spotify", spotify_settings, redis_server.url) as (_, spotify_server):
+        config = SpotifySettings(accounts_internal_url=accounts_server.url)
+        with hosting.served("spotify", settings, redis_server.url, config=config) as (_, spotify_server):
             redis = create_redis(redis_server.url)
             try:
                 async with httpx.AsyncClient(base_url=spotify_server.url, timeout=30) as client:

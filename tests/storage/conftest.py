@@ -14,6 +14,7 @@ import httpx
 import pytest
 
 from shared.runtime import SubgraphRuntime
+from subgraphs.storage.config import StorageSettings
 from tests.support.graphql import gql
 from tests.support.hosting import hosted, runtime_of
 from tests.support.secrets import remember_secret
@@ -96,11 +97,11 @@ async def storage(request, settings, redis_server, database, accounts, tmp_path)
             "s3_secret_access_key": "test-secret",
             "s3_bucket": f"assets-{uuid.uuid4().hex[:12]}",
         }
-    configured = settings.model_copy(update=overrides)
-    runtime = runtime_of("storage", configured, redis_server.url, database)
+    config = StorageSettings(**overrides)
+    runtime = runtime_of("storage", settings, redis_server.url, database, config=config)
     if request.param == "s3":
         await runtime.services.backend.ensure_bucket()
     async with hosted(
-        "storage", configured, redis_server.url, database, runtime=runtime, base_url=APP_BASE
+        "storage", settings, redis_server.url, database, runtime=runtime, base_url=APP_BASE
     ) as storage:
         yield Storage(storage.client, accounts[1], runtime, request.param)

@@ -29,7 +29,12 @@ async def _age(storage, asset_id: str, **columns) -> None:
 
 
 def _job_context(storage) -> dict:
-    return {"db": storage.runtime.db, "settings": storage.runtime.settings, "storage_backend": storage.store}
+    return {
+        "db": storage.runtime.db,
+        "settings": storage.runtime.settings,
+        "subgraph_settings": {"storage": storage.runtime.config},
+        "storage_backend": storage.store,
+    }
 
 
 async def test_soft_delete_hides_and_restore_brings_back(storage):
@@ -53,7 +58,7 @@ async def test_purge_removes_bytes_and_rows_of_long_deleted_assets_only(storage)
     recent = await storage.upload(owner["token"], PNG)
     for asset in (old, recent):
         await storage.gql(DELETE, {"id": asset["id"]}, owner["token"])
-    days = storage.runtime.settings.storage_purge_after_days
+    days = storage.runtime.config.storage_purge_after_days
     await _age(storage, old["id"], deleted_at=utcnow() - timedelta(days=days + 1))
     old_key = (await _row(storage, old["id"])).object_key
 

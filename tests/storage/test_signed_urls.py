@@ -8,8 +8,8 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 
-from shared.config import Settings
 from subgraphs.storage.backends.s3 import S3Backend
+from subgraphs.storage.config import StorageSettings
 from subgraphs.storage.signing import SignatureError, UrlSigner
 from tests.storage.conftest import PNG
 from tests.support.graphql import sign_up
@@ -88,9 +88,7 @@ def test_signer_checks_every_signed_part():
 
 
 async def test_cdn_urls_are_signed_locally(s3_server, tmp_path):
-    settings = Settings(
-        env="test",
-        data_dir=tmp_path,
+    settings = StorageSettings(
         storage_backend="s3",
         s3_endpoint_url=s3_server.url,
         s3_access_key_id="k",

@@ -22,15 +22,16 @@ CLIENT_ADDRESS = ("203.0.113.7", 5555)
 
 @dataclass
 class Hosted:
-    runtime: SubgraphRuntime[Any]
+    runtime: SubgraphRuntime[Any, Any]
     app: Starlette
     client: httpx.AsyncClient
 
 
 def runtime_of(
-    name: str, settings: Settings, redis_url: str, database: Database | None = None
-) -> SubgraphRuntime[Any]:
-    return declaration(name).runtime(settings, redis_url, database)
+    name: str, settings: Settings, redis_url: str, database: Database | None = None, *, config: Any = None
+) -> SubgraphRuntime[Any, Any]:
+    """`config`: the subgraph's own settings (default: from the environment)."""
+    return declaration(name).runtime(settings, redis_url, database, config=config)
 
 
 @asynccontextmanager
@@ -40,14 +41,15 @@ async def hosted(
     redis_url: str,
     database: Database | None = None,
     *,
-    runtime: SubgraphRuntime[Any] | None = None,
+    runtime: SubgraphRuntime[Any, Any] | None = None,
+    config: Any = None,
     base_url: str | None = None,
     client_address: tuple[str, int] = CLIENT_ADDRESS,
     lifespan: bool = True,
 ) -> AsyncIterator[Hosted]:
     """The subgraph's app with its lifespan run and a client bound to it in-process. Pass
     `runtime` to host one a test has adjusted (a replay client in place of a live one)."""
-    runtime = runtime or runtime_of(name, settings, redis_url, database)
+    runtime = runtime or runtime_of(name, settings, redis_url, database, config=config)
     app = declaration(name).app(runtime, close_runtime=False)
     transport = httpx.ASGITransport(app=app, client=client_address)
     try:
@@ -73,11 +75,12 @@ def served(
     redis_url: str,
     database: Database | None = None,
     *,
-    runtime: SubgraphRuntime[Any] | None = None,
-) -> Iterator[tuple[SubgraphRuntime[Any], ServerThread]]:
+    runtime: SubgraphRuntime[Any, Any] | None = None,
+    config: Any = None,
+) -> Iterator[tuple[SubgraphRuntime[Any, Any], ServerThread]]:
     """The subgraph under uvicorn in a thread with its own event loop (and so its own
     database engine: do not share the test's)."""
-    runtime = runtime or runtime_of(name, settings, redis_url, database)
+    runtime = runtime or runtime_of(name, settings, redis_url, database, config=config)
     server = ServerThread(declaration(name).app(runtime, close_runtime=database is None)).start()
     try:
         yield runtime, server

@@ -7,6 +7,7 @@ from cryptography.fernet import Fernet
 from shared.config import Settings
 from shared.crypto import SecretBox, SecretDecryptionError, load_secret_box
 from subgraphs.accounts import spotify_link
+from subgraphs.accounts.config import AccountsSettings
 from tests.support.replay import SpotifyReplay
 
 
@@ -44,7 +45,7 @@ def test_sample_account_is_deterministic():
 async def test_refresh_keeps_the_old_refresh_token_when_spotify_sends_none():
     replay = SpotifyReplay(refresh_returns_new_token=False)
     transport = httpx.ASGITransport(app=replay.app())
-    settings = Settings(
+    settings = AccountsSettings(
         spotify_client_id="c", spotify_client_secret="s", spotify_accounts_url="http://spotify.test"
     )
     async with httpx.AsyncClient(transport=transport) as http:

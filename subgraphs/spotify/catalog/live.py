@@ -8,14 +8,16 @@ import asyncio
 import random
 from collections import Counter
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
 import spotipy
 from spotipy.exceptions import SpotifyException
 
-from shared.config import Settings
 from subgraphs.spotify.catalog import Page, SpotifyObject
+
+if TYPE_CHECKING:
+    from subgraphs.spotify.config import SpotifySettings
 
 T = TypeVar("T")
 
@@ -63,7 +65,7 @@ class SpotifyCaller:
 class LiveCatalog:
     def __init__(
         self,
-        settings: Settings,
+        settings: SpotifySettings,
         *,
         http: httpx.AsyncClient | None = None,
         max_concurrency: int = 8,

@@ -8,12 +8,16 @@ import json
 import os
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from shared.config import Settings
 from shared.crypto import derive_key
 from subgraphs.storage.backends.base import StoredObject, UploadSpec, UploadTarget
 from subgraphs.storage.kinds import SNIFF_BYTES
 from subgraphs.storage.signing import UrlSigner
+
+if TYPE_CHECKING:
+    from subgraphs.storage.config import StorageSettings
 
 FILES_PREFIX = "/files/"
 UPLOAD_PARAMS = ("content_type", "max_size")
@@ -24,18 +28,18 @@ class UploadTooLarge(Exception):
     pass
 
 
-def storage_signer(settings: Settings) -> UrlSigner:
-    key = settings.storage_signing_key
+def storage_signer(settings: Settings, config: StorageSettings) -> UrlSigner:
+    key = config.storage_signing_key
     return UrlSigner(key.encode() if key else derive_key(settings, "storage-url-signing"))
 
 
 class LocalBackend:
     name = "local"
 
-    def __init__(self, settings: Settings) -> None:
-        self.root = settings.storage_root.resolve()
-        self.base_url = settings.storage_base_url.rstrip("/")
-        self.signer = storage_signer(settings)
+    def __init__(self, settings: Settings, config: StorageSettings) -> None:
+        self.root = config.root(settings).resolve()
+        self.base_url = config.public_url(settings).rstrip("/")
+        self.signer = storage_signer(settings, config)
         self.requests = 0
         """Storage operations (reads, writes, deletes of files) made by this process."""
 

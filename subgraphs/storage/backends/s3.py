@@ -8,16 +8,18 @@ import base64
 import hashlib
 import time
 from contextlib import AsyncExitStack
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import aioboto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from shared.config import Settings
 from subgraphs.storage.backends.base import StoredObject, UploadSpec, UploadTarget
 from subgraphs.storage.kinds import SNIFF_BYTES
 from subgraphs.storage.signing import UrlSigner
+
+if TYPE_CHECKING:
+    from subgraphs.storage.config import StorageSettings
 
 
 def _b64_digest(hex_digest: str) -> str:
@@ -27,7 +29,7 @@ def _b64_digest(hex_digest: str) -> str:
 class S3Backend:
     name = "s3"
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: StorageSettings) -> None:
         self.settings = settings
         self.bucket = settings.s3_bucket
         self.sse = settings.s3_server_side_encryption
