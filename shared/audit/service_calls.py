@@ -41,13 +41,15 @@ def _operation(execution_context: Any) -> tuple[str, str]:
 
 
 def _outcome(result: Any) -> tuple[str, bool]:
-    """(outcome, whether any field resolved or was refused at a path)."""
+    """(outcome, whether execution reached the fields). `partial:` when some root field
+    answered despite the errors."""
     errors = list(getattr(result, "errors", None) or [])
     if not errors:
         return "success", True
     codes = sorted({str((error.extensions or {}).get("code", "INTERNAL")) for error in errors})
-    reached = getattr(result, "data", None) is not None or any(error.path for error in errors)
-    partial = getattr(result, "data", None) is not None
+    data = getattr(result, "data", None)
+    reached = data is not None or any(error.path for error in errors)
+    partial = isinstance(data, dict) and any(value is not None for value in data.values())
     return (("partial:" if partial else "") + ",".join(codes))[:64], reached
 
 
