@@ -6,12 +6,14 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from jose import jwt
 
 from gateway.subgraphs import SUBGRAPHS
+from shared.auth.authenticate import Authenticator
 from shared.auth.keys import _generate_pem, jwks, load_signing_keys, signing_key_from_pem
 from shared.auth.service_identity import MAX_TTL_SECONDS, PLATFORM_SERVICES
 from shared.auth.service_tokens import REFRESH_MARGIN_SECONDS, ServiceTokens, issue_service_token
@@ -138,3 +140,14 @@ def test_the_cli_prints_a_token_from_the_key_ring(tmp_path: Path):
         timeout=120,
     )
     assert refused.returncode == 2 and "unknown service" in refused.stderr
+
+
+async def test_a_subscription_of_a_service_ends_when_its_token_expires():
+    principal = _verifier().verify(
+        ServiceTokens(RING, ISSUER, AUDIENCE).for_platform("search", ["spotify:read"])
+    )
+    authenticator = Authenticator(_verifier(), redis=None)  # type: ignore[arg-type]  # no session: never asked
+    await authenticator.ensure_current(principal)
+    assert principal.expires_at is not None
+    with pytest.raises(Unauthenticated, match="expired"):
+        await authenticator.ensure_current(replace(principal, expires_at=principal.expires_at - 3600))
