@@ -13,6 +13,7 @@ from typing import Annotated
 import typer
 
 from gateway.registry.cli import schema_app
+from gateway.service_token import service_token
 from shared.config import Settings, get_settings
 from shared.logging import configure_logging
 
@@ -22,6 +23,7 @@ app = typer.Typer(
 audit_app = typer.Typer(help="The hash-chained audit log.")
 app.add_typer(audit_app, name="audit")
 app.add_typer(schema_app, name="schema")
+app.command("service-token")(service_token)
 
 
 @contextmanager

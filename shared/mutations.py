@@ -42,7 +42,7 @@ async def unit_of_work(
                 subgraph=runtime.name,
                 operation=operation,
                 outcome=uow.outcome,
-                principal_id=uow.principal_id or principal.user_id or principal.api_key_id,
+                principal_id=uow.principal_id or principal.actor_id,
                 tenant_id=uow.tenant_id or principal.tenant_id,
                 target_id=uow.target_id,
                 input=input,
@@ -55,7 +55,7 @@ async def unit_of_work(
                 subgraph=runtime.name,
                 operation=operation,
                 outcome=outcome,
-                principal_id=principal.user_id or principal.api_key_id,
+                principal_id=principal.actor_id,
                 tenant_id=principal.tenant_id,
                 input=input,
             )

@@ -26,6 +26,7 @@ from strawberry.federation.schema import FederationAny
 from strawberry.federation.schema_directives import FieldSet, Key
 from strawberry.types import ExecutionResult, Info
 
+from shared.audit.service_calls import ServiceAudit
 from shared.config import Settings
 from shared.errors import ErrorCodes, Unauthenticated, type_errors
 from shared.permissions.extension import FieldAuthorization
@@ -205,6 +206,7 @@ def build_schema(
     ]
     extensions: list[Any] = [
         OperationLog,  # outermost: logs the final, typed errors
+        ServiceAudit,  # audits service-token operations, after ErrorCodes has typed the errors
         ErrorCodes,  # exits before OperationLog, after everything else: sees every error
         RequestLifecycle,
         # Factories: a fresh extension per request; the parse and validation caches are

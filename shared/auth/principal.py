@@ -10,8 +10,9 @@ ROLE_ORDER = ("viewer", "member", "admin", "owner")
 class Principal:
     """Who is calling: on every request context, from a token, an API key, or nobody."""
 
-    kind: Literal["anonymous", "user", "api_key"]
+    kind: Literal["anonymous", "user", "api_key", "service"]
     user_id: str | None = None
+    """None for services: a service token names no user."""
     tenant_id: str | None = None
     roles: tuple[str, ...] = ()
     scopes: frozenset[str] = field(default_factory=frozenset)
@@ -22,6 +23,9 @@ class Principal:
     client_address: str | None = None
     expires_at: float | None = None
     """Unix time the access token stops being valid (None: API keys, anonymous)."""
+    service: str | None = None
+    """The calling subgraph of a service token (`kind == "service"`); `tenant_id` is the
+    tenant it acts for, None when it may touch non-tenant data only."""
 
     @property
     def is_authenticated(self) -> bool:
@@ -32,7 +36,16 @@ class Principal:
         """Casbin subjects this principal acts as."""
         if not self.is_authenticated:
             return ("role:anonymous",)
+        if self.kind == "service":
+            return (f"service:{self.service}",)
         return tuple(f"role:{role}" for role in self.roles) or ("role:authenticated",)
+
+    @property
+    def actor_id(self) -> str | None:
+        """Who the audit log names: the user, the API key, or `service:<name>`."""
+        if self.kind == "service":
+            return f"service:{self.service}"
+        return self.user_id or self.api_key_id
 
     def has_scope(self, scope: str) -> bool:
         return "*" in self.scopes or scope in self.scopes

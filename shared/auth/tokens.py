@@ -13,6 +13,7 @@ from jose.exceptions import ExpiredSignatureError, JOSEError
 
 from shared.auth.keys import SigningKey, public_key_objects
 from shared.auth.principal import Principal
+from shared.auth.service_identity import SERVICE_TOKEN_TYPE, SUBJECT_PREFIX, service_principal
 from shared.errors import Unauthenticated
 
 ALGORITHM = "RS256"
@@ -127,9 +128,19 @@ class TokenVerifier:
             raise Unauthenticated("Token expired") from exc
         except JOSEError as exc:
             raise Unauthenticated("Invalid token") from exc
-        if claims.get("typ") != "access":
-            raise Unauthenticated("Not an access token")
-        principal = Principal(
+        if claims.get("typ") == SERVICE_TOKEN_TYPE:
+            principal = service_principal(claims)
+        elif claims.get("typ") != "access" or str(claims["sub"]).startswith(SUBJECT_PREFIX):
+            raise Unauthenticated("Not an access token")  # a user can never pass for a service
+        else:
+            principal = self._user(claims)
+        self._cache[token] = (float(claims["exp"]), principal)
+        if len(self._cache) > self._cache_size:
+            self._cache.popitem(last=False)
+        return principal
+
+    def _user(self, claims: dict[str, Any]) -> Principal:
+        return Principal(
             kind="user",
             user_id=claims["sub"],
             tenant_id=claims.get("tid"),
@@ -140,7 +151,3 @@ class TokenVerifier:
             session_id=claims.get("sid"),
             expires_at=float(claims["exp"]),
         )
-        self._cache[token] = (float(claims["exp"]), principal)
-        if len(self._cache) > self._cache_size:
-            self._cache.popitem(last=False)
-        return principal

@@ -25,6 +25,11 @@ class Decision(enum.Enum):
     DENY = "deny"
 
 
+def _may_own(subjects: tuple[str, ...]) -> bool:
+    """ "self" rules are for users: nobody anonymous, and no service, owns an object."""
+    return not any(subject == "role:anonymous" or subject.startswith("service:") for subject in subjects)
+
+
 class PolicyEngine:
     """Decides (subjects, domain, coordinate, action). Decisions are memoised per policy
     revision, so a warm process answers from a dict; `reload` bumps the revision."""
@@ -84,7 +89,7 @@ class PolicyEngine:
         coordinate = self.policy_object(coordinate)
         if any(self.enforce(subject, domain, coordinate, action) for subject in subjects):
             decision = Decision.ALLOW
-        elif "role:anonymous" not in subjects and self.enforce("self", domain, coordinate, action):
+        elif _may_own(subjects) and self.enforce("self", domain, coordinate, action):
             decision = Decision.OWNER_ONLY
         else:
             decision = Decision.DENY

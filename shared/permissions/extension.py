@@ -25,7 +25,7 @@ async def _audit_refusal(context: Any, operation: str, error: DomainError) -> No
             subgraph=context.subgraph,
             operation=operation,
             outcome=error.code.value,
-            principal_id=principal.user_id or principal.api_key_id,
+            principal_id=principal.actor_id,
             tenant_id=principal.tenant_id,
         )
     raise error
@@ -109,7 +109,7 @@ class FieldAuthorization(SchemaExtension):
         principal = context.principal
         action = "write" if type_name in _WRITE_ROOTS else "read"
         rule = _rule_of(field)
-        if principal.kind == "api_key":
+        if principal.kind in ("api_key", "service"):
             needed = rule.scopes if rule and rule.scopes else (f"{context.subgraph}:{action}",)
             if not any(principal.has_scope(scope) for scope in needed):
                 return Decision.DENY, rule

@@ -9,11 +9,14 @@ from strawberry.dataloader import DataLoader
 from shared.context import RequestContext
 from subgraphs.collaboration.models import Project, WorkspaceMember
 from subgraphs.collaboration.repository import MemberRepository, ProjectRepository
+from subgraphs.collaboration.service_access import service_memberships
 
 
 def _memberships(context: RequestContext) -> DataLoader[str, WorkspaceMember | None]:
     async def load(workspace_ids: Sequence[str]) -> list[WorkspaceMember | None]:
         principal = context.principal
+        if principal.kind == "service":
+            return await service_memberships(context, workspace_ids)
         if not principal.tenant_id or not principal.user_id:
             return [None] * len(workspace_ids)
         repo = MemberRepository(await context.session(), principal.tenant_id)
