@@ -33,7 +33,9 @@ SUBGRAPHS: dict[str, SubgraphSpec] = {
     )
 }
 
-PLATFORM_TABLES = frozenset({"audit_log", "audit_chain_head", "casbin_rule"})
+PLATFORM_TABLES = frozenset(
+    {"audit_log", "audit_chain_head", "casbin_rule", "event_outbox", "event_processed"}
+)
 
 
 REGISTRY_PREFIX = "registry_"
@@ -54,6 +56,7 @@ def branch_of_table(table: str) -> str | None:
 
 def import_all_models() -> None:
     importlib.import_module("shared.audit.models")
+    importlib.import_module("shared.domain_events.models")
     importlib.import_module("gateway.registry.models")
     for spec in SUBGRAPHS.values():
         spec.models()

@@ -1,0 +1,85 @@
+"""Domain events: a clean Redis per test, a test event type, and a table consumers apply to."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from types import SimpleNamespace
+from typing import Any, ClassVar
+
+import pytest
+from redis.asyncio import Redis
+from sqlalchemy import Column, Integer, MetaData, String, Table, func, insert, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shared.auth.principal import ANONYMOUS
+from shared.context import RequestContext
+from shared.db import Database
+from shared.domain_events import DomainEvent, EventPayload, emit, transaction
+from shared.redis import EmbeddedRedis, create_redis
+
+APPLIED = Table(
+    "platform_test_applied",
+    MetaData(),
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("consumer", String(128), nullable=False),
+    Column("event_id", String(64), nullable=False),
+)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ThingChanged(EventPayload):
+    TYPE: ClassVar[str] = "platformtest.thing.changed"
+    VERSION: ClassVar[int] = 1
+
+    thing_id: str
+    n: int = 0
+    poison: bool = False
+
+
+STREAM = "events:platformtest"
+
+
+@pytest.fixture
+async def redis(redis_server: EmbeddedRedis) -> AsyncIterator[Redis]:
+    client = create_redis(redis_server.url)
+    await client.flushall()
+    yield client
+    await client.aclose()
+
+
+@pytest.fixture
+async def applied_table(database: Database) -> Table:
+    async with database.write_engine.begin() as connection:
+        await connection.run_sync(APPLIED.metadata.create_all)
+    return APPLIED
+
+
+def request_context(database: Database, redis: Redis, name: str = "platformtest") -> RequestContext:
+    runtime: Any = SimpleNamespace(name=name, db=database, redis=redis)
+    return RequestContext(runtime=runtime, principal=ANONYMOUS)
+
+
+async def produce(database: Database, redis: Redis, count: int, **extra: Any) -> list[DomainEvent]:
+    events = []
+    for n in range(count):
+        async with transaction(database, redis) as session:
+            events.append(emit(session, ThingChanged(tenant_id="ten_1", thing_id=f"thing{n}", n=n, **extra)))
+    return events
+
+
+def applier(name: str) -> Any:
+    async def handle(session: AsyncSession, event: DomainEvent) -> None:
+        await session.execute(insert(APPLIED).values(consumer=name, event_id=event.id))
+
+    return handle
+
+
+async def applied_counts(database: Database, consumer: str) -> dict[str, int]:
+    async with database.read() as session:
+        rows = await session.execute(
+            select(APPLIED.c.event_id, func.count())
+            .where(APPLIED.c.consumer == consumer)
+            .group_by(APPLIED.c.event_id)
+        )
+        return {event_id: int(count) for event_id, count in rows}
