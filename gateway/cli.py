@@ -12,6 +12,7 @@ from typing import Annotated
 
 import typer
 
+from gateway.events_cli import events_app
 from gateway.registry.cli import schema_app
 from shared.config import Settings, get_settings
 from shared.logging import configure_logging
@@ -22,6 +23,7 @@ app = typer.Typer(
 audit_app = typer.Typer(help="The hash-chained audit log.")
 app.add_typer(audit_app, name="audit")
 app.add_typer(schema_app, name="schema")
+app.add_typer(events_app, name="events")
 
 
 @contextmanager

@@ -1,31 +1,59 @@
-"""The arq worker: runs the jobs of every subgraph on the platform's Redis."""
+"""The arq worker: runs the jobs of every subgraph on the platform's Redis, the platform's
+domain-event outbox repair, and every subgraph's domain-event consumers."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import importlib
+from types import ModuleType
 from typing import Any
 from urllib.parse import urlparse
 
+from arq import cron
 from arq.connections import RedisSettings
-from arq.worker import Worker
+from arq.worker import Worker, func
 
 from gateway.subgraphs import SUBGRAPHS
 from shared.config import Settings
 from shared.db import Database
+from shared.domain_events import Consumer, ConsumerRunner, repair_outbox
 from shared.redis import create_redis
+
+REPAIR_OUTBOX = func(repair_outbox, name="repair_domain_event_outbox")
+
+
+def _task_modules() -> list[ModuleType]:
+    modules: list[ModuleType] = []
+    for spec in SUBGRAPHS.values():
+        try:
+            modules.append(importlib.import_module(spec.app_module.rsplit(".", 1)[0] + ".tasks"))
+        except ModuleNotFoundError:
+            continue
+    return modules
 
 
 def _tasks() -> tuple[list[Any], list[Any]]:
-    functions: list[Any] = []
-    cron_jobs: list[Any] = []
-    for spec in SUBGRAPHS.values():
-        try:
-            module = importlib.import_module(spec.app_module.rsplit(".", 1)[0] + ".tasks")
-        except ModuleNotFoundError:
-            continue
+    functions: list[Any] = [REPAIR_OUTBOX]
+    cron_jobs: list[Any] = [
+        cron(repair_outbox, name="repair_domain_event_outbox", second={10, 25, 40, 55}, run_at_startup=True)
+    ]
+    for module in _task_modules():
         functions.extend(getattr(module, "FUNCTIONS", []))
         cron_jobs.extend(getattr(module, "CRON_JOBS", []))
     return functions, cron_jobs
+
+
+def consumers() -> list[Consumer]:
+    """Every subgraph's domain-event consumers (`CONSUMERS` in its tasks module)."""
+    found: list[Consumer] = []
+    for module in _task_modules():
+        found.extend(getattr(module, "CONSUMERS", []))
+    names = [consumer.name for consumer in found]
+    duplicates = sorted({name for name in names if names.count(name) > 1})
+    if duplicates:
+        raise RuntimeError(f"consumer groups declared twice: {', '.join(duplicates)}")
+    return found
 
 
 def redis_settings(url: str) -> RedisSettings:
@@ -44,14 +72,23 @@ def create_worker(
     """Call it inside the loop that will run it. `handle_signals`: SIGINT/SIGTERM stop the worker
     gracefully (its own process); off when it shares a process whose server handles them."""
     functions, cron_jobs = _tasks()
+    event_consumers = consumers()
     database = Database(settings.resolved_database_url)
 
     async def startup(ctx: dict[str, Any]) -> None:
         ctx["db"] = database
         ctx["settings"] = settings
         ctx["platform_redis"] = create_redis(redis_url)
+        if event_consumers:
+            runner = ConsumerRunner(ctx["platform_redis"], database, event_consumers)
+            ctx["event_consumers"] = asyncio.create_task(runner.run(), name="domain-event-consumers")
 
     async def shutdown(ctx: dict[str, Any]) -> None:
+        task = ctx.pop("event_consumers", None)
+        if task is not None:
+            task.cancel()  # unacknowledged entries stay pending: another worker reclaims them
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
         await ctx["platform_redis"].aclose()
         await database.dispose()
 
