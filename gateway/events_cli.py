@@ -55,14 +55,14 @@ def status(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Per stream its length; per consumer group its pending, lag and dead-lettered counts."""
-    from gateway.cli import _settings, redis_for
-
-    settings = _settings()
-    if redis_url is None and not settings.redis_url:
-        typer.echo("no REDIS_URL: an embedded Redis holds no streams of a running platform", err=True)
     if redis_url is not None:
         report = asyncio.run(collect(redis_url))
     else:
+        from gateway.cli import _settings, redis_for
+
+        settings = _settings()
+        if not settings.redis_url:
+            typer.echo("no REDIS_URL: an embedded Redis holds no streams of a running platform", err=True)
         with redis_for(settings) as url:
             report = asyncio.run(collect(url))
     if as_json:
