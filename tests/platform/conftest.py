@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from types import SimpleNamespace
@@ -16,6 +17,7 @@ from shared.auth.principal import ANONYMOUS
 from shared.context import RequestContext
 from shared.db import Database
 from shared.domain_events import DomainEvent, EventPayload, emit, transaction
+from shared.domain_events.types import check_no_secrets
 from shared.redis import EmbeddedRedis, create_redis
 
 APPLIED = Table(
@@ -83,3 +85,16 @@ async def applied_counts(database: Database, consumer: str) -> dict[str, int]:
             .group_by(APPLIED.c.event_id)
         )
         return {event_id: int(count) for event_id, count in rows}
+
+
+async def domain_stream(redis: Redis, domain: str) -> list[DomainEvent]:
+    return [DomainEvent.from_fields(fields) for _, fields in await redis.xrange(f"events:{domain}")]
+
+
+async def assert_no_secrets(redis: Redis, domain: str, secrets: list[str]) -> None:
+    """No stream entry contains any of the secrets, whole, anywhere in its fields."""
+    for _, fields in await redis.xrange(f"events:{domain}"):
+        text = " ".join(f"{key}={value}" for key, value in fields.items())
+        for secret in secrets:
+            assert secret not in text, f"a secret reached events:{domain}"
+        check_no_secrets(json.loads(fields["payload"]))  # no key that names a secret
