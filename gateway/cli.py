@@ -12,6 +12,7 @@ from typing import Annotated
 
 import typer
 
+from gateway.events_cli import events_app
 from gateway.registry.cli import schema_app
 from gateway.service_token import service_token
 from shared.config import Settings, get_settings
@@ -24,6 +25,7 @@ audit_app = typer.Typer(help="The hash-chained audit log.")
 app.add_typer(audit_app, name="audit")
 app.add_typer(schema_app, name="schema")
 app.command("service-token")(service_token)
+app.add_typer(events_app, name="events")
 
 
 @contextmanager

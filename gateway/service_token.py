@@ -7,13 +7,13 @@ from typing import Annotated
 
 import typer
 
-from shared.auth.service_identity import MAX_TTL_SECONDS, PLATFORM_SERVICES
+from shared.auth.service_identity import MAX_TTL_SECONDS
 from shared.auth.service_tokens import DEFAULT_TTL_SECONDS, issue_service_token
 
 
 def service_token(
     service: Annotated[
-        str, typer.Option(help=f"The calling subgraph: {', '.join(sorted(PLATFORM_SERVICES))}")
+        str, typer.Option(help="The calling subgraph, e.g. search")
     ],
     scope: Annotated[list[str], typer.Option(help="A scope it needs, e.g. spotify:read (repeatable)")],
     tenant: Annotated[

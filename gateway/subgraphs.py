@@ -13,7 +13,11 @@ from shared.subgraph import Subgraph
 SUBGRAPHS: tuple[str, ...] = ("accounts", "spotify", "storage", "collaboration")
 """The one list a new subgraph joins."""
 
-PLATFORM_TABLES = frozenset({"audit_log", "audit_chain_head", "casbin_rule"})
+PLATFORM_TABLES = frozenset(
+    {"audit_log", "audit_chain_head", "casbin_rule", "event_outbox", "event_processed"}
+)
+
+
 REGISTRY_PREFIX = "registry_"
 """The schema registry's tables: their own migration branch, `registry`."""
 BRANCHES = ("platform", "registry", *SUBGRAPHS)
@@ -43,6 +47,7 @@ def branch_of_table(table: str) -> str | None:
 
 def import_all_models() -> None:
     importlib.import_module("shared.audit.models")
+    importlib.import_module("shared.domain_events.models")
     importlib.import_module("gateway.registry.models")
     for name in SUBGRAPHS:
         importlib.import_module(f"subgraphs.{name}.models")

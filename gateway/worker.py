@@ -1,27 +1,46 @@
-"""The arq worker: runs the jobs of every subgraph on the platform's Redis."""
+"""The arq worker: runs the jobs of every subgraph on the platform's Redis, the platform's
+domain-event outbox repair, and every subgraph's domain-event consumers."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from typing import Any
 from urllib.parse import urlparse
 
+from arq import cron
 from arq.connections import RedisSettings
-from arq.worker import Worker
+from arq.worker import Worker, func
 
 from gateway.subgraphs import declarations
 from shared.config import Settings
 from shared.db import Database
+from shared.domain_events import Consumer, ConsumerRunner, repair_outbox
 from shared.redis import create_redis
+
+REPAIR_OUTBOX = func(repair_outbox, name="repair_domain_event_outbox")
 
 
 def _tasks() -> tuple[list[Any], list[Any]]:
-    """The jobs and cron jobs every subgraph declares."""
-    functions: list[Any] = []
-    cron_jobs: list[Any] = []
+    """The jobs and cron jobs every subgraph declares, and the platform's outbox repair."""
+    functions: list[Any] = [REPAIR_OUTBOX]
+    cron_jobs: list[Any] = [
+        cron(repair_outbox, name="repair_domain_event_outbox", second={10, 25, 40, 55}, run_at_startup=True)
+    ]
     for subgraph in declarations():
         functions.extend(subgraph.jobs)
         cron_jobs.extend(subgraph.cron)
     return functions, cron_jobs
+
+
+def consumers() -> list[Consumer]:
+    """Every subgraph's declared domain-event consumers."""
+    found: list[Consumer] = [consumer for subgraph in declarations() for consumer in subgraph.consumers]
+    names = [consumer.name for consumer in found]
+    duplicates = sorted({name for name in names if names.count(name) > 1})
+    if duplicates:
+        raise RuntimeError(f"consumer groups declared twice: {', '.join(duplicates)}")
+    return found
 
 
 def redis_settings(url: str) -> RedisSettings:
@@ -46,6 +65,7 @@ def create_worker(
     gracefully (its own process); off when it shares a process whose server handles them.
     `subgraph_settings`: name -> that subgraph's own settings (default: from the environment)."""
     functions, cron_jobs = _tasks()
+    event_consumers = consumers()
     database = Database(settings.resolved_database_url)
     configured = {subgraph.name: subgraph.settings() for subgraph in declarations()}
     configured |= subgraph_settings or {}
@@ -55,8 +75,16 @@ def create_worker(
         ctx["settings"] = settings
         ctx["subgraph_settings"] = configured
         ctx["platform_redis"] = create_redis(redis_url)
+        if event_consumers:
+            runner = ConsumerRunner(ctx["platform_redis"], database, event_consumers)
+            ctx["event_consumers"] = asyncio.create_task(runner.run(), name="domain-event-consumers")
 
     async def shutdown(ctx: dict[str, Any]) -> None:
+        task = ctx.pop("event_consumers", None)
+        if task is not None:
+            task.cancel()  # unacknowledged entries stay pending: another worker reclaims them
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
         await ctx["platform_redis"].aclose()
         await database.dispose()
 

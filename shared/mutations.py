@@ -1,4 +1,5 @@
-"""Unit of work for a mutation: its effect and its audit record commit together."""
+"""Unit of work for a mutation: its effect, its audit record and its domain events commit
+together; the events are appended to their streams after the commit."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.audit.service import record
 from shared.context import RequestContext
+from shared.domain_events import outbox
+from shared.domain_events.types import DomainEvent, EventPayload
 from shared.errors import DomainError
 
 
@@ -24,6 +27,10 @@ class UnitOfWork:
     outcome: str = "success"
     """A mutation that must commit a refusal (e.g. revoking a leaked session) says so here."""
     extra: dict[str, Any] = field(default_factory=dict)
+
+    def emit(self, event: EventPayload | DomainEvent) -> DomainEvent:
+        """An outbox row in this transaction; on its domain's stream after the commit."""
+        return outbox.emit(self.session, event)
 
 
 @asynccontextmanager
@@ -60,3 +67,5 @@ async def unit_of_work(
                 input=input,
             )
         raise
+    else:
+        await outbox.publish_pending(runtime.redis, runtime.db, session)

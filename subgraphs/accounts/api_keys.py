@@ -10,7 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.auth.principal import Principal
 from shared.db import Database, new_id, utcnow
+from shared.domain_events import emit
 from shared.errors import BadUserInput, Unauthenticated
+from subgraphs.accounts import domain_events as de
 from subgraphs.accounts import repository
 from subgraphs.accounts.models import ApiKey
 from subgraphs.accounts.repository import ApiKeyRepository
@@ -55,6 +57,18 @@ async def create(
     )
     session.add(key)
     await session.flush()
+    emit(
+        session,
+        de.ApiKeyCreated(
+            tenant_id=key.tenant_id,
+            actor_id=principal.user_id,
+            api_key_id=key.id,
+            user_id=key.user_id,
+            name=key.name,
+            scopes=key.scope_list,
+            expires_at=key.expires_at,
+        ),
+    )
     return IssuedKey(key, secret)
 
 
@@ -67,6 +81,12 @@ async def revoke(session: AsyncSession, principal: Principal, key_id: str) -> Ap
         key.revoked_at = utcnow()
         session.add(key)
         await session.flush()
+        emit(
+            session,
+            de.ApiKeyRevoked(
+                tenant_id=key.tenant_id, actor_id=principal.user_id, api_key_id=key.id, user_id=key.user_id
+            ),
+        )
     return key
 
 

@@ -4,7 +4,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.auth.principal import Principal
 from shared.db import new_id
+from shared.domain_events import emit
 from shared.errors import BadUserInput
+from subgraphs.accounts import domain_events as de
 from subgraphs.accounts.models import CONSENTS, ConsentEvent, User
 from subgraphs.accounts.repository import UserRepository
 
@@ -30,4 +32,6 @@ async def set_consent(session: AsyncSession, principal: Principal, consent: str,
         )
     )
     await session.flush()
+    changed = de.ConsentGranted if granted else de.ConsentRevoked
+    emit(session, changed(tenant_id=user.tenant_id, actor_id=user.id, user_id=user.id, consent=consent))
     return user

@@ -10,7 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.auth.principal import ROLE_ORDER, Principal
 from shared.db import new_id, utcnow
+from shared.domain_events import emit
 from shared.errors import BadUserInput, Conflict, Forbidden
+from subgraphs.accounts import domain_events as de
 from subgraphs.accounts.models import ROLES, Invitation, User
 from subgraphs.accounts.repository import UserRepository
 from subgraphs.accounts.secrets import digest, new_invitation_code
@@ -43,8 +45,19 @@ async def change_role(
         raise Conflict("The last owner cannot be demoted")
     if target.role == role:
         return target
+    previous = target.role
     await users.update_versioned(target.id, target.version if version is None else version, role=role)
     await session.refresh(target)
+    emit(
+        session,
+        de.MemberRoleChanged(
+            tenant_id=target.tenant_id,
+            actor_id=principal.user_id,
+            user_id=target.id,
+            role=target.role,
+            previous_role=previous,
+        ),
+    )
     return target
 
 
@@ -58,6 +71,12 @@ async def remove_member(session: AsyncSession, principal: Principal, user_id: st
         if await users.count_owners() <= 1:
             raise Conflict("The last owner cannot be removed")
     await users.soft_delete(target, by=principal.user_id)
+    emit(
+        session,
+        de.MemberRemoved(
+            tenant_id=target.tenant_id, actor_id=principal.user_id, user_id=target.id, role=target.role
+        ),
+    )
     return target
 
 
@@ -88,4 +107,15 @@ async def create_invitation(
     )
     session.add(invitation)
     await session.flush()
+    emit(
+        session,
+        de.InvitationCreated(
+            tenant_id=invitation.tenant_id,
+            actor_id=principal.user_id,
+            invitation_id=invitation.id,
+            role=invitation.role,
+            email=invitation.email,
+            expires_at=invitation.expires_at,
+        ),
+    )
     return IssuedInvitation(invitation, code)

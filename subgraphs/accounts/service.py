@@ -13,8 +13,10 @@ from shared.auth.authenticate import revoked_session_key
 from shared.auth.principal import Principal
 from shared.auth.tokens import issue_access_token
 from shared.db import new_id, utcnow
+from shared.domain_events import emit
 from shared.errors import BadUserInput, ConsentRequired, RateLimited, Unauthenticated
 from shared.runtime import SubgraphRuntime
+from subgraphs.accounts import domain_events as de
 from subgraphs.accounts import events, repository
 from subgraphs.accounts.models import (
     CONSENTS,
@@ -51,6 +53,7 @@ class Session:
     access_token: str
     refresh_token: str
     expires_in: int
+    session_id: str = ""
 
 
 def validate_sign_up(data: SignUpData, min_password: int) -> None:
@@ -113,7 +116,50 @@ async def sign_up(session: AsyncSession, runtime: SubgraphRuntime, data: SignUpD
             )
         )
     await session.flush()
-    return await start_session(session, runtime, user)
+    _emit_signed_up(session, user, invitation.id if invitation else None, (data.tenant_name or "").strip())
+    started = await start_session(session, runtime, user)
+    _emit_session_started(session, user, started, "sign_up")
+    return started
+
+
+def _emit_signed_up(session: AsyncSession, user: User, invitation_id: str | None, tenant_name: str) -> None:
+    tenant, actor = user.tenant_id, user.id
+    if invitation_id is None:
+        emit(session, de.TenantCreated(tenant_id=tenant, actor_id=actor, name=tenant_name, owner_id=actor))
+    consents = sorted(user.consent_set)
+    emit(
+        session,
+        de.UserSignedUp(
+            tenant_id=tenant,
+            actor_id=actor,
+            user_id=user.id,
+            display_name=user.display_name,
+            role=user.role,
+            consents=consents,
+            invitation_id=invitation_id,
+        ),
+    )
+    emit(
+        session,
+        de.MemberAdded(
+            tenant_id=tenant, actor_id=actor, user_id=user.id, role=user.role, invitation_id=invitation_id
+        ),
+    )
+    for consent in consents:
+        emit(session, de.ConsentGranted(tenant_id=tenant, actor_id=actor, user_id=user.id, consent=consent))
+
+
+def _emit_session_started(session: AsyncSession, user: User, started: Session, method: str) -> None:
+    emit(
+        session,
+        de.SessionStarted(
+            tenant_id=user.tenant_id,
+            actor_id=user.id,
+            user_id=user.id,
+            session_id=started.session_id,
+            method=method,
+        ),
+    )
 
 
 async def start_session(
@@ -145,7 +191,7 @@ async def start_session(
         session_id=family,
     )
     await session.flush()
-    return Session(user, access, refresh, config.access_token_ttl_seconds)
+    return Session(user, access, refresh, config.access_token_ttl_seconds, family)
 
 
 def _attempt_keys(email: str, address: str | None) -> list[str]:
@@ -183,7 +229,9 @@ async def log_in(
     if not verify_password(password, user.password_hash if user else None) or user is None:
         await _record_failure(runtime.redis, runtime, email, address)
         raise Unauthenticated("E-mail or password is wrong")
-    return await start_session(session, runtime, user)
+    started = await start_session(session, runtime, user)
+    _emit_session_started(session, user, started, "log_in")
+    return started
 
 
 @dataclass(frozen=True)

@@ -14,8 +14,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.auth.principal import Principal
 from shared.db import new_id, utcnow
+from shared.domain_events import emit
 from shared.errors import BadUserInput, Conflict, Forbidden, NotFound
 from subgraphs.collaboration import content
+from subgraphs.collaboration import domain_events as de
 from subgraphs.collaboration.access import WorkspaceRole
 from subgraphs.collaboration.events import EventKind, record
 from subgraphs.collaboration.models import (
@@ -75,6 +77,9 @@ async def create_workspace(
     MemberRepository(session, tenant_id).add(owner)
     payload = {"userId": user_id, "role": "owner"}
     outcome = Outcome([record(session, tenant_id, workspace.id, EventKind.MEMBER_JOINED, user_id, payload)])
+    ids = {"tenant_id": tenant_id, "actor_id": user_id, "workspace_id": workspace.id}
+    emit(session, de.WorkspaceCreated(**ids, name=workspace.name, owner_id=user_id))
+    emit(session, de.MemberAdded(**ids, user_id=user_id, role="owner"))
     await session.flush()
     return workspace, outcome
 
@@ -109,6 +114,19 @@ async def create_invitation(
         expires_at=utcnow() + INVITATION_TTL,
     )
     InvitationRepository(session, tenant_id).add(invitation)
+    emit(
+        session,
+        de.InvitationCreated(
+            tenant_id=tenant_id,
+            actor_id=user_id,
+            workspace_id=invitation.workspace_id,
+            invitation_id=invitation.id,
+            role=invitation.role,
+            email=invitation.email,
+            invited_by=user_id,
+            expires_at=invitation.expires_at,
+        ),
+    )
     await session.flush()
     return invitation, code
 
@@ -142,6 +160,17 @@ async def accept_invitation(
     members.add(member)
     payload = {"userId": user_id, "role": invitation.role}
     event = record(session, tenant_id, invitation.workspace_id, EventKind.MEMBER_JOINED, user_id, payload)
+    emit(
+        session,
+        de.MemberAdded(
+            tenant_id=tenant_id,
+            actor_id=user_id,
+            workspace_id=invitation.workspace_id,
+            user_id=user_id,
+            role=invitation.role,
+            invitation_id=invitation.id,
+        ),
+    )
     await session.flush()
     return member, Outcome([event])
 
@@ -171,6 +200,10 @@ async def change_role(
     if member.role != role.value:
         if role is not WorkspaceRole.OWNER:
             await _keep_an_owner(session, tenant_id, member)
+        changed = {"workspace_id": workspace_id, "user_id": user_id, "previous_role": member.role}
+        emit(
+            session, de.MemberRoleChanged(tenant_id=tenant_id, actor_id=actor_id, role=role.value, **changed)
+        )
         member.role = role.value
         member.version += 1
         session.add(member)
@@ -187,6 +220,8 @@ async def remove_member(
     member = await _member_of(session, tenant_id, workspace_id, user_id)
     await _keep_an_owner(session, tenant_id, member)
     await session.delete(member)
+    removed = {"workspace_id": workspace_id, "user_id": user_id, "role": member.role}
+    emit(session, de.MemberRemoved(tenant_id=tenant_id, actor_id=actor_id, **removed))
     payload = {"userId": user_id, "removedBy": actor_id}
     event = record(session, tenant_id, workspace_id, EventKind.MEMBER_LEFT, actor_id, payload)
     await session.flush()
@@ -242,6 +277,19 @@ async def create_project(
     session.add(_version_row(project, user_id, [], "created"))
     payload = {"version": 1, "type": project_type.value, "title": project.title}
     event = record(session, tenant_id, workspace_id, EventKind.PROJECT_CREATED, user_id, payload, project.id)
+    emit(
+        session,
+        de.ProjectCreated(
+            tenant_id=tenant_id,
+            actor_id=user_id,
+            workspace_id=workspace_id,
+            project_id=project.id,
+            version=1,
+            type=project.type,
+            title=project.title,
+            content=project.content,
+        ),
+    )
     await session.flush()
     return project, Outcome([event])
 
@@ -269,6 +317,20 @@ async def _commit_version(
         payload["restoredFrom"] = restored_from
     event = record(
         session, tenant_id, project.workspace_id, EventKind.PROJECT_CHANGED, user_id, payload, project.id
+    )
+    emit(
+        session,
+        de.ProjectChanged(
+            tenant_id=tenant_id,
+            actor_id=user_id,
+            workspace_id=project.workspace_id,
+            project_id=project.id,
+            version=project.version,
+            type=project.type,
+            title=project.title,
+            content=project.content,
+            restored_from=restored_from,
+        ),
     )
     await session.flush()
     return project, Outcome([event])
@@ -329,6 +391,9 @@ async def set_project_deleted(
     event = record(
         session, tenant_id, project.workspace_id, kind, user_id, {"version": project.version}, project.id
     )
+    gone = de.ProjectDeleted if deleted else de.ProjectRestored
+    where = {"workspace_id": project.workspace_id, "project_id": project.id}
+    emit(session, gone(tenant_id=tenant_id, actor_id=user_id, version=project.version, **where))
     await session.flush()
     return project, Outcome([event])
 
@@ -380,6 +445,20 @@ async def add_comment(
     event = record(
         session, tenant_id, project.workspace_id, EventKind.COMMENT_ADDED, user_id, payload, project.id
     )
+    emit(
+        session,
+        de.CommentAdded(
+            tenant_id=tenant_id,
+            actor_id=user_id,
+            workspace_id=project.workspace_id,
+            project_id=project.id,
+            comment_id=comment.id,
+            thread_id=comment.thread_id,
+            author_id=user_id,
+            body=body,
+            mentions=mentioned,
+        ),
+    )
     await session.flush()
     return comment, Outcome([event])
 
@@ -399,5 +478,8 @@ async def set_resolved(
     event = record(
         session, tenant_id, comment.workspace_id, kind, user_id, {"commentId": comment.id}, comment.project_id
     )
+    resolution = de.CommentResolved if resolved else de.CommentUnresolved
+    where = {"workspace_id": comment.workspace_id, "project_id": comment.project_id, "comment_id": comment.id}
+    emit(session, resolution(tenant_id=tenant_id, actor_id=user_id, **where))
     await session.flush()
     return comment, Outcome([event])

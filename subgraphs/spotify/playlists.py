@@ -10,7 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.auth.principal import Principal
 from shared.db import TenantRepository, new_id
+from shared.domain_events import emit
 from shared.errors import BadUserInput, Conflict
+from subgraphs.spotify import domain_events as de
 from subgraphs.spotify.models import EditablePlaylist
 
 MAX_TRACKS = 10_000
@@ -65,6 +67,19 @@ async def create(
     )
     PlaylistRepository(session, principal.tenant_id).add(playlist)
     await session.flush()
+    emit(
+        session,
+        de.PlaylistCreated(
+            tenant_id=playlist.tenant_id,
+            actor_id=principal.user_id,
+            playlist_id=playlist.id,
+            owner_id=playlist.owner_id,
+            name=playlist.name,
+            description=playlist.description,
+            public=playlist.public,
+            version=playlist.version,
+        ),
+    )
     return playlist
 
 
@@ -74,6 +89,7 @@ async def _change(
     playlist_id: str,
     snapshot_id: str | None,
     track_ids: list[str],
+    change: str,
 ) -> EditablePlaylist:
     assert principal.tenant_id
     repo = PlaylistRepository(session, principal.tenant_id)
@@ -83,6 +99,18 @@ async def _change(
         raise Conflict("The playlist changed since that snapshot", currentSnapshotId=snapshot_of(playlist))
     await repo.update_versioned(playlist.id, expected, track_ids=track_ids)
     await session.refresh(playlist)
+    emit(
+        session,
+        de.PlaylistChanged(
+            tenant_id=playlist.tenant_id,
+            actor_id=principal.user_id,
+            playlist_id=playlist.id,
+            change=change,
+            version=playlist.version,
+            track_ids=list(playlist.track_ids),
+            public=playlist.public,
+        ),
+    )
     return playlist
 
 
@@ -103,7 +131,8 @@ async def add_tracks(
     at = len(tracks) if position is None else position
     if not 0 <= at <= len(tracks):
         raise BadUserInput("Position is outside the playlist", field="position")
-    return await _change(session, principal, playlist_id, snapshot_id, tracks[:at] + track_ids + tracks[at:])
+    changed = tracks[:at] + track_ids + tracks[at:]
+    return await _change(session, principal, playlist_id, snapshot_id, changed, "tracks_added")
 
 
 async def remove_tracks(
@@ -120,9 +149,8 @@ async def remove_tracks(
     if missing:
         raise BadUserInput("Some tracks are not in the playlist", field="trackIds", missing=missing)
     gone = set(track_ids)
-    return await _change(
-        session, principal, playlist_id, snapshot_id, [t for t in current.track_ids if t not in gone]
-    )
+    kept = [t for t in current.track_ids if t not in gone]
+    return await _change(session, principal, playlist_id, snapshot_id, kept, "tracks_removed")
 
 
 async def reorder(
@@ -147,4 +175,5 @@ async def reorder(
     rest = tracks[:range_start] + tracks[range_start + range_length :]
     target = insert_before if insert_before <= range_start else insert_before - range_length
     target = max(0, min(target, len(rest)))
-    return await _change(session, principal, playlist_id, snapshot_id, rest[:target] + moved + rest[target:])
+    changed = rest[:target] + moved + rest[target:]
+    return await _change(session, principal, playlist_id, snapshot_id, changed, "reordered")

@@ -10,6 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from shared.db import new_id, utcnow
+from shared.domain_events import emit
+from subgraphs.spotify import domain_events as de
 from subgraphs.spotify.library import Play
 from subgraphs.spotify.models import LibraryPlaylist, StreamEvent
 
@@ -39,7 +41,14 @@ async def ingest_plays(
         .on_conflict_do_nothing(index_elements=["user_id", "track_id", "played_at"])
     )
     result = await session.execute(stmt)
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    new = int(result.rowcount or 0)  # type: ignore[attr-defined]
+    if new:
+        played = [{"track_id": p.track_id, "played_at": p.played_at.isoformat()} for p in plays]
+        emit(
+            session,
+            de.PlaysIngested(tenant_id=tenant_id, user_id=user_id, country=country, new=new, plays=played),
+        )
+    return new
 
 
 async def upsert_library_playlist(
@@ -58,4 +67,16 @@ async def upsert_library_playlist(
     row.track_count = track_count
     row.updated_at = utcnow()
     session.add(row)
+    emit(
+        session,
+        de.LibraryPlaylistUpserted(
+            tenant_id=tenant_id,
+            library_playlist_id=row.id,
+            spotify_playlist_id=row.spotify_playlist_id,
+            user_id=user_id,
+            name=row.name,
+            snapshot_id=row.snapshot_id,
+            track_count=track_count,
+        ),
+    )
     return row

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any
 
 import httpx
@@ -12,7 +13,9 @@ from shared import jobs
 from shared.config import Settings
 from shared.crypto import load_secret_box
 from shared.db import Database
+from shared.domain_events import EventPayload, emit, transaction
 from shared.jobs import settings_of
+from subgraphs.spotify import domain_events as de
 from subgraphs.spotify.catalog.live import SpotifyUnavailable
 from subgraphs.spotify.config import SpotifySettings
 from subgraphs.spotify.library import LinkedAccount, LiveLibrary, OfflineLibrary, playlist_track_total
@@ -21,6 +24,20 @@ from subgraphs.spotify.service import ingest_plays, upsert_library_playlist
 PAGE = 50
 RECENT = 50
 MAX_TRIES = 5
+log = logging.getLogger(__name__)
+
+
+async def _announce(ctx: dict[str, Any], event: EventPayload) -> None:
+    """How the job ended, as a domain event; never in the way of the job's own outcome."""
+    try:
+        async with transaction(ctx["db"], ctx["platform_redis"]) as session:
+            emit(session, event)
+    except Exception as error:
+        log.warning("sync job event not recorded", extra={"error": type(error).__name__})
+
+
+def _failed(job_id: str, tenant_id: str, user_id: str, reason: str) -> de.LibrarySyncFailed:
+    return de.LibrarySyncFailed(tenant_id=tenant_id, job_id=job_id, user_id=user_id, reason=reason)
 
 
 async def sync_spotify_library(
@@ -34,6 +51,7 @@ async def sync_spotify_library(
     sealed = await redis.get(payload_key)
     if sealed is None:
         await jobs.report(redis, job_id, "FAILED", 1.0, "the job's account details expired")
+        await _announce(ctx, _failed(job_id, tenant_id, user_id, "expired"))
         return {"playlists": 0, "plays": 0, "new_plays": 0}
     linked = LinkedAccount(**json.loads(load_secret_box(settings).decrypt(sealed)))
     library: Any = OfflineLibrary(db) if linked.offline else LiveLibrary(config.spotify_api_url)
@@ -46,7 +64,7 @@ async def sync_spotify_library(
             if len(playlists) >= page.total or not page.items:
                 break
         for index, playlist in enumerate(playlists, start=1):
-            async with db.write() as session:
+            async with transaction(db, redis) as session:
                 await upsert_library_playlist(
                     session, tenant_id, user_id, playlist, playlist_track_total(playlist)
                 )
@@ -54,19 +72,30 @@ async def sync_spotify_library(
             await jobs.report(redis, job_id, "RUNNING", progress, f"playlist {index} of {len(playlists)}")
         imported = len(playlists)
         plays = await library.recently_played(linked, RECENT)
-        async with db.write() as session:
+        async with transaction(db, redis) as session:
             new_plays = await ingest_plays(session, tenant_id, user_id, plays, linked.country)
     except (httpx.HTTPError, SpotifyUnavailable) as error:
         if ctx.get("job_try", 1) >= MAX_TRIES:
             await jobs.report(redis, job_id, "FAILED", 1.0, f"gave up: {type(error).__name__}")
+            await _announce(ctx, _failed(job_id, tenant_id, user_id, type(error).__name__))
             raise
         await jobs.report(redis, job_id, "RETRYING", 0.0, f"will retry: {type(error).__name__}")
         raise Retry(defer=ctx.get("job_try", 1) * 5) from error
     except Exception as error:
         await jobs.report(redis, job_id, "FAILED", 1.0, f"failed: {type(error).__name__}")
+        await _announce(ctx, _failed(job_id, tenant_id, user_id, type(error).__name__))
         raise
     await redis.delete(payload_key)
     result = {"playlists": imported, "plays": len(plays), "new_plays": new_plays}
+    completed = de.LibrarySyncCompleted(
+        tenant_id=tenant_id,
+        job_id=job_id,
+        user_id=user_id,
+        playlists=imported,
+        plays=len(plays),
+        new_plays=new_plays,
+    )
+    await _announce(ctx, completed)
     await jobs.report(redis, job_id, "COMPLETED", 1.0, "library synced", **result)
     return result
 

@@ -10,7 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.auth.principal import Principal
 from shared.db import Database, new_id, utcnow
+from shared.domain_events import emit
 from shared.errors import BadUserInput, Forbidden, NotFound
+from subgraphs.storage import domain_events as de
 from subgraphs.storage.backends import StorageBackend, StoredObject, UploadTarget
 from subgraphs.storage.backends.base import UploadSpec
 from subgraphs.storage.config import StorageSettings
@@ -84,6 +86,7 @@ async def create_upload(
     )
     AssetRepository(session, tenant_id).add(asset)
     await session.flush()
+    emit(session, de.of(de.AssetUploadStarted, asset, _owner(principal)))
     spec = UploadSpec(
         key=asset.object_key,
         content_type=asset.content_type,
@@ -141,12 +144,14 @@ async def complete_upload(
         asset.completed_at = asset.updated_at = utcnow()
         session.add(asset)
         await session.flush()
+        emit(session, de.of(de.AssetCompleted, asset, _owner(principal)))
     return asset
 
 
 async def delete_asset(session: AsyncSession, principal: Principal, asset: Asset) -> Asset:
     assert principal.tenant_id
     await AssetRepository(session, principal.tenant_id).soft_delete(asset, by=_owner(principal))
+    emit(session, de.of(de.AssetDeleted, asset, _owner(principal)))
     return asset
 
 
@@ -160,4 +165,5 @@ async def deleted_asset(session: AsyncSession, tenant_id: str, asset_id: str) ->
 async def restore_asset(session: AsyncSession, principal: Principal, asset: Asset) -> Asset:
     assert principal.tenant_id
     await AssetRepository(session, principal.tenant_id).restore(asset)
+    emit(session, de.of(de.AssetRestored, asset, _owner(principal)))
     return asset

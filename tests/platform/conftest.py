@@ -1,5 +1,6 @@
-"""accounts, collaboration and spotify hosted together in-process (as the dev host mounts
-them), with a ServiceTokens minting from the platform's key ring."""
+"""Platform mechanisms: accounts, collaboration and spotify hosted together in-process (as the
+dev host mounts them) with a ServiceTokens minting from the key ring; a clean Redis per
+domain-event test and the table its consumers apply to."""
 
 from __future__ import annotations
 
@@ -10,10 +11,15 @@ from typing import Any
 import httpx
 import pytest
 from jose import jwt
+from redis.asyncio import Redis
+from sqlalchemy import Table
 
 from gateway.host import build_runtimes, create_host_app
 from shared.auth.service_tokens import ServiceTokens
+from shared.db import Database
+from shared.redis import EmbeddedRedis, create_redis
 from shared.runtime import SubgraphRuntime
+from tests.support.domain_events import APPLIED
 from tests.support.graphql import gql, sign_up
 
 CREATE_WORKSPACE = "mutation($i: CreateWorkspaceInput!) { createWorkspace(input: $i) { workspace { id } } }"
@@ -66,3 +72,18 @@ async def platform(settings, redis_server, database) -> AsyncIterator[Platform]:
         transport = httpx.ASGITransport(app=app, client=("203.0.113.9", 5555))
         async with httpx.AsyncClient(transport=transport, base_url="http://platform.test") as client:
             yield Platform(client, runtimes, tokens)
+
+
+@pytest.fixture
+async def redis(redis_server: EmbeddedRedis) -> AsyncIterator[Redis]:
+    client = create_redis(redis_server.url)
+    await client.flushall()
+    yield client
+    await client.aclose()
+
+
+@pytest.fixture
+async def applied_table(database: Database) -> Table:
+    async with database.write_engine.begin() as connection:
+        await connection.run_sync(APPLIED.metadata.create_all)
+    return APPLIED

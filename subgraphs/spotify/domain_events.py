@@ -1,0 +1,76 @@
+"""Domain events of spotify (on `events:spotify`): platform playlists, the library sync's
+imports (playlists upserted, plays ingested) and how its jobs ended. Ids and the fields a
+consumer (search, analytics, notifications) needs; never a Spotify token."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from shared.domain_events import EventPayload
+
+
+@dataclass(frozen=True, kw_only=True)
+class PlaylistCreated(EventPayload):
+    TYPE: ClassVar[str] = "spotify.playlist.created"
+    playlist_id: str
+    owner_id: str
+    name: str
+    description: str | None
+    public: bool
+    version: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class PlaylistChanged(EventPayload):
+    TYPE: ClassVar[str] = "spotify.playlist.changed"
+    playlist_id: str
+    change: str
+    """`tracks_added`, `tracks_removed` or `reordered`."""
+    version: int
+    track_ids: list[str]
+    public: bool
+
+
+@dataclass(frozen=True, kw_only=True)
+class LibraryPlaylistUpserted(EventPayload):
+    """A playlist of the user's Spotify library imported (or refreshed) by the sync."""
+
+    TYPE: ClassVar[str] = "spotify.library_playlist.upserted"
+    library_playlist_id: str
+    spotify_playlist_id: str
+    user_id: str
+    name: str
+    snapshot_id: str | None
+    track_count: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class PlaysIngested(EventPayload):
+    """Recently played tracks read by the sync. `plays` is the batch as read (consumers
+    dedupe on user, track and time, as the store does); `new` is how many were new."""
+
+    TYPE: ClassVar[str] = "spotify.plays.ingested"
+    user_id: str
+    country: str | None
+    new: int
+    plays: list[dict[str, str]]
+
+
+@dataclass(frozen=True, kw_only=True)
+class LibrarySyncCompleted(EventPayload):
+    TYPE: ClassVar[str] = "spotify.library_sync.completed"
+    job_id: str
+    user_id: str
+    playlists: int
+    plays: int
+    new_plays: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class LibrarySyncFailed(EventPayload):
+    TYPE: ClassVar[str] = "spotify.library_sync.failed"
+    job_id: str
+    user_id: str
+    reason: str
+    """The error's type, or `expired` when the job's account details were gone."""
