@@ -7,7 +7,7 @@ import logging
 import time
 from collections import defaultdict
 from collections.abc import AsyncIterator, Iterable, Iterator
-from typing import Any, Literal, Self
+from typing import Any, Literal, Self, TypeVar, cast
 
 import strawberry
 from graphql import ExecutionResult as GraphQLExecutionResult
@@ -89,7 +89,9 @@ class UserExtension:
     """Base of a subgraph's `User` that adds fields to the accounts user: its key, the
     reference resolver, and `owner_id`, the subject of Casbin's "self" rules."""
 
-    id: strawberry.ID
+    id: strawberry.ID = strawberry.field(
+        description="Accounts user id (opaque), the key the router joins on."
+    )
 
     @property
     def owner_id(self) -> str:
@@ -98,6 +100,15 @@ class UserExtension:
     @classmethod
     def resolve_reference(cls, id: strawberry.ID) -> Self:
         return cls(id=id)
+
+
+V = TypeVar("V")
+
+
+def described(value: V, description: str) -> V:
+    """An enum member with its description (`strawberry.enum_value`), typed as its value so
+    `Member.value` stays a `str` for mypy."""
+    return cast(V, strawberry.enum_value(value, description=description))
 
 
 def reference_only() -> list[Key]:
