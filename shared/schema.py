@@ -6,7 +6,8 @@ import inspect
 import logging
 import time
 from collections import defaultdict
-from collections.abc import AsyncIterator, Iterable, Iterator
+from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
+from enum import Enum
 from typing import Any, Literal, Self, TypeVar, cast
 
 import strawberry
@@ -109,6 +110,18 @@ def described(value: V, description: str) -> V:
     """An enum member with its description (`strawberry.enum_value`), typed as its value so
     `Member.value` stays a `str` for mypy."""
     return cast(V, strawberry.enum_value(value, description=description))
+
+
+E = TypeVar("E", bound=Enum)
+
+
+def described_enum(cls: type[E], description: str, values: Mapping[E, str]) -> type[E]:
+    """`strawberry.enum` for a domain enum whose body cannot hold `strawberry.enum_value`
+    (a `StrEnum`): the description of each of its values is given here, every one required."""
+    strawberry.enum(cls, description=description)
+    for value in cls.__strawberry_definition__.values:  # type: ignore[attr-defined]
+        value.description = values[cls[value.name]]
+    return cls
 
 
 def reference_only() -> list[Key]:
