@@ -115,10 +115,12 @@ def described(value: V, description: str) -> V:
 E = TypeVar("E", bound=Enum)
 
 
-def described_enum(cls: type[E], description: str, values: Mapping[E, str]) -> type[E]:
+def described_enum(
+    cls: type[E], description: str, values: Mapping[E, str], name: str | None = None
+) -> type[E]:
     """`strawberry.enum` for a domain enum whose body cannot hold `strawberry.enum_value`
     (a `StrEnum`): the description of each of its values is given here, every one required."""
-    strawberry.enum(cls, description=description)
+    strawberry.enum(cls, name=name, description=description)
     for value in cls.__strawberry_definition__.values:  # type: ignore[attr-defined]
         value.description = values[cls[value.name]]
     return cls
