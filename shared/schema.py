@@ -40,13 +40,20 @@ FEDERATION_VERSION: Literal["2.9"] = "2.9"
 
 
 class RequestLifecycle(SchemaExtension):
-    """Refuses the operation when the credentials were bad; closes the request session."""
+    """Refuses the operation when the credentials were bad; closes the request session; and
+    ends a principal switched by `RequestContext.act_as` with the operation (a WebSocket
+    connection's context outlives it)."""
 
     async def on_operation(self) -> AsyncIterator[None]:  # type: ignore[override]
+        context = self.execution_context.context
+        caller = getattr(context, "principal", None)
         try:
             yield
         finally:
-            await self.execution_context.context.close()
+            if caller is not None and context.principal is not caller:
+                context.principal = caller
+                context.decisions.clear()
+            await context.close()
 
     def on_execute(self) -> Iterator[None]:
         error = self.execution_context.context.auth_error

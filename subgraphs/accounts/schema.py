@@ -53,7 +53,14 @@ from subgraphs.accounts.types import (
 HEARTBEAT_SECONDS = 15.0
 
 
-def _auth_payload(session: service.Session) -> AuthPayload:
+async def _auth_payload(info: AccountsInfo, session: service.Session) -> AuthPayload:
+    """The payload of a new session, resolved as its user: the caller was anonymous (or
+    another session) until now, and the payload's fields are decided as the next request
+    with the new token would be (the user's own e-mail, tenant, ...)."""
+    principal = await info.context.runtime.authenticator.authenticate(
+        f"Bearer {session.access_token}", info.context.principal.client_address
+    )
+    await info.context.act_as(principal)
     return AuthPayload(
         user=User.from_row(session.user),
         access_token=session.access_token,
@@ -135,7 +142,7 @@ class Mutation:
             session = await service.sign_up(uow.session, info.context.runtime, data)
             uow.target_id = uow.principal_id = session.user.id
             uow.tenant_id = session.user.tenant_id
-        return _auth_payload(session)
+        return await _auth_payload(info, session)
 
     @strawberry.mutation(description="Exchange e-mail and password for a session.")
     async def log_in(
@@ -154,7 +161,7 @@ class Mutation:
             )
             uow.target_id = uow.principal_id = session.user.id
             uow.tenant_id = session.user.tenant_id
-        return _auth_payload(session)
+        return await _auth_payload(info, session)
 
     @strawberry.mutation(description="Rotate a refresh token into a new session.")
     async def refresh_session(
@@ -175,7 +182,7 @@ class Mutation:
                 "Refresh token reuse detected; the session was revoked",
                 reason="REFRESH_TOKEN_REUSED",
             )
-        return _auth_payload(result)
+        return await _auth_payload(info, result)
 
     @strawberry.mutation(description="End the current session everywhere.")
     async def log_out(self, info: AccountsInfo) -> LogOutPayload:
