@@ -12,9 +12,7 @@ from shared.auth.service_tokens import DEFAULT_TTL_SECONDS, issue_service_token
 
 
 def service_token(
-    service: Annotated[
-        str, typer.Option(help="The calling subgraph, e.g. search")
-    ],
+    service: Annotated[str, typer.Option(help="The calling subgraph, e.g. search")],
     scope: Annotated[list[str], typer.Option(help="A scope it needs, e.g. spotify:read (repeatable)")],
     tenant: Annotated[
         str | None, typer.Option(help="The tenant it acts for; omit for non-tenant data only")

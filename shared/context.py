@@ -45,6 +45,15 @@ class RequestContext(Generic[ConfigT, ServicesT]):
             cm, self._session_cm, self._session = self._session_cm, None, None
             await cm.__aexit__(None, None, None)
 
+    async def act_as(self, principal: Principal) -> None:
+        """The rest of this operation runs as `principal`, whom a mutation just signed in
+        (sign-up, log-in, refresh): as the next request with its token would. The decisions,
+        loads and read session made for the caller before are dropped; the operation's end
+        gives the context its caller back (`RequestLifecycle`)."""
+        self.principal = principal
+        self.decisions.clear()
+        await self.after_write()
+
     async def after_write(self) -> None:
         """Reads after a committed write see it: a fresh read session, no memoised loads."""
         await self.close()

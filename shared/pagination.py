@@ -18,20 +18,30 @@ MAX_PAGE = 100
 # Value types every subgraph defines the same way: shareable in the supergraph.
 @strawberry.federation.type(shareable=True, description="Where a page ends and whether more follow.")
 class PageInfo:
-    has_next_page: bool
-    end_cursor: str | None
+    has_next_page: bool = strawberry.field(
+        description="True when another page follows: ask again with `after: endCursor`."
+    )
+    end_cursor: str | None = strawberry.field(
+        description="Opaque cursor of this page's last item, to pass as `after`; null when the page is empty."
+    )
 
 
 @strawberry.federation.type(shareable=True, description="One item of a connection with its cursor.")
 class Edge(Generic[T]):
-    cursor: str
-    node: T
+    cursor: str = strawberry.field(
+        description="Opaque cursor of this item, to pass as `after` to continue from it."
+    )
+    node: T = strawberry.field(description="The item itself.")
 
 
 @strawberry.federation.type(shareable=True, description="A page of items.")
 class Connection(Generic[T]):
-    edges: list[Edge[T]]
-    page_info: PageInfo
+    edges: list[Edge[T]] = strawberry.field(
+        description="The items of this page, in order, each with its cursor."
+    )
+    page_info: PageInfo = strawberry.field(
+        description="Whether more items follow, and the cursor to fetch them."
+    )
 
 
 def encode_cursor(key: str) -> str:

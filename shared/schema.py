@@ -6,8 +6,9 @@ import inspect
 import logging
 import time
 from collections import defaultdict
-from collections.abc import AsyncIterator, Iterable, Iterator
-from typing import Any, Literal, Self
+from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
+from enum import Enum
+from typing import Any, Literal, Self, TypeVar, cast
 
 import strawberry
 from graphql import ExecutionResult as GraphQLExecutionResult
@@ -40,13 +41,20 @@ FEDERATION_VERSION: Literal["2.9"] = "2.9"
 
 
 class RequestLifecycle(SchemaExtension):
-    """Refuses the operation when the credentials were bad; closes the request session."""
+    """Refuses the operation when the credentials were bad; closes the request session; and
+    ends a principal switched by `RequestContext.act_as` with the operation (a WebSocket
+    connection's context outlives it)."""
 
     async def on_operation(self) -> AsyncIterator[None]:  # type: ignore[override]
+        context = self.execution_context.context
+        caller = getattr(context, "principal", None)
         try:
             yield
         finally:
-            await self.execution_context.context.close()
+            if caller is not None and context.principal is not caller:
+                context.principal = caller
+                context.decisions.clear()
+            await context.close()
 
     def on_execute(self) -> Iterator[None]:
         error = self.execution_context.context.auth_error
@@ -90,7 +98,9 @@ class UserExtension:
     """Base of a subgraph's `User` that adds fields to the accounts user: its key, the
     reference resolver, and `owner_id`, the subject of Casbin's "self" rules."""
 
-    id: strawberry.ID
+    id: strawberry.ID = strawberry.field(
+        description="Accounts user id (opaque), the key the router joins on."
+    )
 
     @property
     def owner_id(self) -> str:
@@ -99,6 +109,29 @@ class UserExtension:
     @classmethod
     def resolve_reference(cls, id: strawberry.ID) -> Self:
         return cls(id=id)
+
+
+V = TypeVar("V")
+
+
+def described(value: V, description: str) -> V:
+    """An enum member with its description (`strawberry.enum_value`), typed as its value so
+    `Member.value` stays a `str` for mypy."""
+    return cast(V, strawberry.enum_value(value, description=description))
+
+
+E = TypeVar("E", bound=Enum)
+
+
+def described_enum(
+    cls: type[E], description: str, values: Mapping[E, str], name: str | None = None
+) -> type[E]:
+    """`strawberry.enum` for a domain enum whose body cannot hold `strawberry.enum_value`
+    (a `StrEnum`): the description of each of its values is given here, every one required."""
+    strawberry.enum(cls, name=name, description=description)
+    for value in cls.__strawberry_definition__.values:  # type: ignore[attr-defined]
+        value.description = values[cls[value.name]]
+    return cls
 
 
 def reference_only() -> list[Key]:

@@ -5,11 +5,9 @@ from __future__ import annotations
 
 from gateway.composition import SubgraphDefinition
 from gateway.registry.models import Team
-from gateway.registry.service import Registry, sha256
+from gateway.registry.service import PLATFORM_TENANT, Registry, sha256
 
 PLATFORM_TEAM = "platform"
-PLATFORM_TENANT = "platform"
-"""Not an accounts tenant: no API key can act as the platform team."""
 
 
 class PublishRefused(Exception):
@@ -29,7 +27,8 @@ async def platform_team(registry: Registry, names: list[str]) -> Team:
 
 async def publish_platform(registry: Registry, definitions: list[SubgraphDefinition]) -> list[str]:
     """Publishes what changed; returns a line per subgraph. A refused publish raises with the
-    blocking findings (the registry keeps serving the last good supergraph)."""
+    blocking findings (the registry keeps serving the last good supergraph); for the platform
+    team a missing description is one of them (`PLATFORM_LINT_ERRORS`)."""
     team = await platform_team(registry, [definition.name for definition in definitions])
     published = {subgraph.name: subgraph for subgraph in await registry.subgraphs()}
     lines = []

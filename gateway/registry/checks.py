@@ -143,10 +143,13 @@ def lint(subgraph: str, sdl: str, errors: frozenset[str] = frozenset()) -> list[
         if not type_.description and name not in _ROOTS:
             report("description", f"type {name} has no description", name)
         if isinstance(type_, GraphQLEnumType):
-            for value in type_.values:
+            for value, enum_value in type_.values.items():
                 if not _UPPER.match(value):
                     report("enum-value", f"enum value {name}.{value} should be UPPER_CASE", f"{name}.{value}")
+                if not enum_value.description:
+                    report("description", f"enum value {name}.{value} has no description", f"{name}.{value}")
         if isinstance(type_, GraphQLObjectType | GraphQLInterfaceType | GraphQLInputObjectType):
+            kind = "input field" if isinstance(type_, GraphQLInputObjectType) else "field"
             for field_name, definition in type_.fields.items():
                 coordinate = f"{name}.{field_name}"
                 if field_name in _FEDERATION_FIELDS:
@@ -156,7 +159,11 @@ def lint(subgraph: str, sdl: str, errors: frozenset[str] = frozenset()) -> list[
                 elif not _CAMEL.match(field_name):
                     report("field-name", f"field {coordinate} should be camelCase", coordinate)
                 if not definition.description:
-                    report("description", f"field {coordinate} has no description", coordinate)
+                    report("description", f"{kind} {coordinate} has no description", coordinate)
+                for arg_name, arg in getattr(definition, "args", {}).items():
+                    if not arg.description:
+                        argument = f"{coordinate}({arg_name}:)"
+                        report("description", f"argument {argument} has no description", argument)
     return found
 
 

@@ -40,6 +40,11 @@ OWNERSHIP_MODEL = Path(__file__).with_name("ownership.conf")
 NAME = r"^[a-z][a-z0-9-]{1,62}$"
 MAX_SDL_BYTES = 1024 * 1024
 CHANGE_ATTEMPTS = 3
+PLATFORM_TENANT = "platform"
+"""The platform team's tenant: not an accounts tenant, so no API key can act as that team."""
+PLATFORM_LINT_ERRORS = frozenset({"description"})
+"""Lint rules that block the platform's own subgraphs whatever is configured: GraphiQL is
+their documentation, so an undocumented type, field, argument or enum value is refused."""
 
 
 @dataclass
@@ -71,6 +76,13 @@ class Registry:
         self.lint_errors = frozenset(r.strip() for r in settings.registry_lint_errors.split(",") if r.strip())
         # One change at a time per process: each publish composes against the latest state.
         self._changes = asyncio.Lock()
+
+    def lint_errors_for(self, team: Team) -> frozenset[str]:
+        """The lint rules that block this team's changes: the configured ones
+        (`REGISTRY_LINT_ERRORS`), and for the platform team also `PLATFORM_LINT_ERRORS`."""
+        if team.tenant_id == PLATFORM_TENANT:
+            return self.lint_errors | PLATFORM_LINT_ERRORS
+        return self.lint_errors
 
     # Teams and names
 
@@ -231,7 +243,9 @@ class Registry:
             candidate[name] = SubgraphDefinition(
                 name=name, url=routing_url or "http://unknown.invalid", sdl=sdl
             )
-        findings, composed = await self._findings(name, sdl, list(candidate.values()), current)
+        findings, composed = await self._findings(
+            name, sdl, list(candidate.values()), current, self.lint_errors_for(team)
+        )
         passed = not any(finding.severity == "error" for finding in findings)
         async with self.db.write() as session:
             record = SchemaCheck(
@@ -250,9 +264,14 @@ class Registry:
         return result
 
     async def _findings(
-        self, name: str, sdl: str | None, members: list[SubgraphDefinition], current: SupergraphVersion | None
+        self,
+        name: str,
+        sdl: str | None,
+        members: list[SubgraphDefinition],
+        current: SupergraphVersion | None,
+        lint_errors: frozenset[str],
     ) -> tuple[list[Finding], Composition | None]:
-        findings: list[Finding] = checks.lint(name, sdl, self.lint_errors) if sdl is not None else []
+        findings: list[Finding] = checks.lint(name, sdl, lint_errors) if sdl is not None else []
         if not members:
             return findings, None
         composed, problems = await asyncio.to_thread(checks.composition, members)

@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import AsyncGenerator
 from dataclasses import asdict
 from datetime import UTC, datetime
+from typing import Annotated
 
 import strawberry
 
@@ -50,7 +51,14 @@ from subgraphs.accounts.types import (
 )
 
 
-def _auth_payload(session: service.Session) -> AuthPayload:
+async def _auth_payload(info: AccountsInfo, session: service.Session) -> AuthPayload:
+    """The payload of a new session, resolved as its user: the caller was anonymous (or
+    another session) until now, and the payload's fields are decided as the next request
+    with the new token would be (the user's own e-mail, tenant, ...)."""
+    principal = await info.context.runtime.authenticator.authenticate(
+        f"Bearer {session.access_token}", info.context.principal.client_address
+    )
+    await info.context.act_as(principal)
     return AuthPayload(
         user=User.from_row(session.user),
         access_token=session.access_token,
@@ -67,8 +75,12 @@ class Query:
         row = await user_loader(info.context).load(user_id) if user_id else None
         return User.from_row(row) if row else None
 
-    @strawberry.field(description="A member of your tenant.")
-    async def user(self, info: AccountsInfo, id: strawberry.ID) -> User | None:
+    @strawberry.field(description="A member of your tenant by id; null when there is none.")
+    async def user(
+        self,
+        info: AccountsInfo,
+        id: Annotated[strawberry.ID, strawberry.argument(description="Accounts user id.")],
+    ) -> User | None:
         row = await user_loader(info.context).load(str(id))
         return User.from_row(row) if row else None
 
@@ -80,7 +92,12 @@ class Query:
 
     @strawberry.field(description="Your API keys (secrets are never shown again).")
     async def api_keys(
-        self, info: AccountsInfo, first: int = 50, after: str | None = None
+        self,
+        info: AccountsInfo,
+        first: Annotated[int, strawberry.argument(description="Page size, 1 to 100.")] = 50,
+        after: Annotated[
+            str | None, strawberry.argument(description="Cursor to continue after (`endCursor`).")
+        ] = None,
     ) -> Connection[ApiKey]:
         check_first(first)
         principal = info.context.principal
@@ -100,7 +117,11 @@ class Query:
 @strawberry.type
 class Mutation:
     @strawberry.mutation(description="Create an account, in a new tenant or by invitation.")
-    async def sign_up(self, info: AccountsInfo, input: SignUpInput) -> AuthPayload:
+    async def sign_up(
+        self,
+        info: AccountsInfo,
+        input: Annotated[SignUpInput, strawberry.argument(description="The new account.")],
+    ) -> AuthPayload:
         given = {name for name, granted in asdict(input.consents).items() if granted}  # type: ignore[call-overload]
         data = service.SignUpData(
             email=input.email,
@@ -119,10 +140,14 @@ class Mutation:
             session = await service.sign_up(uow.session, info.context.runtime, data)
             uow.target_id = uow.principal_id = session.user.id
             uow.tenant_id = session.user.tenant_id
-        return _auth_payload(session)
+        return await _auth_payload(info, session)
 
     @strawberry.mutation(description="Exchange e-mail and password for a session.")
-    async def log_in(self, info: AccountsInfo, input: LogInInput) -> AuthPayload:
+    async def log_in(
+        self,
+        info: AccountsInfo,
+        input: Annotated[LogInInput, strawberry.argument(description="E-mail and password.")],
+    ) -> AuthPayload:
         principal = info.context.principal
         async with unit_of_work(info.context, "logIn", {"email": input.email}) as uow:
             session = await service.log_in(
@@ -134,10 +159,16 @@ class Mutation:
             )
             uow.target_id = uow.principal_id = session.user.id
             uow.tenant_id = session.user.tenant_id
-        return _auth_payload(session)
+        return await _auth_payload(info, session)
 
     @strawberry.mutation(description="Rotate a refresh token into a new session.")
-    async def refresh_session(self, info: AccountsInfo, input: RefreshSessionInput) -> AuthPayload:
+    async def refresh_session(
+        self,
+        info: AccountsInfo,
+        input: Annotated[
+            RefreshSessionInput, strawberry.argument(description="The refresh token to rotate.")
+        ],
+    ) -> AuthPayload:
         async with unit_of_work(info.context, "refreshSession", {}) as uow:
             result = await service.refresh_session(uow.session, info.context.runtime, input.refresh_token)
             if isinstance(result, service.ReuseDetected):
@@ -149,7 +180,7 @@ class Mutation:
                 "Refresh token reuse detected; the session was revoked",
                 reason="REFRESH_TOKEN_REUSED",
             )
-        return _auth_payload(result)
+        return await _auth_payload(info, result)
 
     @strawberry.mutation(description="End the current session everywhere.")
     async def log_out(self, info: AccountsInfo) -> LogOutPayload:
@@ -159,7 +190,13 @@ class Mutation:
         return LogOutPayload(session_id=session_id)
 
     @strawberry.mutation(description="Change a member's role (owners and admins).")
-    async def change_member_role(self, info: AccountsInfo, input: ChangeMemberRoleInput) -> MemberPayload:
+    async def change_member_role(
+        self,
+        info: AccountsInfo,
+        input: Annotated[
+            ChangeMemberRoleInput, strawberry.argument(description="The member and their new role.")
+        ],
+    ) -> MemberPayload:
         async with unit_of_work(
             info.context, "changeMemberRole", {"userId": input.user_id, "role": input.role.value}
         ) as uow:
@@ -174,7 +211,11 @@ class Mutation:
         return MemberPayload(user=User.from_row(user))
 
     @strawberry.mutation(description="Remove a member from the tenant (owners and admins).")
-    async def remove_member(self, info: AccountsInfo, input: RemoveMemberInput) -> MemberPayload:
+    async def remove_member(
+        self,
+        info: AccountsInfo,
+        input: Annotated[RemoveMemberInput, strawberry.argument(description="The member to remove.")],
+    ) -> MemberPayload:
         async with unit_of_work(info.context, "removeMember", {"userId": input.user_id}) as uow:
             uow.target_id = str(input.user_id)
             user = await members.remove_member(uow.session, info.context.principal, str(input.user_id))
@@ -182,7 +223,11 @@ class Mutation:
 
     @strawberry.mutation(description="Invite someone into the tenant; the code is shown once.")
     async def create_invitation(
-        self, info: AccountsInfo, input: CreateInvitationInput
+        self,
+        info: AccountsInfo,
+        input: Annotated[
+            CreateInvitationInput, strawberry.argument(description="Role, optional e-mail and lifetime.")
+        ],
     ) -> CreateInvitationPayload:
         async with unit_of_work(
             info.context, "createInvitation", {"role": input.role.value, "email": input.email}
@@ -201,7 +246,13 @@ class Mutation:
         return CreateInvitationPayload(invitation=invitation, code=issued.code)
 
     @strawberry.mutation(description="Create an API key limited to scopes; the secret is shown once.")
-    async def create_api_key(self, info: AccountsInfo, input: CreateApiKeyInput) -> CreateApiKeyPayload:
+    async def create_api_key(
+        self,
+        info: AccountsInfo,
+        input: Annotated[
+            CreateApiKeyInput, strawberry.argument(description="Name, scopes and lifetime of the key.")
+        ],
+    ) -> CreateApiKeyPayload:
         async with unit_of_work(
             info.context, "createApiKey", {"name": input.name, "scopes": input.scopes}
         ) as uow:
@@ -212,25 +263,42 @@ class Mutation:
         return CreateApiKeyPayload(api_key=ApiKey.from_row(issued.key), secret=issued.secret)
 
     @strawberry.mutation(description="Revoke an API key.")
-    async def revoke_api_key(self, info: AccountsInfo, input: RevokeApiKeyInput) -> ApiKeyPayload:
+    async def revoke_api_key(
+        self,
+        info: AccountsInfo,
+        input: Annotated[RevokeApiKeyInput, strawberry.argument(description="The key to revoke.")],
+    ) -> ApiKeyPayload:
         async with unit_of_work(info.context, "revokeApiKey", {"id": input.id}) as uow:
             uow.target_id = str(input.id)
             key = await api_keys.revoke(uow.session, info.context.principal, str(input.id))
         return ApiKeyPayload(api_key=ApiKey.from_row(key))
 
     @strawberry.mutation(description="Give a consent.")
-    async def grant_consent(self, info: AccountsInfo, input: ConsentInput) -> ConsentPayload:
+    async def grant_consent(
+        self,
+        info: AccountsInfo,
+        input: Annotated[ConsentInput, strawberry.argument(description="The consent to give.")],
+    ) -> ConsentPayload:
         return await _set_consent(info, input, granted=True)
 
     @strawberry.mutation(
         description="Withdraw a consent. Without data processing, personal data is withheld."
     )
-    async def revoke_consent(self, info: AccountsInfo, input: ConsentInput) -> ConsentPayload:
+    async def revoke_consent(
+        self,
+        info: AccountsInfo,
+        input: Annotated[ConsentInput, strawberry.argument(description="The consent to withdraw.")],
+    ) -> ConsentPayload:
         return await _set_consent(info, input, granted=False)
 
     @strawberry.mutation(description="Finish linking Spotify with the code and state from the redirect.")
     async def link_spotify_account(
-        self, info: AccountsInfo, input: LinkSpotifyAccountInput
+        self,
+        info: AccountsInfo,
+        input: Annotated[
+            LinkSpotifyAccountInput,
+            strawberry.argument(description="Code and state from Spotify's redirect."),
+        ],
     ) -> LinkSpotifyAccountPayload:
         async with unit_of_work(info.context, "linkSpotifyAccount", {"state": input.state}) as uow:
             account = await linking.finish(
@@ -274,7 +342,14 @@ class Subscription:
         "Ends when this session is revoked."
     )
     async def account_events(
-        self, info: AccountsInfo, after: str | None = None
+        self,
+        info: AccountsInfo,
+        after: Annotated[
+            str | None,
+            strawberry.argument(
+                description="Resume after this event id (`AccountEvent.id`); null for new events only."
+            ),
+        ] = None,
     ) -> AsyncGenerator[AccountEvent, None]:
         principal = info.context.principal
         if not principal.user_id:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator
 from datetime import datetime
+from typing import Annotated
 
 import strawberry
 from strawberry.scalars import JSON
@@ -63,137 +64,171 @@ async def _project_for(
     return row
 
 
-@strawberry.input
+@strawberry.input(description="A new workspace.")
 class CreateWorkspaceInput:
-    name: str
+    name: str = strawberry.field(description="The workspace's name, 1 to 100 characters.")
 
 
-@strawberry.input
+@strawberry.input(description="An invitation into a workspace.")
 class CreateWorkspaceInvitationInput:
-    workspace_id: strawberry.ID
-    role: WorkspaceRole
+    workspace_id: strawberry.ID = strawberry.field(description="Collaboration workspace id.")
+    role: WorkspaceRole = strawberry.field(
+        description="Role the invitee gets; at most your own (else FORBIDDEN)."
+    )
     email: str | None = strawberry.field(default=None, description="Who it is for; omit for a link.")
 
 
-@strawberry.input
+@strawberry.input(description="An invitation code to redeem.")
 class AcceptWorkspaceInvitationInput:
-    code: str
+    code: str = strawberry.field(
+        description="The code from `createWorkspaceInvitation`; unknown, used or expired: BAD_USER_INPUT."
+    )
 
 
-@strawberry.input
+@strawberry.input(description="A workspace member and their new role.")
 class ChangeWorkspaceMemberRoleInput:
-    workspace_id: strawberry.ID
-    user_id: strawberry.ID
-    role: WorkspaceRole
+    workspace_id: strawberry.ID = strawberry.field(description="Collaboration workspace id.")
+    user_id: strawberry.ID = strawberry.field(description="Accounts user id of the member.")
+    role: WorkspaceRole = strawberry.field(
+        description="The new role; a workspace keeps at least one owner (CONFLICT)."
+    )
 
 
-@strawberry.input
+@strawberry.input(description="A member to remove from a workspace (yourself to leave).")
 class RemoveWorkspaceMemberInput:
-    workspace_id: strawberry.ID
-    user_id: strawberry.ID
+    workspace_id: strawberry.ID = strawberry.field(description="Collaboration workspace id.")
+    user_id: strawberry.ID = strawberry.field(
+        description="Accounts user id of the member; the last owner cannot go (CONFLICT)."
+    )
 
 
-@strawberry.input
+@strawberry.input(description="A new project in a workspace.")
 class CreateProjectInput:
-    workspace_id: strawberry.ID
-    type: ProjectType
-    title: str
+    workspace_id: strawberry.ID = strawberry.field(description="Collaboration workspace id.")
+    type: ProjectType = strawberry.field(
+        description="What the project holds; fixes its content's shape for good."
+    )
+    title: str = strawberry.field(description="The project's title, 1 to 200 characters.")
     content: JSON | None = strawberry.field(default=None, description="Initial content; default: empty.")
 
 
-@strawberry.input
+@strawberry.input(description="Operations on a project's content, made on a known version.")
 class UpdateProjectInput:
-    id: strawberry.ID
+    id: strawberry.ID = strawberry.field(description="Collaboration project id.")
     version: int = strawberry.field(description="The version the operations were made on.")
     operations: JSON = strawberry.field(description="JSON Patch (RFC 6902) operations, 1 to 100.")
-    message: str | None = None
+    message: str | None = strawberry.field(
+        default=None, description="A note on the change, up to 500 characters."
+    )
 
 
-@strawberry.input
+@strawberry.input(description="An old version of a project to bring back as a new version.")
 class RestoreProjectVersionInput:
-    id: strawberry.ID
+    id: strawberry.ID = strawberry.field(description="Collaboration project id.")
     version: int = strawberry.field(description="The current version (as for updateProject).")
     restore: int = strawberry.field(description="The version whose content comes back.")
-    message: str | None = None
+    message: str | None = strawberry.field(
+        default=None, description="A note on the restore, up to 500 characters."
+    )
 
 
-@strawberry.input
+@strawberry.input(description="A project, by id.")
 class ProjectIdInput:
-    id: strawberry.ID
+    id: strawberry.ID = strawberry.field(description="Collaboration project id.")
 
 
-@strawberry.input
+@strawberry.input(description="A comment on a project, or a reply in a thread.")
 class AddCommentInput:
-    project_id: strawberry.ID
-    body: str
-    reply_to: strawberry.ID | None = None
-    mentions: list[strawberry.ID] = strawberry.field(default_factory=list, description="User ids of members.")
+    project_id: strawberry.ID = strawberry.field(description="Collaboration project id.")
+    body: str = strawberry.field(description="The text, 1 to 5000 characters.")
+    reply_to: strawberry.ID | None = strawberry.field(
+        default=None, description="Comment id to reply to (its thread); null starts a new thread."
+    )
+    mentions: list[strawberry.ID] = strawberry.field(
+        default_factory=list, description="Accounts user ids of workspace members, up to 20."
+    )
 
 
-@strawberry.input
+@strawberry.input(description="A comment, by id.")
 class CommentIdInput:
-    id: strawberry.ID
+    id: strawberry.ID = strawberry.field(
+        description="Comment id; for (un)resolving, any comment of the thread."
+    )
 
 
-@strawberry.input
+@strawberry.input(description="Where you are and what you look at.")
 class UpdatePresenceInput:
-    workspace_id: strawberry.ID
+    workspace_id: strawberry.ID = strawberry.field(description="Collaboration workspace id.")
     viewing: str | None = strawberry.field(default=None, description="A project id, or what you look at.")
 
 
-@strawberry.type
+@strawberry.type(description="The workspace created.")
 class WorkspacePayload:
-    workspace: Workspace
+    workspace: Workspace = strawberry.field(description="The new workspace; you are its owner.")
 
 
-@strawberry.type
+@strawberry.type(description="An invitation into a workspace, single use.")
 class WorkspaceInvitation:
-    id: strawberry.ID
-    role: WorkspaceRole
-    email: str | None
-    expires_at: datetime
+    id: strawberry.ID = strawberry.field(description="Invitation id (opaque).")
+    role: WorkspaceRole = strawberry.field(description="The role the invitee gets.")
+    email: str | None = strawberry.field(
+        description="Who it is for; null for an invitation link anyone may use."
+    )
+    expires_at: datetime = strawberry.field(
+        description="When the code stops working (UTC), 7 days after creation."
+    )
 
 
-@strawberry.type
+@strawberry.type(description="The new invitation and its one-time code.")
 class WorkspaceInvitationPayload:
-    invitation: WorkspaceInvitation
+    invitation: WorkspaceInvitation = strawberry.field(description="The invitation created.")
     code: str = strawberry.field(description="Shown once; send it to the invitee.")
 
 
-@strawberry.type
+@strawberry.type(description="The membership after the change.")
 class WorkspaceMemberPayload:
-    member: WorkspaceMember
+    member: WorkspaceMember = strawberry.field(description="The member, with their current role.")
 
 
-@strawberry.type
+@strawberry.type(description="Who left which workspace.")
 class RemoveWorkspaceMemberPayload:
-    workspace_id: strawberry.ID
-    user_id: strawberry.ID
+    workspace_id: strawberry.ID = strawberry.field(description="Collaboration workspace id.")
+    user_id: strawberry.ID = strawberry.field(description="Accounts user id of the removed member.")
 
 
-@strawberry.type
+@strawberry.type(description="The project after the change.")
 class ProjectPayload:
-    project: Project
+    project: Project = strawberry.field(description="The project, with its new version.")
 
 
-@strawberry.type
+@strawberry.type(description="The comment after the change.")
 class CommentPayload:
-    comment: Comment
+    comment: Comment = strawberry.field(
+        description="The comment (for (un)resolving, its thread's first comment)."
+    )
 
 
-@strawberry.type
+@strawberry.type(description="Who is in the workspace now.")
 class PresencePayload:
-    present: list[PresenceEntry]
+    present: list[PresenceEntry] = strawberry.field(description="Everyone present, you included.")
 
 
 @strawberry.type
 class Query:
-    @strawberry.field(description="A workspace you are a member of.")
-    async def workspace(self, info: CollabInfo, id: strawberry.ID) -> Workspace | None:
+    @strawberry.field(description="A workspace you are a member of; null for any other.")
+    async def workspace(
+        self,
+        info: CollabInfo,
+        id: Annotated[strawberry.ID, strawberry.argument(description="Collaboration workspace id.")],
+    ) -> Workspace | None:
         return await readable_workspace(info, str(id))
 
-    @strawberry.field(description="A project of one of your workspaces.")
-    async def project(self, info: CollabInfo, id: strawberry.ID) -> Project | None:
+    @strawberry.field(description="A project of one of your workspaces; null for any other.")
+    async def project(
+        self,
+        info: CollabInfo,
+        id: Annotated[strawberry.ID, strawberry.argument(description="Collaboration project id.")],
+    ) -> Project | None:
         return await readable_project(info, str(id))
 
 
@@ -214,7 +249,11 @@ async def _project_answer(info: CollabInfo, project_id: str) -> Project:
 @strawberry.type
 class WorkspaceMutation:
     @strawberry.mutation(description="Make a workspace; you are its owner.")
-    async def create_workspace(self, info: CollabInfo, input: CreateWorkspaceInput) -> WorkspacePayload:
+    async def create_workspace(
+        self,
+        info: CollabInfo,
+        input: Annotated[CreateWorkspaceInput, strawberry.argument(description="The workspace's name.")],
+    ) -> WorkspacePayload:
         _tenant(info)
         async with unit_of_work(info.context, "createWorkspace", {"name": input.name}) as uow:
             row, outcome = await service.create_workspace(uow.session, info.context.principal, input.name)
@@ -226,7 +265,11 @@ class WorkspaceMutation:
         description="Invite by email or link: single use, expires in 7 days, your role at most."
     )
     async def create_workspace_invitation(
-        self, info: CollabInfo, input: CreateWorkspaceInvitationInput
+        self,
+        info: CollabInfo,
+        input: Annotated[
+            CreateWorkspaceInvitationInput, strawberry.argument(description="Workspace, role and invitee.")
+        ],
     ) -> WorkspaceInvitationPayload:
         inviter = await access.require(
             info.context, str(input.workspace_id), "Mutation.createWorkspaceInvitation"
@@ -247,7 +290,11 @@ class WorkspaceMutation:
 
     @strawberry.mutation(description="Join a workspace with an invitation code.")
     async def accept_workspace_invitation(
-        self, info: CollabInfo, input: AcceptWorkspaceInvitationInput
+        self,
+        info: CollabInfo,
+        input: Annotated[
+            AcceptWorkspaceInvitationInput, strawberry.argument(description="The invitation code.")
+        ],
     ) -> WorkspacePayload:
         _tenant(info)
         async with unit_of_work(info.context, "acceptWorkspaceInvitation", {}) as uow:
@@ -258,7 +305,11 @@ class WorkspaceMutation:
 
     @strawberry.mutation(description="Change a member's role (owners).")
     async def change_workspace_member_role(
-        self, info: CollabInfo, input: ChangeWorkspaceMemberRoleInput
+        self,
+        info: CollabInfo,
+        input: Annotated[
+            ChangeWorkspaceMemberRoleInput, strawberry.argument(description="Workspace, member and role.")
+        ],
     ) -> WorkspaceMemberPayload:
         workspace_id = str(input.workspace_id)
         await access.require(info.context, workspace_id, "Mutation.changeWorkspaceMemberRole")
@@ -273,7 +324,11 @@ class WorkspaceMutation:
 
     @strawberry.mutation(description="Remove a member (owners), or leave (yourself).")
     async def remove_workspace_member(
-        self, info: CollabInfo, input: RemoveWorkspaceMemberInput
+        self,
+        info: CollabInfo,
+        input: Annotated[
+            RemoveWorkspaceMemberInput, strawberry.argument(description="Workspace and member.")
+        ],
     ) -> RemoveWorkspaceMemberPayload:
         workspace_id, user_id = str(input.workspace_id), str(input.user_id)
         if user_id == info.context.principal.user_id:
@@ -287,7 +342,13 @@ class WorkspaceMutation:
         return RemoveWorkspaceMemberPayload(workspace_id=input.workspace_id, user_id=input.user_id)
 
     @strawberry.mutation(description="Say you are here, and what you look at; repeat as a heartbeat.")
-    async def update_presence(self, info: CollabInfo, input: UpdatePresenceInput) -> PresencePayload:
+    async def update_presence(
+        self,
+        info: CollabInfo,
+        input: Annotated[
+            UpdatePresenceInput, strawberry.argument(description="Workspace and what you look at.")
+        ],
+    ) -> PresencePayload:
         workspace_id = str(input.workspace_id)
         member = await access.require(info.context, workspace_id, "Workspace.read", "read")
         if input.viewing is not None and len(input.viewing) > 200:
@@ -306,7 +367,13 @@ class WorkspaceMutation:
 @strawberry.type
 class ProjectMutation:
     @strawberry.mutation(description="Start a project in a workspace (editors).")
-    async def create_project(self, info: CollabInfo, input: CreateProjectInput) -> ProjectPayload:
+    async def create_project(
+        self,
+        info: CollabInfo,
+        input: Annotated[
+            CreateProjectInput, strawberry.argument(description="Workspace, type, title and content.")
+        ],
+    ) -> ProjectPayload:
         workspace_id = str(input.workspace_id)
         await access.require(info.context, workspace_id, "Mutation.createProject")
         audit = {"workspaceId": workspace_id, "type": input.type.value}
@@ -319,7 +386,13 @@ class ProjectMutation:
         return ProjectPayload(project=Project.from_row(row))
 
     @strawberry.mutation(description="Apply operations made on `version`; a stale version gets CONFLICT.")
-    async def update_project(self, info: CollabInfo, input: UpdateProjectInput) -> ProjectPayload:
+    async def update_project(
+        self,
+        info: CollabInfo,
+        input: Annotated[
+            UpdateProjectInput, strawberry.argument(description="Project, base version and operations.")
+        ],
+    ) -> ProjectPayload:
         project_id = str(input.id)
         await _project_for(info, project_id, "Mutation.updateProject")
         audit = {"projectId": project_id, "version": input.version}
@@ -334,7 +407,12 @@ class ProjectMutation:
 
     @strawberry.mutation(description="Make a new version equal to an old one.")
     async def restore_project_version(
-        self, info: CollabInfo, input: RestoreProjectVersionInput
+        self,
+        info: CollabInfo,
+        input: Annotated[
+            RestoreProjectVersionInput,
+            strawberry.argument(description="Project, current version and the one to restore."),
+        ],
     ) -> ProjectPayload:
         project_id = str(input.id)
         await _project_for(info, project_id, "Mutation.restoreProjectVersion")
@@ -349,11 +427,19 @@ class ProjectMutation:
         return ProjectPayload(project=await _project_answer(info, project_id))
 
     @strawberry.mutation(description="Soft-delete a project (editors); restorable.")
-    async def delete_project(self, info: CollabInfo, input: ProjectIdInput) -> ProjectPayload:
+    async def delete_project(
+        self,
+        info: CollabInfo,
+        input: Annotated[ProjectIdInput, strawberry.argument(description="The project to delete.")],
+    ) -> ProjectPayload:
         return await _set_deleted(info, str(input.id), True)
 
     @strawberry.mutation(description="Bring back a deleted project.")
-    async def restore_project(self, info: CollabInfo, input: ProjectIdInput) -> ProjectPayload:
+    async def restore_project(
+        self,
+        info: CollabInfo,
+        input: Annotated[ProjectIdInput, strawberry.argument(description="The deleted project.")],
+    ) -> ProjectPayload:
         return await _set_deleted(info, str(input.id), False)
 
 
@@ -381,7 +467,13 @@ async def _comment_for(info: CollabInfo, comment_id: str) -> CommentRow:
 @strawberry.type
 class CommentMutation:
     @strawberry.mutation(description="Comment on a project, or reply in a thread (commenters).")
-    async def add_comment(self, info: CollabInfo, input: AddCommentInput) -> CommentPayload:
+    async def add_comment(
+        self,
+        info: CollabInfo,
+        input: Annotated[
+            AddCommentInput, strawberry.argument(description="Project, text, thread and mentions.")
+        ],
+    ) -> CommentPayload:
         project_id = str(input.project_id)
         await _project_for(info, project_id, "Mutation.addComment")
         async with unit_of_work(info.context, "addComment", {"projectId": project_id}) as uow:
@@ -399,11 +491,19 @@ class CommentMutation:
         return CommentPayload(comment=Comment.from_row(comment))
 
     @strawberry.mutation(description="Mark a thread resolved (through its first comment).")
-    async def resolve_comment(self, info: CollabInfo, input: CommentIdInput) -> CommentPayload:
+    async def resolve_comment(
+        self,
+        info: CollabInfo,
+        input: Annotated[CommentIdInput, strawberry.argument(description="A comment of the thread.")],
+    ) -> CommentPayload:
         return await _resolve(info, str(input.id), True)
 
     @strawberry.mutation(description="Reopen a resolved thread.")
-    async def unresolve_comment(self, info: CollabInfo, input: CommentIdInput) -> CommentPayload:
+    async def unresolve_comment(
+        self,
+        info: CollabInfo,
+        input: Annotated[CommentIdInput, strawberry.argument(description="A comment of the thread.")],
+    ) -> CommentPayload:
         return await _resolve(info, str(input.id), False)
 
 
@@ -450,7 +550,18 @@ class Subscription:
         description="Everything that happens in a workspace, from `after` on (or from now)."
     )
     async def workspace_events(
-        self, info: CollabInfo, workspace_id: strawberry.ID, after: str | None = None
+        self,
+        info: CollabInfo,
+        workspace_id: Annotated[
+            strawberry.ID,
+            strawberry.argument(description="Collaboration workspace id of a workspace you are a member of."),
+        ],
+        after: Annotated[
+            str | None,
+            strawberry.argument(
+                description="Resume after this event id (`WorkspaceEvent.id`); null for new events only."
+            ),
+        ] = None,
     ) -> AsyncGenerator[WorkspaceEvent, None]:
         _check_after(after)
         await access.require_now(info.context, str(workspace_id), "Subscription.workspaceEvents")
@@ -461,7 +572,15 @@ class Subscription:
         description="Changes of one project (its operations and versions), from `after` on."
     )
     async def project_changes(
-        self, info: CollabInfo, project_id: strawberry.ID, after: str | None = None
+        self,
+        info: CollabInfo,
+        project_id: Annotated[strawberry.ID, strawberry.argument(description="Collaboration project id.")],
+        after: Annotated[
+            str | None,
+            strawberry.argument(
+                description="Resume after this event id (`WorkspaceEvent.id`); null for new events only."
+            ),
+        ] = None,
     ) -> AsyncGenerator[WorkspaceEvent, None]:
         _check_after(after)
         async with info.context.runtime.db.read() as session:

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from strawberry.scalars import JSON
@@ -15,7 +15,7 @@ from shared.errors import Forbidden
 from shared.pagination import Connection, check_first, connection, decode_cursor
 from shared.permissions import protected
 from shared.runtime import NoSettings
-from shared.schema import UserExtension, reference_only
+from shared.schema import UserExtension, described_enum, reference_only
 from subgraphs.collaboration import access, presence
 from subgraphs.collaboration.access import WorkspaceRole
 from subgraphs.collaboration.config import CollaborationServices
@@ -39,34 +39,80 @@ from subgraphs.collaboration.repository import (
 
 CollabInfo = Info[RequestContext[NoSettings, CollaborationServices], None]
 
-strawberry.enum(
+described_enum(
     WorkspaceRole,
-    description="A role in a workspace, from most to least power: OWNER, EDITOR, COMMENTER, VIEWER.",
+    "A role in a workspace, from most to least power: OWNER, EDITOR, COMMENTER, VIEWER.",
+    {
+        WorkspaceRole.VIEWER: "Reads the workspace, its projects and comments, and follows its events.",
+        WorkspaceRole.COMMENTER: "A viewer who also comments, resolves threads and sees version history.",
+        WorkspaceRole.EDITOR: "A commenter who also creates, edits and deletes projects, and invites others.",
+        WorkspaceRole.OWNER: "An editor who also manages members and roles and sees invitees' e-mail.",
+    },
 )
-strawberry.enum(ProjectType, description="What a project holds; each type has its own content schema.")
-strawberry.enum(EventKind, name="WorkspaceEventKind", description="What happened in a workspace.")
+described_enum(
+    ProjectType,
+    "What a project holds; each type has its own content schema.",
+    {
+        ProjectType.PLAYLIST_DRAFT: "A playlist in the making: "
+        "`{description, trackIds, playlistId?, coverAssetId?}`.",
+        ProjectType.RELEASE_PLAN: "A release: "
+        "`{releaseDate, milestones: [{title, due, done}], trackIds, assetIds}`.",
+        ProjectType.DOCUMENT: "Lyrics or notes: `{kind: lyrics|notes, body, assetIds, trackId?}`.",
+    },
+)
+described_enum(
+    EventKind,
+    "What happened in a workspace.",
+    name="WorkspaceEventKind",
+    values={
+        EventKind.PROJECT_CREATED: "A project was created.",
+        EventKind.PROJECT_CHANGED: "A project's content or title changed; `operations` holds the JSON Patch.",
+        EventKind.PROJECT_DELETED: "A project was soft-deleted.",
+        EventKind.PROJECT_RESTORED: "A deleted project was brought back.",
+        EventKind.COMMENT_ADDED: "A comment or reply was posted.",
+        EventKind.COMMENT_RESOLVED: "A comment thread was marked resolved.",
+        EventKind.COMMENT_UNRESOLVED: "A resolved thread was reopened.",
+        EventKind.MEMBER_JOINED: "Someone joined with an invitation.",
+        EventKind.MEMBER_LEFT: "A member left or was removed.",
+        EventKind.MEMBER_ROLE_CHANGED: "A member's role changed.",
+        EventKind.PRESENCE_CHANGED: "Someone arrived, left, or now looks at something else.",
+    },
+)
 
 
-@strawberry.federation.type(keys=reference_only(), description="A track (from the spotify subgraph).")
+@strawberry.federation.type(
+    keys=reference_only(), description="A track of the spotify subgraph, joined by the router."
+)
 class Track:
-    id: strawberry.ID
+    id: strawberry.ID = strawberry.field(description="Spotify track id (base-62).")
 
 
-@strawberry.federation.type(keys=reference_only(), description="A playlist (from the spotify subgraph).")
+@strawberry.federation.type(
+    keys=reference_only(), description="A playlist of the spotify subgraph, joined by the router."
+)
 class Playlist:
-    id: strawberry.ID
+    id: strawberry.ID = strawberry.field(
+        description="Spotify playlist id (base-62) or platform playlist id (`plst_…`)."
+    )
 
 
-@strawberry.federation.type(keys=reference_only(), description="A stored file (from the storage subgraph).")
+@strawberry.federation.type(
+    keys=reference_only(), description="A stored file of the storage subgraph, joined by the router."
+)
 class Asset:
-    id: strawberry.ID
+    id: strawberry.ID = strawberry.field(description="Storage asset id (opaque).")
 
 
 @strawberry.federation.type(keys=["id"], description="A person with an account.")
 class User(UserExtension):
     @protected("User.workspaces", description="The workspaces the user is a member of (the user only).")
     async def workspaces(
-        self, info: CollabInfo, first: int = 50, after: str | None = None
+        self,
+        info: CollabInfo,
+        first: Annotated[int, strawberry.argument(description="Page size, 1 to 100.")] = 50,
+        after: Annotated[
+            str | None, strawberry.argument(description="Cursor to continue after (`endCursor`).")
+        ] = None,
     ) -> Connection[Workspace] | None:
         check_first(first)
         session, tenant_id = await _session_and_tenant(info)
@@ -92,9 +138,9 @@ async def _session_and_tenant(info: CollabInfo) -> tuple[Any, str]:
 
 @strawberry.type(description="A member of a workspace and their role.")
 class WorkspaceMember:
-    id: strawberry.ID
-    role: WorkspaceRole
-    joined_at: datetime
+    id: strawberry.ID = strawberry.field(description="Membership id (opaque); not the user's id, see `user`.")
+    role: WorkspaceRole = strawberry.field(description="The member's role in this workspace.")
+    joined_at: datetime = strawberry.field(description="When they joined (UTC).")
     workspace_id: strawberry.Private[str]
     user_id: strawberry.Private[str]
     stored_email: strawberry.Private[str | None]
@@ -110,7 +156,7 @@ class WorkspaceMember:
             stored_email=row.email,
         )
 
-    @strawberry.field
+    @strawberry.field(description="The member's account (joined from accounts).")
     def user(self) -> User:
         return _user(self.user_id)
 
@@ -124,22 +170,28 @@ class WorkspaceMember:
 @strawberry.type(description="Someone in the workspace right now.")
 class PresenceEntry:
     viewing: str | None = strawberry.field(description="What they look at (a project id, or free text).")
-    expires_at: datetime
+    expires_at: datetime = strawberry.field(
+        description="When this presence lapses unless renewed by `updatePresence` (about 30 s)."
+    )
     user_id: strawberry.Private[str]
 
-    @strawberry.field
+    @strawberry.field(description="Who is present (joined from accounts).")
     def user(self) -> User:
         return _user(self.user_id)
 
 
 @strawberry.type(description="One accepted change of a project.")
 class ProjectVersion:
-    version: int
-    created_at: datetime
-    operations: JSON
-    content: JSON
-    message: str | None
-    restored_from: int | None
+    version: int = strawberry.field(description="Version number, from 1, one more per accepted change.")
+    created_at: datetime = strawberry.field(description="When the change was accepted (UTC).")
+    operations: JSON = strawberry.field(description="The JSON Patch (RFC 6902) operations of this change.")
+    content: JSON = strawberry.field(description="The project's whole content after this change.")
+    message: str | None = strawberry.field(
+        description="The author's note on the change; null when none was given."
+    )
+    restored_from: int | None = strawberry.field(
+        description="The version this one restored, for a `restoreProjectVersion`; else null."
+    )
     author_id: strawberry.Private[str]
 
     @classmethod
@@ -154,19 +206,25 @@ class ProjectVersion:
             author_id=row.author_id,
         )
 
-    @strawberry.field
+    @strawberry.field(description="Who made the change (joined from accounts).")
     def author(self) -> User:
         return _user(self.author_id)
 
 
 @strawberry.type(description="A comment; replies share their thread's first comment as `threadId`.")
 class Comment:
-    id: strawberry.ID
-    thread_id: strawberry.ID
-    body: str
-    created_at: datetime
-    resolved_at: datetime | None
-    project_id: strawberry.ID
+    id: strawberry.ID = strawberry.field(description="Comment id (opaque).")
+    thread_id: strawberry.ID = strawberry.field(
+        description="Id of the thread's first comment; equal to `id` for a thread's start."
+    )
+    body: str = strawberry.field(description="The comment's text, 1 to 5000 characters.")
+    created_at: datetime = strawberry.field(description="When it was posted (UTC).")
+    resolved_at: datetime | None = strawberry.field(
+        description="When its thread was resolved (UTC); null while open."
+    )
+    project_id: strawberry.ID = strawberry.field(
+        description="Collaboration project id of the project commented on."
+    )
     author_id: strawberry.Private[str]
     mention_ids: strawberry.Private[list[str]]
 
@@ -183,26 +241,32 @@ class Comment:
             mention_ids=list(row.mentions),
         )
 
-    @strawberry.field
+    @strawberry.field(description="Who wrote it (joined from accounts).")
     def author(self) -> User:
         return _user(self.author_id)
 
-    @strawberry.field
+    @strawberry.field(description="Workspace members mentioned in it (joined from accounts).")
     def mentions(self) -> list[User]:
         return [_user(id) for id in self.mention_ids]
 
 
 @strawberry.type(description="A shared piece of work: a playlist draft, a release plan, lyrics or notes.")
 class Project:
-    id: strawberry.ID
-    type: ProjectType
-    title: str
-    content: JSON
-    version: int
-    created_at: datetime
-    updated_at: datetime
-    deleted_at: datetime | None
-    workspace_id: strawberry.ID
+    id: strawberry.ID = strawberry.field(description="Collaboration project id (opaque).")
+    type: ProjectType = strawberry.field(description="What the project holds; fixes the shape of `content`.")
+    title: str = strawberry.field(description="The project's title, 1 to 200 characters.")
+    content: JSON = strawberry.field(
+        description="The current content, a JSON object of the shape its `type` describes."
+    )
+    version: int = strawberry.field(
+        description="Current version; send it with `updateProject` (a stale one gets CONFLICT)."
+    )
+    created_at: datetime = strawberry.field(description="When the project was created (UTC).")
+    updated_at: datetime = strawberry.field(description="When it last changed (UTC).")
+    deleted_at: datetime | None = strawberry.field(
+        description="When it was soft-deleted (UTC); null unless deleted."
+    )
+    workspace_id: strawberry.ID = strawberry.field(description="Id of the workspace it belongs to.")
     raw: strawberry.Private[dict[str, Any]]
 
     @classmethod
@@ -243,7 +307,15 @@ class Project:
 
     @strawberry.field(description="Every accepted change, newest first (hidden from viewers).")
     async def versions(
-        self, info: CollabInfo, first: int = 20, before: int | None = None
+        self,
+        info: CollabInfo,
+        first: Annotated[int, strawberry.argument(description="How many versions, 1 to 100.")] = 20,
+        before: Annotated[
+            int | None,
+            strawberry.argument(
+                description="Only versions older than this version number; null from the newest."
+            ),
+        ] = None,
     ) -> list[ProjectVersion] | None:
         check_first(first)
         if not await access.allows(info.context, str(self.workspace_id), "Project.versions"):
@@ -254,7 +326,12 @@ class Project:
 
     @strawberry.field(description="Comments in order; `threadId` groups replies.")
     async def comments(
-        self, info: CollabInfo, first: int = 50, after: str | None = None
+        self,
+        info: CollabInfo,
+        first: Annotated[int, strawberry.argument(description="Page size, 1 to 100.")] = 50,
+        after: Annotated[
+            str | None, strawberry.argument(description="Cursor to continue after (`endCursor`).")
+        ] = None,
     ) -> Connection[Comment]:
         check_first(first)
         session, tenant_id = await _session_and_tenant(info)
@@ -264,11 +341,15 @@ class Project:
 
 @strawberry.type(description="An entry of a workspace's activity feed.")
 class ActivityEvent:
-    id: strawberry.ID
-    kind: EventKind
-    created_at: datetime
-    project_id: strawberry.ID | None
-    payload: JSON
+    id: strawberry.ID = strawberry.field(description="Activity entry id (opaque).")
+    kind: EventKind = strawberry.field(description="What happened.")
+    created_at: datetime = strawberry.field(description="When it happened (UTC).")
+    project_id: strawberry.ID | None = strawberry.field(
+        description="The project it concerns; null for workspace-wide events."
+    )
+    payload: JSON = strawberry.field(
+        description="Details of the event as a JSON object; its keys depend on `kind`."
+    )
     actor_id: strawberry.Private[str]
 
     @classmethod
@@ -282,7 +363,7 @@ class ActivityEvent:
             actor_id=row.actor_id,
         )
 
-    @strawberry.field
+    @strawberry.field(description="Who did it (joined from accounts).")
     def actor(self) -> User:
         return _user(self.actor_id)
 
@@ -291,10 +372,10 @@ class ActivityEvent:
     keys=["id"], description="A shared space where a team works on projects together."
 )
 class Workspace:
-    id: strawberry.ID
-    name: str
-    created_at: datetime
-    my_role: WorkspaceRole
+    id: strawberry.ID = strawberry.field(description="Collaboration workspace id (opaque).")
+    name: str = strawberry.field(description="The workspace's name, 1 to 100 characters.")
+    created_at: datetime = strawberry.field(description="When it was created (UTC).")
+    my_role: WorkspaceRole = strawberry.field(description="Your role here; it decides what you may do.")
 
     @classmethod
     def from_row(cls, row: WorkspaceRow, role: str) -> Workspace:
@@ -306,18 +387,28 @@ class Workspace:
     async def resolve_reference(cls, info: CollabInfo, id: strawberry.ID) -> Workspace | None:
         return await readable_workspace(info, str(id))
 
-    @strawberry.field
+    @strawberry.field(description="Members with their roles, a page at a time.")
     async def members(
-        self, info: CollabInfo, first: int = 50, after: str | None = None
+        self,
+        info: CollabInfo,
+        first: Annotated[int, strawberry.argument(description="Page size, 1 to 100.")] = 50,
+        after: Annotated[
+            str | None, strawberry.argument(description="Cursor to continue after (`endCursor`).")
+        ] = None,
     ) -> Connection[WorkspaceMember]:
         check_first(first)
         session, tenant_id = await _session_and_tenant(info)
         rows = await MemberRepository(session, tenant_id).page(str(self.id), decode_cursor(after), first + 1)
         return connection(rows, first, key=lambda row: row.id, node=WorkspaceMember.from_row)
 
-    @strawberry.field
+    @strawberry.field(description="The workspace's projects (not deleted ones), a page at a time.")
     async def projects(
-        self, info: CollabInfo, first: int = 50, after: str | None = None
+        self,
+        info: CollabInfo,
+        first: Annotated[int, strawberry.argument(description="Page size, 1 to 100.")] = 50,
+        after: Annotated[
+            str | None, strawberry.argument(description="Cursor to continue after (`endCursor`).")
+        ] = None,
     ) -> Connection[Project]:
         check_first(first)
         session, tenant_id = await _session_and_tenant(info)
@@ -326,7 +417,12 @@ class Workspace:
 
     @strawberry.field(description="What happened here, newest first.")
     async def activity(
-        self, info: CollabInfo, first: int = 50, after: str | None = None
+        self,
+        info: CollabInfo,
+        first: Annotated[int, strawberry.argument(description="Page size, 1 to 100.")] = 50,
+        after: Annotated[
+            str | None, strawberry.argument(description="Cursor to continue after (`endCursor`).")
+        ] = None,
     ) -> Connection[ActivityEvent]:
         check_first(first)
         session, tenant_id = await _session_and_tenant(info)
@@ -351,13 +447,17 @@ class Workspace:
 @strawberry.type(description="Something that happened in a workspace, as the stream delivers it.")
 class WorkspaceEvent:
     id: strawberry.ID = strawberry.field(description="The stream id: resume with `after` set to it.")
-    kind: EventKind
-    workspace_id: strawberry.ID
-    project_id: strawberry.ID | None
-    at: datetime
+    kind: EventKind = strawberry.field(description="What happened.")
+    workspace_id: strawberry.ID = strawberry.field(description="Id of the workspace it happened in.")
+    project_id: strawberry.ID | None = strawberry.field(
+        description="The project it concerns; null for workspace-wide events."
+    )
+    at: datetime = strawberry.field(description="When it happened (UTC).")
     version: int | None = strawberry.field(description="The project's version after the change.")
     operations: JSON | None = strawberry.field(description="The JSON Patch operations of a project change.")
-    payload: JSON
+    payload: JSON = strawberry.field(
+        description="Details of the event as a JSON object; its keys depend on `kind`."
+    )
     actor_id: strawberry.Private[str]
 
     @classmethod
@@ -374,7 +474,7 @@ class WorkspaceEvent:
             actor_id=event.actor_id,
         )
 
-    @strawberry.field
+    @strawberry.field(description="Who did it (joined from accounts).")
     def actor(self) -> User:
         return _user(self.actor_id)
 

@@ -24,9 +24,11 @@ ASSET_ID = re.compile(r"^ast_[0-9a-f]{12,40}$")
 MAX_PRESS_KIT = 20
 
 
-@strawberry.federation.type(keys=reference_only(), description="A stored file.")
+@strawberry.federation.type(
+    keys=reference_only(), description="A stored file of the storage subgraph, joined by the router."
+)
 class Asset:
-    id: strawberry.ID
+    id: strawberry.ID = strawberry.field(description="Storage asset id (opaque).")
 
 
 def check_asset_id(asset_id: str, field: str) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from shared.errors import NotFound
@@ -12,28 +14,34 @@ from subgraphs.spotify.playlist_schema import PlaylistPayload
 from subgraphs.spotify.types import Artist, SpotifyInfo, load_playlist
 
 
-@strawberry.input
+@strawberry.input(description="A playlist and the cover art to show for it.")
 class SetPlaylistCoverArtInput:
-    playlist_id: strawberry.ID
+    playlist_id: strawberry.ID = strawberry.field(
+        description="Spotify playlist id (base-62) or platform playlist id (`plst_…`)."
+    )
     asset_id: strawberry.ID | None = strawberry.field(description="A cover-art asset; null removes it.")
 
 
-@strawberry.input
+@strawberry.input(description="An artist and the assets of their press kit.")
 class SetArtistPressKitInput:
-    artist_id: strawberry.ID
+    artist_id: strawberry.ID = strawberry.field(description="Spotify artist id (base-62).")
     asset_ids: list[strawberry.ID] = strawberry.field(description="In order, up to 20; empty clears it.")
 
 
-@strawberry.type
+@strawberry.type(description="The artist after the change.")
 class ArtistPayload:
-    artist: Artist
+    artist: Artist = strawberry.field(description="The artist, with its new `pressKit`.")
 
 
 @strawberry.type
 class ArtworkMutation:
     @strawberry.mutation(description="Choose the cover art your team shows for a playlist.")
     async def set_playlist_cover_art(
-        self, info: SpotifyInfo, input: SetPlaylistCoverArtInput
+        self,
+        info: SpotifyInfo,
+        input: Annotated[
+            SetPlaylistCoverArtInput, strawberry.argument(description="The playlist and the asset.")
+        ],
     ) -> PlaylistPayload:
         asset_id = None if input.asset_id is None else artwork.check_asset_id(str(input.asset_id), "assetId")
         playlist = await load_playlist(info, str(input.playlist_id))
@@ -47,7 +55,13 @@ class ArtworkMutation:
         return PlaylistPayload(playlist=playlist)
 
     @strawberry.mutation(description="Set the assets of an artist's press kit, in order.")
-    async def set_artist_press_kit(self, info: SpotifyInfo, input: SetArtistPressKitInput) -> ArtistPayload:
+    async def set_artist_press_kit(
+        self,
+        info: SpotifyInfo,
+        input: Annotated[
+            SetArtistPressKitInput, strawberry.argument(description="The artist and the assets.")
+        ],
+    ) -> ArtistPayload:
         asset_ids = [artwork.check_asset_id(str(id), "assetIds") for id in input.asset_ids]
         data = await object_loader(info.context, "artist").load(str(input.artist_id))
         if data is None:

@@ -6,6 +6,7 @@ import json
 import uuid
 from collections.abc import AsyncGenerator
 from dataclasses import asdict
+from typing import Annotated
 
 import strawberry
 from arq.connections import ArqRedis
@@ -32,26 +33,34 @@ PAYLOAD_TTL_SECONDS = 3600
 
 @strawberry.type(description="A background job.")
 class Job:
-    id: strawberry.ID
-    kind: str
-    status: str
+    id: strawberry.ID = strawberry.field(
+        description="Job id (opaque); subscribe to `jobProgress(jobId:)` with it."
+    )
+    kind: str = strawberry.field(description="What the job does, e.g. `spotify.sync_library`.")
+    status: str = strawberry.field(description="`QUEUED`, `RUNNING`, `RETRYING`, `COMPLETED` or `FAILED`.")
     already_running: bool = strawberry.field(
         description="True when an equal job was running: this is that job."
     )
 
 
-@strawberry.type
+@strawberry.type(description="The sync job just started (or the one already running).")
 class SyncLibraryPayload:
-    job: Job
+    job: Job = strawberry.field(description="Handle of the job; follow it with `jobProgress`.")
 
 
 @strawberry.type(description="One step of a job's progress.")
 class JobProgress:
-    event_id: str
-    status: str
-    progress: float
-    message: str
-    result: strawberry.scalars.JSON | None
+    event_id: str = strawberry.field(
+        description="Id of this progress event; pass it as `after` to resume from here."
+    )
+    status: str = strawberry.field(
+        description="`QUEUED`, `RUNNING`, `RETRYING`, `COMPLETED` or `FAILED`; the last two end the stream."
+    )
+    progress: float = strawberry.field(description="Fraction done, 0.0 to 1.0.")
+    message: str = strawberry.field(description="Human-readable step, e.g. `playlist 3 of 12`.")
+    result: strawberry.scalars.JSON | None = strawberry.field(
+        description="Job-specific details (e.g. counts when completed); null when none."
+    )
 
 
 @strawberry.type
@@ -99,7 +108,20 @@ class JobSubscription:
         description="Progress of one of your jobs, from its start (or after an event id)."
     )
     async def job_progress(
-        self, info: SpotifyInfo, job_id: strawberry.ID, after: str | None = None
+        self,
+        info: SpotifyInfo,
+        job_id: Annotated[
+            strawberry.ID,
+            strawberry.argument(
+                description="Id of a job you started (`Job.id`); others' jobs are FORBIDDEN."
+            ),
+        ],
+        after: Annotated[
+            str | None,
+            strawberry.argument(
+                description="Resume after this progress event id; null replays from the start."
+            ),
+        ] = None,
     ) -> AsyncGenerator[JobProgress, None]:
         redis = info.context.runtime.redis
         owner = await jobs.owner_of(redis, str(job_id))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import strawberry
 
@@ -21,17 +21,23 @@ T = TypeVar("T")
 
 @strawberry.type(description="The Spotify account linked to a user.")
 class SpotifyProfile:
-    id: str
-    display_name: str | None
-    country: str | None
-    product: str | None
-    is_sample: bool
+    id: str = strawberry.field(description="Spotify user id of the linked account.")
+    display_name: str | None = strawberry.field(
+        description="Name shown on the Spotify profile; null when the user has none."
+    )
+    country: str | None = strawberry.field(
+        description="Country of the account (ISO 3166-1 alpha-2); null when Spotify did not share it."
+    )
+    product: str | None = strawberry.field(
+        description="Spotify subscription level, e.g. `premium` or `free`; null when not shared."
+    )
+    is_sample: bool = strawberry.field(description="Offline mode: a sample account of the bundled catalogue.")
 
 
 @strawberry.type(description="A track the user played, and when.")
 class PlayedTrack:
-    played_at: datetime
-    track: Track
+    played_at: datetime = strawberry.field(description="When playback happened (UTC).")
+    track: Track = strawberry.field(description="The track played.")
 
 
 async def _from_library(info: SpotifyInfo, read: Callable[[Any, LinkedAccount], Awaitable[T]]) -> T | None:
@@ -67,7 +73,12 @@ class User(UserExtension):
 
     @protected("User.playlists", description="The user's playlists on Spotify (the user only).")
     async def playlists(
-        self, info: SpotifyInfo, first: int = 20, after: str | None = None
+        self,
+        info: SpotifyInfo,
+        first: Annotated[int, strawberry.argument(description="Page size, 1 to 50.")] = 20,
+        after: Annotated[
+            str | None, strawberry.argument(description="Cursor to continue after (`endCursor`).")
+        ] = None,
     ) -> Connection[Playlist] | None:
         _check_first(first)
         offset = decode_offset(after)
@@ -77,7 +88,11 @@ class User(UserExtension):
         return None if page is None else _playlist_connection(page, offset)
 
     @protected("User.topTracks", description="The user's top tracks (the user only).")
-    async def top_tracks(self, info: SpotifyInfo, first: int = 20) -> list[Track] | None:
+    async def top_tracks(
+        self,
+        info: SpotifyInfo,
+        first: Annotated[int, strawberry.argument(description="How many, 1 to 50.")] = 20,
+    ) -> list[Track] | None:
         _check_first(first)
         ids: list[str] | None = await _from_library(
             info, lambda library, account: library.top_tracks(account, first)
@@ -87,7 +102,11 @@ class User(UserExtension):
         return [t for t in await catalogue_loader(info.context, Track).load_many(ids) if t]
 
     @protected("User.recentlyPlayed", description="What the user played lately (the user only).")
-    async def recently_played(self, info: SpotifyInfo, first: int = 20) -> list[PlayedTrack] | None:
+    async def recently_played(
+        self,
+        info: SpotifyInfo,
+        first: Annotated[int, strawberry.argument(description="How many, 1 to 50.")] = 20,
+    ) -> list[PlayedTrack] | None:
         _check_first(first)
         plays: list[Play] | None = await _from_library(
             info, lambda library, account: library.recently_played(account, first)

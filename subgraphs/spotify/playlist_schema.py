@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from shared.errors import BadUserInput
@@ -11,42 +13,54 @@ from subgraphs.spotify.loaders import catalogue_loader
 from subgraphs.spotify.types import Playlist, SpotifyInfo, Track
 
 
-@strawberry.input
+@strawberry.input(description="A new playlist of your tenant.")
 class CreatePlaylistInput:
-    name: str
-    description: str | None = None
-    public: bool = False
+    name: str = strawberry.field(description="The playlist's name, 1 to 100 characters.")
+    description: str | None = strawberry.field(
+        default=None, description="Optional description, up to 300 characters."
+    )
+    public: bool = strawberry.field(default=False, description="Whether the playlist is meant to be public.")
 
 
-@strawberry.input
+@strawberry.input(description="Tracks to add to one of your platform playlists.")
 class AddTracksToPlaylistInput:
-    playlist_id: strawberry.ID
-    track_ids: list[strawberry.ID]
+    playlist_id: strawberry.ID = strawberry.field(description="Platform playlist id (`plst_…`).")
+    track_ids: list[strawberry.ID] = strawberry.field(
+        description="Spotify track ids (base-62), 1 to 100; unknown ids are BAD_USER_INPUT."
+    )
     position: int | None = strawberry.field(default=None, description="Where to insert; default: the end.")
     snapshot_id: str | None = strawberry.field(
         default=None, description="Refuse with CONFLICT if the playlist moved on."
     )
 
 
-@strawberry.input
+@strawberry.input(description="Tracks to remove from one of your platform playlists.")
 class RemoveTracksFromPlaylistInput:
-    playlist_id: strawberry.ID
-    track_ids: list[strawberry.ID]
-    snapshot_id: str | None = None
+    playlist_id: strawberry.ID = strawberry.field(description="Platform playlist id (`plst_…`).")
+    track_ids: list[strawberry.ID] = strawberry.field(
+        description="Spotify track ids (base-62), 1 to 100, all in the playlist."
+    )
+    snapshot_id: str | None = strawberry.field(
+        default=None, description="Refuse with CONFLICT if the playlist moved on; null skips the check."
+    )
 
 
-@strawberry.input
+@strawberry.input(description="A range of tracks to move (positions count from 0, as in Spotify's API).")
 class ReorderPlaylistInput:
-    playlist_id: strawberry.ID
-    range_start: int
-    insert_before: int
-    snapshot_id: str
-    range_length: int = 1
+    playlist_id: strawberry.ID = strawberry.field(description="Platform playlist id (`plst_…`).")
+    range_start: int = strawberry.field(description="Position of the first track to move.")
+    insert_before: int = strawberry.field(
+        description="Position the range moves before, counted before the move."
+    )
+    snapshot_id: str = strawberry.field(
+        description="The `snapshotId` you saw; a stale one is refused with CONFLICT."
+    )
+    range_length: int = strawberry.field(default=1, description="How many consecutive tracks to move.")
 
 
-@strawberry.type
+@strawberry.type(description="The playlist after the change.")
 class PlaylistPayload:
-    playlist: Playlist
+    playlist: Playlist = strawberry.field(description="The playlist, with its new `snapshotId`.")
 
 
 async def _known_tracks(info: SpotifyInfo, track_ids: list[strawberry.ID]) -> list[str]:
@@ -61,7 +75,13 @@ async def _known_tracks(info: SpotifyInfo, track_ids: list[strawberry.ID]) -> li
 @strawberry.type
 class PlaylistMutation:
     @strawberry.mutation(description="Make a playlist on the platform.")
-    async def create_playlist(self, info: SpotifyInfo, input: CreatePlaylistInput) -> PlaylistPayload:
+    async def create_playlist(
+        self,
+        info: SpotifyInfo,
+        input: Annotated[
+            CreatePlaylistInput, strawberry.argument(description="Name, description and visibility.")
+        ],
+    ) -> PlaylistPayload:
         async with unit_of_work(info.context, "createPlaylist", {"name": input.name}) as uow:
             row = await playlists.create(
                 uow.session, info.context.principal, input.name, input.description, input.public
@@ -71,7 +91,11 @@ class PlaylistMutation:
 
     @strawberry.mutation(description="Add tracks (up to 100) at a position.")
     async def add_tracks_to_playlist(
-        self, info: SpotifyInfo, input: AddTracksToPlaylistInput
+        self,
+        info: SpotifyInfo,
+        input: Annotated[
+            AddTracksToPlaylistInput, strawberry.argument(description="The playlist and the tracks to add.")
+        ],
     ) -> PlaylistPayload:
         ids = await _known_tracks(info, input.track_ids)
         audit = {"playlistId": input.playlist_id, "tracks": len(ids)}
@@ -89,7 +113,12 @@ class PlaylistMutation:
 
     @strawberry.mutation(description="Remove every occurrence of the given tracks.")
     async def remove_tracks_from_playlist(
-        self, info: SpotifyInfo, input: RemoveTracksFromPlaylistInput
+        self,
+        info: SpotifyInfo,
+        input: Annotated[
+            RemoveTracksFromPlaylistInput,
+            strawberry.argument(description="The playlist and the tracks to remove."),
+        ],
     ) -> PlaylistPayload:
         audit = {"playlistId": input.playlist_id, "tracks": len(input.track_ids)}
         async with unit_of_work(info.context, "removeTracksFromPlaylist", audit) as uow:
@@ -104,7 +133,13 @@ class PlaylistMutation:
         return PlaylistPayload(playlist=Playlist.from_row(row))
 
     @strawberry.mutation(description="Move a range of tracks; needs the snapshot id you saw.")
-    async def reorder_playlist(self, info: SpotifyInfo, input: ReorderPlaylistInput) -> PlaylistPayload:
+    async def reorder_playlist(
+        self,
+        info: SpotifyInfo,
+        input: Annotated[
+            ReorderPlaylistInput, strawberry.argument(description="The playlist and the range to move.")
+        ],
+    ) -> PlaylistPayload:
         audit = {
             "playlistId": input.playlist_id,
             "rangeStart": input.range_start,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Iterable
-from typing import ClassVar
+from typing import Annotated, ClassVar
 
 import strawberry
 from strawberry.types import Info
@@ -55,9 +55,9 @@ def check_page_size(first: int, limit: int) -> None:
 
 @strawberry.type(description="An image in one size.")
 class Image:
-    url: str
-    width: int | None
-    height: int | None
+    url: str = strawberry.field(description="Address of the image file on Spotify's CDN.")
+    width: int | None = strawberry.field(description="Width in pixels; null when Spotify does not say.")
+    height: int | None = strawberry.field(description="Height in pixels; null when Spotify does not say.")
 
 
 def images(data: SpotifyObject) -> list[Image]:
@@ -92,13 +92,19 @@ async def _connection(
 @strawberry.federation.type(keys=["id"], description="An artist in Spotify's catalogue.")
 class Artist:
     spotify_kind: ClassVar[str] = "artist"
-    id: strawberry.ID
-    name: str
-    genres: list[str]
-    popularity: int
-    followers: int
-    uri: str
-    images: list[Image]
+    id: strawberry.ID = strawberry.field(description="Spotify artist id (base-62).")
+    name: str = strawberry.field(description="The artist's name.")
+    genres: list[str] = strawberry.field(
+        description="Genres Spotify associates with the artist; may be empty."
+    )
+    popularity: int = strawberry.field(description="Spotify popularity, 0 (least) to 100 (most popular).")
+    followers: int = strawberry.field(description="Number of Spotify followers.")
+    uri: str = strawberry.field(
+        description="Spotify URI, e.g. `spotify:artist:<id>`, to open in Spotify clients."
+    )
+    images: list[Image] = strawberry.field(
+        description="Artist pictures in several sizes, widest first; may be empty."
+    )
 
     @classmethod
     def from_data(cls, data: SpotifyObject) -> Artist:
@@ -121,7 +127,14 @@ class Artist:
         return await catalogue_loader(info.context, cls).load_many(ids)
 
     @strawberry.field(description="Albums and singles, newest first.")
-    async def albums(self, info: SpotifyInfo, first: int = 20, after: str | None = None) -> Connection[Album]:
+    async def albums(
+        self,
+        info: SpotifyInfo,
+        first: Annotated[int, strawberry.argument(description="Page size, 1 to 50.")] = 20,
+        after: Annotated[
+            str | None, strawberry.argument(description="Cursor to continue after (`endCursor`).")
+        ] = None,
+    ) -> Connection[Album]:
         check_page_size(first, 50)
         offset = decode_offset(after)
         page = await catalog(info).artist_albums(str(self.id), offset, first)
@@ -140,15 +153,21 @@ class Artist:
 @strawberry.federation.type(keys=["id"], description="An album, single or compilation.")
 class Album:
     spotify_kind: ClassVar[str] = "album"
-    id: strawberry.ID
-    name: str
-    album_type: str
-    release_date: str
-    total_tracks: int
-    label: str | None
-    popularity: int | None
-    uri: str
-    images: list[Image]
+    id: strawberry.ID = strawberry.field(description="Spotify album id (base-62).")
+    name: str = strawberry.field(description="The album's title.")
+    album_type: str = strawberry.field(description="`album`, `single` or `compilation`, as Spotify says.")
+    release_date: str = strawberry.field(
+        description="Release date as Spotify gives it: `YYYY`, `YYYY-MM` or `YYYY-MM-DD`."
+    )
+    total_tracks: int = strawberry.field(description="Number of tracks on the album.")
+    label: str | None = strawberry.field(description="Record label; null when Spotify does not say.")
+    popularity: int | None = strawberry.field(
+        description="Spotify popularity, 0 to 100; null when Spotify does not say."
+    )
+    uri: str = strawberry.field(description="Spotify URI, e.g. `spotify:album:<id>`.")
+    images: list[Image] = strawberry.field(
+        description="Cover art in several sizes, widest first; may be empty."
+    )
     artist_ids: strawberry.Private[list[str]]
 
     @classmethod
@@ -174,12 +193,19 @@ class Album:
     async def resolve_references(cls, info: SpotifyInfo, ids: list[str]) -> list[Album | None]:
         return await catalogue_loader(info.context, cls).load_many(ids)
 
-    @strawberry.field
+    @strawberry.field(description="The album's credited artists, in Spotify's order.")
     async def artists(self, info: SpotifyInfo) -> list[Artist]:
         return await _load_many(info, Artist, self.artist_ids)
 
     @strawberry.field(description="The album's tracks in order.")
-    async def tracks(self, info: SpotifyInfo, first: int = 50, after: str | None = None) -> Connection[Track]:
+    async def tracks(
+        self,
+        info: SpotifyInfo,
+        first: Annotated[int, strawberry.argument(description="Page size, 1 to 50.")] = 50,
+        after: Annotated[
+            str | None, strawberry.argument(description="Cursor to continue after (`endCursor`).")
+        ] = None,
+    ) -> Connection[Track]:
         check_page_size(first, 50)
         offset = decode_offset(after)
         page = await catalog(info).album_tracks(str(self.id), offset, first)
@@ -189,16 +215,20 @@ class Album:
 @strawberry.federation.type(keys=["id"], description="A track.")
 class Track:
     spotify_kind: ClassVar[str] = "track"
-    id: strawberry.ID
-    name: str
-    duration_ms: int
-    explicit: bool
-    popularity: int
-    track_number: int
-    disc_number: int
-    isrc: str | None
-    preview_url: str | None
-    uri: str
+    id: strawberry.ID = strawberry.field(description="Spotify track id (base-62).")
+    name: str = strawberry.field(description="The track's title.")
+    duration_ms: int = strawberry.field(description="Length in milliseconds.")
+    explicit: bool = strawberry.field(description="True when the track has explicit lyrics.")
+    popularity: int = strawberry.field(description="Spotify popularity, 0 (least) to 100 (most popular).")
+    track_number: int = strawberry.field(description="Position on its disc, from 1.")
+    disc_number: int = strawberry.field(description="Disc of the album it is on, from 1.")
+    isrc: str | None = strawberry.field(
+        description="International Standard Recording Code; null when Spotify does not have one."
+    )
+    preview_url: str | None = strawberry.field(
+        description="30-second MP3 preview; null when Spotify offers none (often, for new apps)."
+    )
+    uri: str = strawberry.field(description="Spotify URI, e.g. `spotify:track:<id>`.")
     artist_ids: strawberry.Private[list[str]]
     album_id: strawberry.Private[str | None]
 
@@ -228,11 +258,11 @@ class Track:
     async def resolve_references(cls, info: SpotifyInfo, ids: list[str]) -> list[Track | None]:
         return await catalogue_loader(info.context, cls).load_many(ids)
 
-    @strawberry.field
+    @strawberry.field(description="The track's credited artists, in Spotify's order.")
     async def artists(self, info: SpotifyInfo) -> list[Artist]:
         return await _load_many(info, Artist, self.artist_ids)
 
-    @strawberry.field
+    @strawberry.field(description="The album the track is on; null when Spotify does not say.")
     async def album(self, info: SpotifyInfo) -> Album | None:
         if self.album_id is None:
             return None
@@ -241,15 +271,27 @@ class Track:
 
 @strawberry.federation.type(keys=["id"], description="A playlist of Spotify's catalogue.")
 class Playlist:
-    id: strawberry.ID
-    name: str
-    description: str | None
-    public: bool | None
-    collaborative: bool
-    followers: int
-    snapshot_id: str
-    owner_name: str | None
-    images: list[Image]
+    id: strawberry.ID = strawberry.field(
+        description="Spotify playlist id (base-62), or `plst_…` for a playlist made on the platform."
+    )
+    name: str = strawberry.field(description="The playlist's name.")
+    description: str | None = strawberry.field(
+        description="The playlist's description; null when it has none."
+    )
+    public: bool | None = strawberry.field(
+        description="True when public on the owner's profile; null when Spotify does not say."
+    )
+    collaborative: bool = strawberry.field(description="True when other Spotify users may edit it.")
+    followers: int = strawberry.field(description="Number of Spotify followers (0 for platform playlists).")
+    snapshot_id: str = strawberry.field(
+        description="Version of the track list; pass it to edits to refuse them if it changed (CONFLICT)."
+    )
+    owner_name: str | None = strawberry.field(
+        description="Display name of the Spotify owner; null for platform playlists."
+    )
+    images: list[Image] = strawberry.field(
+        description="Spotify's cover images, widest first; empty for platform playlists (see `coverArt`)."
+    )
     track_ids: strawberry.Private[list[str] | None] = None
     """Set for a playlist made on the platform; catalogue playlists page from Spotify."""
 
@@ -288,7 +330,12 @@ class Playlist:
 
     @strawberry.field(description="The playlist's tracks in order (up to 500 per page).")
     async def tracks(
-        self, info: SpotifyInfo, first: int = 100, after: str | None = None
+        self,
+        info: SpotifyInfo,
+        first: Annotated[int, strawberry.argument(description="Page size, 1 to 500.")] = 100,
+        after: Annotated[
+            str | None, strawberry.argument(description="Cursor to continue after (`endCursor`).")
+        ] = None,
     ) -> Connection[Track]:
         check_page_size(first, PLAYLIST_PAGE_LIMIT)
         offset = decode_offset(after)

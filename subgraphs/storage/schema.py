@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from shared.config import Settings
@@ -19,36 +21,44 @@ from subgraphs.storage.types import Asset, StorageInfo, User, backend, visible
 
 @strawberry.input(description="What you are about to upload; checked again on completion.")
 class CreateUploadInput:
-    kind: AssetKind
-    content_type: str
+    kind: AssetKind = strawberry.field(
+        description="What you upload; each kind accepts some content types up to a size (BAD_USER_INPUT)."
+    )
+    content_type: str = strawberry.field(
+        description="MIME type of the file, e.g. `image/png`; the bytes must match it."
+    )
     size: int = strawberry.field(description="Bytes.")
     checksum: str = strawberry.field(description="Hex SHA-256 of the content.")
-    filename: str | None = None
+    filename: str | None = strawberry.field(
+        default=None, description="File name offered on download; optional."
+    )
 
 
 @strawberry.type(description="A header the upload request must carry.")
 class UploadHeader:
-    name: str
-    value: str
+    name: str = strawberry.field(description="Header name, e.g. `Content-Type`.")
+    value: str = strawberry.field(description="Exact value to send.")
 
 
 @strawberry.type(description="Where and how to send the bytes.")
 class UploadTarget:
-    url: str
-    method: str
-    headers: list[UploadHeader]
+    url: str = strawberry.field(description="Presigned address to send the bytes to.")
+    method: str = strawberry.field(description="HTTP method to use, e.g. `PUT`.")
+    headers: list[UploadHeader] = strawberry.field(
+        description="Headers the request must carry, exactly as given."
+    )
     expires_at: int = strawberry.field(description="Unix time after which the URL is refused.")
 
 
-@strawberry.type
+@strawberry.type(description="The PENDING asset and where to upload its bytes.")
 class CreateUploadPayload:
-    asset: Asset
-    upload: UploadTarget
+    asset: Asset = strawberry.field(description="The new asset, PENDING until `completeUpload`.")
+    upload: UploadTarget = strawberry.field(description="Where and how to send the bytes.")
 
 
-@strawberry.type
+@strawberry.type(description="The asset after the change.")
 class AssetPayload:
-    asset: Asset
+    asset: Asset = strawberry.field(description="The asset, with its new status or deletion time.")
 
 
 async def _readable(info: StorageInfo, id: strawberry.ID) -> Asset:
@@ -63,12 +73,25 @@ async def _readable(info: StorageInfo, id: strawberry.ID) -> Asset:
 @strawberry.type
 class Query:
     @strawberry.field(description="An asset of your tenant.")
-    async def asset(self, info: StorageInfo, id: strawberry.ID) -> Asset | None:
+    async def asset(
+        self,
+        info: StorageInfo,
+        id: Annotated[strawberry.ID, strawberry.argument(description="Storage asset id.")],
+    ) -> Asset | None:
         return await _readable(info, id)
 
     @strawberry.field(description="Your tenant's assets you may read, newest first.")
     async def assets(
-        self, info: StorageInfo, kind: AssetKind | None = None, first: int = 20, after: str | None = None
+        self,
+        info: StorageInfo,
+        kind: Annotated[
+            AssetKind | None,
+            strawberry.argument(description="Only assets of this kind; null for every kind."),
+        ] = None,
+        first: Annotated[int, strawberry.argument(description="Page size, 1 to 100.")] = 20,
+        after: Annotated[
+            str | None, strawberry.argument(description="Cursor to continue after (`endCursor`).")
+        ] = None,
     ) -> Connection[Asset]:
         check_first(first)
         principal = info.context.principal
@@ -83,7 +106,13 @@ class Query:
 @strawberry.type
 class Mutation:
     @strawberry.mutation(description="Start an upload: a presigned PUT and an asset in PENDING.")
-    async def create_upload(self, info: StorageInfo, input: CreateUploadInput) -> CreateUploadPayload:
+    async def create_upload(
+        self,
+        info: StorageInfo,
+        input: Annotated[
+            CreateUploadInput, strawberry.argument(description="Kind, type, size and checksum of the file.")
+        ],
+    ) -> CreateUploadPayload:
         request = service.UploadRequest(
             kind=input.kind,
             content_type=input.content_type,
@@ -104,7 +133,14 @@ class Mutation:
         return CreateUploadPayload(asset=Asset.from_row(row), upload=upload)
 
     @strawberry.mutation(description="Check the uploaded bytes against the declaration; READY if they match.")
-    async def complete_upload(self, info: StorageInfo, id: strawberry.ID) -> AssetPayload:
+    async def complete_upload(
+        self,
+        info: StorageInfo,
+        id: Annotated[
+            strawberry.ID,
+            strawberry.argument(description="Storage asset id of a PENDING asset whose bytes were sent."),
+        ],
+    ) -> AssetPayload:
         async with unit_of_work(info.context, "completeUpload", {"id": id}) as uow:
             uow.target_id = str(id)
             row = await service.complete_upload(
@@ -113,7 +149,11 @@ class Mutation:
         return AssetPayload(asset=Asset.from_row(row))
 
     @strawberry.mutation(description="Soft-delete an asset (owner or admin); restorable until purged.")
-    async def delete_asset(self, info: StorageInfo, id: strawberry.ID) -> AssetPayload:
+    async def delete_asset(
+        self,
+        info: StorageInfo,
+        id: Annotated[strawberry.ID, strawberry.argument(description="Storage asset id.")],
+    ) -> AssetPayload:
         principal = info.context.principal
         assert principal.tenant_id
         async with unit_of_work(info.context, "deleteAsset", {"id": id}) as uow:
@@ -125,7 +165,13 @@ class Mutation:
         return AssetPayload(asset=Asset.from_row(row))
 
     @strawberry.mutation(description="Bring back a soft-deleted asset (owner or admin).")
-    async def restore_asset(self, info: StorageInfo, id: strawberry.ID) -> AssetPayload:
+    async def restore_asset(
+        self,
+        info: StorageInfo,
+        id: Annotated[
+            strawberry.ID, strawberry.argument(description="Storage asset id of a soft-deleted asset.")
+        ],
+    ) -> AssetPayload:
         principal = info.context.principal
         assert principal.tenant_id
         async with unit_of_work(info.context, "restoreAsset", {"id": id}) as uow:

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
+from typing import Annotated
 
 import strawberry
 from strawberry.types import Info
 
 from shared.context import RequestContext
 from shared.errors import BadUserInput, Forbidden
-from shared.schema import reference_only
+from shared.schema import described, described_enum, reference_only
 from subgraphs.storage.access import can_read
 from subgraphs.storage.backends import StorageBackend
 from subgraphs.storage.config import StorageServices, StorageSettings
@@ -21,13 +22,23 @@ from subgraphs.storage.models import Asset as AssetRow
 StorageInfo = Info[RequestContext[StorageSettings, StorageServices], None]
 MIN_URL_TTL, MAX_URL_TTL = 60, 7 * 24 * 3600
 
-strawberry.enum(AssetKind, description="What an asset holds (stems and documents are private).")
+described_enum(
+    AssetKind,
+    "What an asset holds (stems and documents are private).",
+    {
+        AssetKind.COVER_ART: "Cover art for a release or playlist: JPEG, PNG or WebP, up to 10 MB.",
+        AssetKind.AUDIO: "A finished audio file: MP3, WAV, FLAC, Ogg or MP4 audio, up to 500 MB.",
+        AssetKind.STEM: "One stem of a mix, formats as AUDIO; private to its owner and tenant admins.",
+        AssetKind.DOCUMENT: "PDF, text or Markdown, up to 50 MB; private to its owner and tenant admins.",
+        AssetKind.IMAGE: "Any other picture (press photos): JPEG, PNG, WebP or GIF, up to 20 MB.",
+    },
+)
 
 
 @strawberry.enum(description="Where an asset stands: waiting for its upload, or ready to read.")
 class AssetStatus(enum.Enum):
-    PENDING = "pending"
-    READY = "ready"
+    PENDING = described("pending", "Created; the bytes are not uploaded and checked yet (`completeUpload`).")
+    READY = described("ready", "Uploaded and checked; `url` gives its content.")
 
 
 def backend(info: StorageInfo) -> StorageBackend:
@@ -35,24 +46,36 @@ def backend(info: StorageInfo) -> StorageBackend:
     return storage
 
 
-@strawberry.federation.type(keys=reference_only(), description="A person with an account.")
+@strawberry.federation.type(
+    keys=reference_only(), description="A user of the accounts subgraph, joined by the router."
+)
 class User:
-    id: strawberry.ID
+    id: strawberry.ID = strawberry.field(description="Accounts user id (opaque).")
 
 
 @strawberry.federation.type(keys=["id"], description="A stored file: cover art, audio, a stem, a document.")
 class Asset:
-    id: strawberry.ID
-    kind: AssetKind
-    content_type: str
+    id: strawberry.ID = strawberry.field(description="Storage asset id (opaque).")
+    kind: AssetKind = strawberry.field(
+        description="What the asset holds; decides allowed types, size limit and who may read it."
+    )
+    content_type: str = strawberry.field(
+        description="MIME type declared at upload and checked against the bytes, e.g. `image/png`."
+    )
     size: int = strawberry.field(description="Bytes.")
     checksum: str = strawberry.field(description="Hex SHA-256 of the content.")
-    filename: str | None
-    status: AssetStatus
-    created_at: datetime
-    updated_at: datetime
-    completed_at: datetime | None
-    deleted_at: datetime | None
+    filename: str | None = strawberry.field(
+        description="File name given at upload, used for downloads; null when none was given."
+    )
+    status: AssetStatus = strawberry.field(description="Whether the content is uploaded and checked.")
+    created_at: datetime = strawberry.field(description="When the upload was started (UTC).")
+    updated_at: datetime = strawberry.field(description="When the asset last changed (UTC).")
+    completed_at: datetime | None = strawberry.field(
+        description="When the upload was checked and became READY (UTC); null while PENDING."
+    )
+    deleted_at: datetime | None = strawberry.field(
+        description="When it was soft-deleted (UTC); null unless deleted. Deleted assets have no `url`."
+    )
     owner_id: strawberry.Private[str]
     object_key: strawberry.Private[str]
 
@@ -79,14 +102,23 @@ class Asset:
         rows = await asset_loader(info.context).load_many(ids)
         return [visible(info, row) for row in rows]
 
-    @strawberry.field(description="Who uploaded it.")
+    @strawberry.field(description="The user who uploaded it (joined from accounts).")
     def owner(self) -> User:
         return User(id=strawberry.ID(self.owner_id))
 
     @strawberry.field(
         description="A signed URL to read the content, valid for `ttlSeconds` (null until ready)."
     )
-    async def url(self, info: StorageInfo, ttl_seconds: int | None = None) -> str | None:
+    async def url(
+        self,
+        info: StorageInfo,
+        ttl_seconds: Annotated[
+            int | None,
+            strawberry.argument(
+                description="Seconds the URL stays valid, 60 to 604800; null for the default (15 minutes)."
+            ),
+        ] = None,
+    ) -> str | None:
         ttl = info.context.runtime.config.storage_url_ttl_seconds if ttl_seconds is None else ttl_seconds
         if not MIN_URL_TTL <= ttl <= MAX_URL_TTL:
             raise BadUserInput(f"ttlSeconds must be {MIN_URL_TTL} to {MAX_URL_TTL}", field="ttlSeconds")
