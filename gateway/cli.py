@@ -130,6 +130,27 @@ def compose(
 
 
 @app.command()
+def stack(
+    check: Annotated[
+        bool, typer.Option("--check", help="Exit 1 if the file is stale; write nothing")
+    ] = False,
+) -> None:
+    """Rewrite the per-subgraph parts of docker/compose.yaml from the list of subgraphs."""
+    from gateway.stack import COMPOSE_FILE, render
+
+    current = COMPOSE_FILE.read_text()
+    wanted = render(current)
+    if check:
+        if wanted != current:
+            typer.echo(f"{COMPOSE_FILE} is stale: run `spotify-agent stack`", err=True)
+            raise typer.Exit(1)
+        typer.echo(f"{COMPOSE_FILE} is current")
+        return
+    COMPOSE_FILE.write_text(wanted)
+    typer.echo(f"{COMPOSE_FILE} written")
+
+
+@app.command()
 def registry(port: Annotated[int | None, typer.Option()] = None) -> None:
     """Serve the schema registry alone (GraphQL API, /supergraph.graphql, /usage, web page)."""
     from gateway import serving

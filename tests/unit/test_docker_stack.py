@@ -12,6 +12,7 @@ import yaml
 from typer.testing import CliRunner
 
 from gateway.cli import app
+from gateway.stack import COMPOSE_FILE, render
 from gateway.subgraphs import SUBGRAPHS
 
 STACK = yaml.safe_load((Path(__file__).parents[2] / "docker" / "compose.yaml").read_text())
@@ -40,6 +41,27 @@ def test_every_subgraph_is_served_and_routed() -> None:
     for route in routes:
         name, url = route.split("=", 1)
         assert url == f"http://{name}:4001/graphql"
+
+
+def test_the_generated_parts_are_current() -> None:
+    text = COMPOSE_FILE.read_text()
+    assert render(text) == text, "docker/compose.yaml is stale: run `spotify-agent stack`"
+    outcome = CliRunner().invoke(app, ["stack", "--check"])
+    assert outcome.exit_code == 0, outcome.output
+
+
+def test_a_new_subgraph_gets_a_service_a_route_and_a_wait() -> None:
+    stack = yaml.safe_load(render(COMPOSE_FILE.read_text(), [*SUBGRAPHS, "search"]))
+    assert stack["services"]["search"]["command"] == [
+        "spotify-agent",
+        "serve",
+        "--subgraph",
+        "search",
+        "--port",
+        "4001",
+    ]
+    assert "search=http://search:4001/graphql" in stack["services"]["search"]["environment"]["SUBGRAPH_URLS"]
+    assert stack["services"]["publish"]["depends_on"]["search"] == {"condition": "service_healthy"}
 
 
 def test_start_up_waits_for_readiness() -> None:
