@@ -129,6 +129,28 @@ def compose(
     typer.echo(f"supergraph written to {target}")
 
 
+@app.command("new-subgraph")
+def new_subgraph(
+    name: Annotated[str, typer.Argument(help="One lower-case word, e.g. search")],
+) -> None:
+    """Write a working subgraph skeleton (folder, migration, tests) and add it to the list."""
+    from gateway.scaffold import ScaffoldError
+    from gateway.scaffold import new_subgraph as scaffold
+
+    root = Path(__file__).resolve().parents[1]  # the repository this CLI runs from
+    try:
+        written = scaffold(root, name)
+    except ScaffoldError as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(2) from error
+    for path in written:
+        typer.echo(f"  wrote {path.relative_to(root)}")
+    typer.echo(
+        f"next: `spotify-agent migrate`, then `make dev` serves /{name}/graphql; "
+        f"`pytest tests/{name}` runs its tests"
+    )
+
+
 @app.command()
 def stack(
     check: Annotated[

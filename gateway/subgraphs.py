@@ -10,7 +10,12 @@ from typing import Any
 
 from shared.subgraph import Subgraph
 
-SUBGRAPHS: tuple[str, ...] = ("accounts", "spotify", "storage", "collaboration")
+SUBGRAPHS: tuple[str, ...] = (
+    "accounts",
+    "spotify",
+    "storage",
+    "collaboration",
+)
 """The one list a new subgraph joins."""
 
 PLATFORM_TABLES = frozenset(

@@ -70,7 +70,7 @@ async def test_a_genuine_service_token_is_a_service_not_a_user(accounts):
 @pytest.mark.parametrize(
     "overrides",
     [
-        {"sub": "service:evil"},  # not a subgraph of the platform
+        {"sub": "service:Evil Corp"},  # not a subgraph name
         {"sub": "service:"},
         {"sub": "usr_x"},  # typ service, but a user's subject
         {"sub": "search"},

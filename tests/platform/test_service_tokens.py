@@ -73,7 +73,7 @@ def test_tokens_are_cached_until_shortly_before_they_expire():
 @pytest.mark.parametrize(
     ("service", "scopes", "tenant"),
     [
-        ("evil", ["spotify:read"], "tnt_a"),
+        ("Evil Corp", ["spotify:read"], "tnt_a"),
         ("search", ["*"], "tnt_a"),
         ("search", [], "tnt_a"),
         ("search", ["spotify:admin"], "tnt_a"),
