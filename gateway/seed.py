@@ -29,7 +29,7 @@ async def seed_demo(settings: Settings, redis_url: str) -> str:
             invitation_code=None,
             consents=frozenset({"terms", "data_processing"}),
         )
-        async with unit_of_work(context, "seed.signUp", {"email": DEMO_EMAIL}) as uow:
+        async with unit_of_work(context, {"email": DEMO_EMAIL}, operation="seed.signUp") as uow:
             owner = (await service.sign_up(uow.session, runtime, data)).user
             uow.target_id, uow.tenant_id = owner.id, owner.tenant_id
         return f"demo tenant created: log in as {DEMO_EMAIL} / {DEMO_PASSWORD}"

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
+from strawberry.types import Info
 
 from shared.audit.service import record
 from shared.context import RequestContext
@@ -35,10 +36,25 @@ class UnitOfWork:
 
 @asynccontextmanager
 async def unit_of_work(
-    context: RequestContext, operation: str, input: Mapping[str, Any]
+    source: Info[Any, Any] | RequestContext[Any, Any],
+    input: Mapping[str, Any] | None = None,
+    *,
+    operation: str | None = None,
 ) -> AsyncIterator[UnitOfWork]:
     """Commits the block's writes with a `success` audit record, or rolls them back and
-    records the failure (its code) in a transaction of its own."""
+    records the failure (its code) in a transaction of its own. After the commit, the events
+    emitted in it are appended to their streams, and the request's reads start afresh (a new
+    read session, no memoised loads) so the answer shows the change.
+
+    `source` is the mutation's `info`: the audit names the operation by its field. Code that
+    is not a resolver (seeding, jobs) passes its context and names the `operation`."""
+    if isinstance(source, RequestContext):
+        if operation is None:
+            raise ValueError("name the operation of a unit of work outside a resolver")
+        context = source
+    else:
+        context, operation = source.context, operation or source.field_name
+    input = input or {}
     runtime, principal = context.runtime, context.principal
     try:
         async with runtime.db.write() as session:
@@ -69,3 +85,4 @@ async def unit_of_work(
         raise
     else:
         await outbox.publish_pending(runtime.redis, runtime.db, session)
+        await context.after_write()

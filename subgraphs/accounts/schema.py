@@ -136,7 +136,7 @@ class Mutation:
             "tenantName": input.tenant_name,
             "consents": sorted(given),
         }
-        async with unit_of_work(info.context, "signUp", audit_input) as uow:
+        async with unit_of_work(info, audit_input) as uow:
             session = await service.sign_up(uow.session, info.context.runtime, data)
             uow.target_id = uow.principal_id = session.user.id
             uow.tenant_id = session.user.tenant_id
@@ -149,7 +149,7 @@ class Mutation:
         input: Annotated[LogInInput, strawberry.argument(description="E-mail and password.")],
     ) -> AuthPayload:
         principal = info.context.principal
-        async with unit_of_work(info.context, "logIn", {"email": input.email}) as uow:
+        async with unit_of_work(info, {"email": input.email}) as uow:
             session = await service.log_in(
                 uow.session,
                 info.context.runtime,
@@ -169,7 +169,7 @@ class Mutation:
             RefreshSessionInput, strawberry.argument(description="The refresh token to rotate.")
         ],
     ) -> AuthPayload:
-        async with unit_of_work(info.context, "refreshSession", {}) as uow:
+        async with unit_of_work(info, {}) as uow:
             result = await service.refresh_session(uow.session, info.context.runtime, input.refresh_token)
             if isinstance(result, service.ReuseDetected):
                 uow.outcome, uow.target_id = "REFRESH_TOKEN_REUSED", result.family_id
@@ -184,7 +184,7 @@ class Mutation:
 
     @strawberry.mutation(description="End the current session everywhere.")
     async def log_out(self, info: AccountsInfo) -> LogOutPayload:
-        async with unit_of_work(info.context, "logOut", {}) as uow:
+        async with unit_of_work(info, {}) as uow:
             session_id = await service.log_out(uow.session, info.context.runtime, info.context.principal)
             uow.target_id = session_id
         return LogOutPayload(session_id=session_id)
@@ -197,9 +197,7 @@ class Mutation:
             ChangeMemberRoleInput, strawberry.argument(description="The member and their new role.")
         ],
     ) -> MemberPayload:
-        async with unit_of_work(
-            info.context, "changeMemberRole", {"userId": input.user_id, "role": input.role.value}
-        ) as uow:
+        async with unit_of_work(info, {"userId": input.user_id, "role": input.role.value}) as uow:
             uow.target_id = str(input.user_id)
             user = await members.change_role(
                 uow.session,
@@ -216,7 +214,7 @@ class Mutation:
         info: AccountsInfo,
         input: Annotated[RemoveMemberInput, strawberry.argument(description="The member to remove.")],
     ) -> MemberPayload:
-        async with unit_of_work(info.context, "removeMember", {"userId": input.user_id}) as uow:
+        async with unit_of_work(info, {"userId": input.user_id}) as uow:
             uow.target_id = str(input.user_id)
             user = await members.remove_member(uow.session, info.context.principal, str(input.user_id))
         return MemberPayload(user=User.from_row(user))
@@ -229,9 +227,7 @@ class Mutation:
             CreateInvitationInput, strawberry.argument(description="Role, optional e-mail and lifetime.")
         ],
     ) -> CreateInvitationPayload:
-        async with unit_of_work(
-            info.context, "createInvitation", {"role": input.role.value, "email": input.email}
-        ) as uow:
+        async with unit_of_work(info, {"role": input.role.value, "email": input.email}) as uow:
             issued = await members.create_invitation(
                 uow.session, info.context.principal, input.role.value, input.email, input.ttl_hours
             )
@@ -253,9 +249,7 @@ class Mutation:
             CreateApiKeyInput, strawberry.argument(description="Name, scopes and lifetime of the key.")
         ],
     ) -> CreateApiKeyPayload:
-        async with unit_of_work(
-            info.context, "createApiKey", {"name": input.name, "scopes": input.scopes}
-        ) as uow:
+        async with unit_of_work(info, {"name": input.name, "scopes": input.scopes}) as uow:
             issued = await api_keys.create(
                 uow.session, info.context.principal, input.name, input.scopes, input.expires_in_days
             )
@@ -268,7 +262,7 @@ class Mutation:
         info: AccountsInfo,
         input: Annotated[RevokeApiKeyInput, strawberry.argument(description="The key to revoke.")],
     ) -> ApiKeyPayload:
-        async with unit_of_work(info.context, "revokeApiKey", {"id": input.id}) as uow:
+        async with unit_of_work(info, {"id": input.id}) as uow:
             uow.target_id = str(input.id)
             key = await api_keys.revoke(uow.session, info.context.principal, str(input.id))
         return ApiKeyPayload(api_key=ApiKey.from_row(key))
@@ -300,7 +294,7 @@ class Mutation:
             strawberry.argument(description="Code and state from Spotify's redirect."),
         ],
     ) -> LinkSpotifyAccountPayload:
-        async with unit_of_work(info.context, "linkSpotifyAccount", {"state": input.state}) as uow:
+        async with unit_of_work(info, {"state": input.state}) as uow:
             account = await linking.finish(
                 uow.session, info.context.runtime, info.context.principal, input.code, input.state
             )
@@ -309,9 +303,8 @@ class Mutation:
 
 
 async def _set_consent(info: AccountsInfo, input: ConsentInput, granted: bool) -> ConsentPayload:
-    operation = "grantConsent" if granted else "revokeConsent"
     principal = info.context.principal
-    async with unit_of_work(info.context, operation, {"consent": input.consent.value}) as uow:
+    async with unit_of_work(info, {"consent": input.consent.value}) as uow:
         user = await consents.set_consent(uow.session, principal, input.consent.value, granted)
         uow.target_id = user.id
     await events.publish(

@@ -255,7 +255,7 @@ class WorkspaceMutation:
         input: Annotated[CreateWorkspaceInput, strawberry.argument(description="The workspace's name.")],
     ) -> WorkspacePayload:
         _tenant(info)
-        async with unit_of_work(info.context, "createWorkspace", {"name": input.name}) as uow:
+        async with unit_of_work(info, {"name": input.name}) as uow:
             row, outcome = await service.create_workspace(uow.session, info.context.principal, input.name)
             uow.target_id = row.id
         await _published(info, outcome)
@@ -275,7 +275,7 @@ class WorkspaceMutation:
             info.context, str(input.workspace_id), "Mutation.createWorkspaceInvitation"
         )
         audit = {"workspaceId": input.workspace_id, "role": input.role.value}
-        async with unit_of_work(info.context, "createWorkspaceInvitation", audit) as uow:
+        async with unit_of_work(info, audit) as uow:
             invitation, code = await service.create_invitation(
                 uow.session, info.context.principal, inviter, input.role, input.email
             )
@@ -297,7 +297,7 @@ class WorkspaceMutation:
         ],
     ) -> WorkspacePayload:
         _tenant(info)
-        async with unit_of_work(info.context, "acceptWorkspaceInvitation", {}) as uow:
+        async with unit_of_work(info, {}) as uow:
             member, outcome = await service.accept_invitation(uow.session, info.context.principal, input.code)
             uow.target_id = member.workspace_id
         await _published(info, outcome)
@@ -314,7 +314,7 @@ class WorkspaceMutation:
         workspace_id = str(input.workspace_id)
         await access.require(info.context, workspace_id, "Mutation.changeWorkspaceMemberRole")
         audit = {"workspaceId": workspace_id, "userId": input.user_id, "role": input.role.value}
-        async with unit_of_work(info.context, "changeWorkspaceMemberRole", audit) as uow:
+        async with unit_of_work(info, audit) as uow:
             uow.target_id = workspace_id
             member, outcome = await service.change_role(
                 uow.session, info.context.principal, workspace_id, str(input.user_id), input.role
@@ -335,7 +335,7 @@ class WorkspaceMutation:
             await access.require(info.context, workspace_id, "Workspace.read", "read")
         else:
             await access.require(info.context, workspace_id, "Mutation.removeWorkspaceMember")
-        async with unit_of_work(info.context, "removeWorkspaceMember", {"workspaceId": workspace_id}) as uow:
+        async with unit_of_work(info, {"workspaceId": workspace_id}) as uow:
             uow.target_id = workspace_id
             outcome = await service.remove_member(uow.session, info.context.principal, workspace_id, user_id)
         await _published(info, outcome)
@@ -377,7 +377,7 @@ class ProjectMutation:
         workspace_id = str(input.workspace_id)
         await access.require(info.context, workspace_id, "Mutation.createProject")
         audit = {"workspaceId": workspace_id, "type": input.type.value}
-        async with unit_of_work(info.context, "createProject", audit) as uow:
+        async with unit_of_work(info, audit) as uow:
             row, outcome = await service.create_project(
                 uow.session, info.context.principal, workspace_id, input.type, input.title, input.content
             )
@@ -396,7 +396,7 @@ class ProjectMutation:
         project_id = str(input.id)
         await _project_for(info, project_id, "Mutation.updateProject")
         audit = {"projectId": project_id, "version": input.version}
-        async with unit_of_work(info.context, "updateProject", audit) as uow:
+        async with unit_of_work(info, audit) as uow:
             uow.target_id = project_id
             row = await ProjectRepository(uow.session, _tenant(info)).require(project_id)
             row, outcome = await service.update_project(
@@ -417,7 +417,7 @@ class ProjectMutation:
         project_id = str(input.id)
         await _project_for(info, project_id, "Mutation.restoreProjectVersion")
         audit = {"projectId": project_id, "restore": input.restore}
-        async with unit_of_work(info.context, "restoreProjectVersion", audit) as uow:
+        async with unit_of_work(info, audit) as uow:
             uow.target_id = project_id
             row = await ProjectRepository(uow.session, _tenant(info)).require(project_id)
             row, outcome = await service.restore_version(
@@ -446,7 +446,7 @@ class ProjectMutation:
 async def _set_deleted(info: CollabInfo, project_id: str, deleted: bool) -> ProjectPayload:
     operation = "deleteProject" if deleted else "restoreProject"
     await _project_for(info, project_id, f"Mutation.{operation}", deleted=not deleted)
-    async with unit_of_work(info.context, operation, {"projectId": project_id}) as uow:
+    async with unit_of_work(info, {"projectId": project_id}) as uow:
         uow.target_id = project_id
         row = await ProjectRepository(uow.session, _tenant(info)).get(project_id, include_deleted=True)
         assert row is not None
@@ -476,7 +476,7 @@ class CommentMutation:
     ) -> CommentPayload:
         project_id = str(input.project_id)
         await _project_for(info, project_id, "Mutation.addComment")
-        async with unit_of_work(info.context, "addComment", {"projectId": project_id}) as uow:
+        async with unit_of_work(info, {"projectId": project_id}) as uow:
             row = await ProjectRepository(uow.session, _tenant(info)).require(project_id)
             comment, outcome = await service.add_comment(
                 uow.session,
@@ -509,8 +509,7 @@ class CommentMutation:
 
 async def _resolve(info: CollabInfo, comment_id: str, resolved: bool) -> CommentPayload:
     await _comment_for(info, comment_id)
-    operation = "resolveComment" if resolved else "unresolveComment"
-    async with unit_of_work(info.context, operation, {"id": comment_id}) as uow:
+    async with unit_of_work(info, {"id": comment_id}) as uow:
         uow.target_id = comment_id
         row = await CommentRepository(uow.session, _tenant(info)).require(comment_id)
         comment, outcome = await service.set_resolved(uow.session, info.context.principal, row, resolved)

@@ -48,10 +48,9 @@ class ArtworkMutation:
         if playlist is None:
             raise NotFound("Playlist not found", id=str(input.playlist_id))
         audit = {"playlistId": input.playlist_id, "assetId": asset_id}
-        async with unit_of_work(info.context, "setPlaylistCoverArt", audit) as uow:
+        async with unit_of_work(info, audit) as uow:
             uow.target_id = str(input.playlist_id)
             await artwork.set_cover_art(uow.session, info.context.principal, str(playlist.id), asset_id)
-        await info.context.after_write()
         return PlaylistPayload(playlist=playlist)
 
     @strawberry.mutation(description="Set the assets of an artist's press kit, in order.")
@@ -67,8 +66,7 @@ class ArtworkMutation:
         if data is None:
             raise NotFound("Artist not found", id=str(input.artist_id))
         audit = {"artistId": input.artist_id, "assets": len(asset_ids)}
-        async with unit_of_work(info.context, "setArtistPressKit", audit) as uow:
+        async with unit_of_work(info, audit) as uow:
             uow.target_id = str(input.artist_id)
             await artwork.set_press_kit(uow.session, info.context.principal, str(input.artist_id), asset_ids)
-        await info.context.after_write()
         return ArtistPayload(artist=Artist.from_data(data))

@@ -80,7 +80,7 @@ class JobMutation:
         payload_key = f"spotify:sync-payload:{uuid.uuid4().hex}"
         sealed = load_secret_box(context.runtime.settings).encrypt(json.dumps(asdict(account)))
         await context.runtime.redis.set(payload_key, sealed, ex=PAYLOAD_TTL_SECONDS)
-        async with unit_of_work(context, "syncMySpotifyLibrary", {}) as uow:
+        async with unit_of_work(info) as uow:
             handle = await jobs.enqueue_once(
                 context.runtime.redis,
                 _job_queue(context),

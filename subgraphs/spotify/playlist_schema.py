@@ -82,7 +82,7 @@ class PlaylistMutation:
             CreatePlaylistInput, strawberry.argument(description="Name, description and visibility.")
         ],
     ) -> PlaylistPayload:
-        async with unit_of_work(info.context, "createPlaylist", {"name": input.name}) as uow:
+        async with unit_of_work(info, {"name": input.name}) as uow:
             row = await playlists.create(
                 uow.session, info.context.principal, input.name, input.description, input.public
             )
@@ -99,7 +99,7 @@ class PlaylistMutation:
     ) -> PlaylistPayload:
         ids = await _known_tracks(info, input.track_ids)
         audit = {"playlistId": input.playlist_id, "tracks": len(ids)}
-        async with unit_of_work(info.context, "addTracksToPlaylist", audit) as uow:
+        async with unit_of_work(info, audit) as uow:
             uow.target_id = str(input.playlist_id)
             row = await playlists.add_tracks(
                 uow.session,
@@ -121,7 +121,7 @@ class PlaylistMutation:
         ],
     ) -> PlaylistPayload:
         audit = {"playlistId": input.playlist_id, "tracks": len(input.track_ids)}
-        async with unit_of_work(info.context, "removeTracksFromPlaylist", audit) as uow:
+        async with unit_of_work(info, audit) as uow:
             uow.target_id = str(input.playlist_id)
             row = await playlists.remove_tracks(
                 uow.session,
@@ -145,7 +145,7 @@ class PlaylistMutation:
             "rangeStart": input.range_start,
             "insertBefore": input.insert_before,
         }
-        async with unit_of_work(info.context, "reorderPlaylist", audit) as uow:
+        async with unit_of_work(info, audit) as uow:
             uow.target_id = str(input.playlist_id)
             row = await playlists.reorder(
                 uow.session,

@@ -121,7 +121,7 @@ class Mutation:
             filename=input.filename,
         )
         audit = {"kind": input.kind.value, "contentType": input.content_type, "size": input.size}
-        async with unit_of_work(info.context, "createUpload", audit) as uow:
+        async with unit_of_work(info, audit) as uow:
             row, target = await service.create_upload(
                 uow.session, info.context.principal, backend(info), info.context.runtime.config, request
             )
@@ -141,7 +141,7 @@ class Mutation:
             strawberry.argument(description="Storage asset id of a PENDING asset whose bytes were sent."),
         ],
     ) -> AssetPayload:
-        async with unit_of_work(info.context, "completeUpload", {"id": id}) as uow:
+        async with unit_of_work(info, {"id": id}) as uow:
             uow.target_id = str(id)
             row = await service.complete_upload(
                 uow.session, info.context.runtime.db, info.context.principal, backend(info), str(id)
@@ -156,7 +156,7 @@ class Mutation:
     ) -> AssetPayload:
         principal = info.context.principal
         assert principal.tenant_id
-        async with unit_of_work(info.context, "deleteAsset", {"id": id}) as uow:
+        async with unit_of_work(info, {"id": id}) as uow:
             uow.target_id = str(id)
             row = await AssetRepository(uow.session, principal.tenant_id).require(str(id))
             if not can_manage(info.context, row):
@@ -174,7 +174,7 @@ class Mutation:
     ) -> AssetPayload:
         principal = info.context.principal
         assert principal.tenant_id
-        async with unit_of_work(info.context, "restoreAsset", {"id": id}) as uow:
+        async with unit_of_work(info, {"id": id}) as uow:
             uow.target_id = str(id)
             row = await service.deleted_asset(uow.session, principal.tenant_id, str(id))
             if not can_manage(info.context, row):

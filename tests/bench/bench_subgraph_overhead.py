@@ -51,7 +51,7 @@ async def run() -> None:
             None,
             frozenset({"terms", "data_processing"}),
         )
-        async with unit_of_work(context, "signUp", {}) as uow:
+        async with unit_of_work(context, operation="signUp") as uow:
             session = await service.sign_up(uow.session, runtime, data)
         header = f"Bearer {session.access_token}"
         schema = create_schema(settings)

@@ -27,7 +27,7 @@ async def _stream(redis) -> list[DomainEvent]:
 
 async def test_an_emitted_event_commits_with_the_mutation_and_is_appended_after(database, redis):
     context = request_context(database, redis)
-    async with unit_of_work(context, "changeThing", {"id": "thing1"}) as uow:
+    async with unit_of_work(context, {"id": "thing1"}, operation="changeThing") as uow:
         event = uow.emit(ThingChanged(tenant_id="ten_1", actor_id="usr_1", thing_id="thing1", n=3))
         assert await redis.xlen(STREAM) == 0  # nothing is visible before the commit
 
@@ -43,7 +43,7 @@ async def test_an_emitted_event_commits_with_the_mutation_and_is_appended_after(
 async def test_a_rolled_back_mutation_emits_nothing(database, redis):
     context = request_context(database, redis)
     with pytest.raises(RuntimeError):
-        async with unit_of_work(context, "changeThing", {}) as uow:
+        async with unit_of_work(context, operation="changeThing") as uow:
             uow.emit(ThingChanged(tenant_id="ten_1", thing_id="thing1"))
             raise RuntimeError("refused")
     assert await _rows(database) == []
@@ -56,7 +56,7 @@ async def test_with_redis_down_at_commit_the_repair_job_appends_the_event_once(d
     dead_redis = create_redis(f"redis://127.0.0.1:{free_port()}/0")
     try:
         context = request_context(database, dead_redis)
-        async with unit_of_work(context, "changeThing", {}) as uow:
+        async with unit_of_work(context, operation="changeThing") as uow:
             event = uow.emit(ThingChanged(tenant_id="ten_1", thing_id="thing1"))
     finally:
         await dead_redis.aclose()
