@@ -21,6 +21,8 @@ class RequestContext(Generic[ConfigT, ServicesT]):
     auth_error: DomainError | None = None
     connection_params: dict[str, Any] | None = None
     decisions: dict[str, Any] = field(default_factory=dict)
+    grants: dict[tuple[Any, ...], Any] = field(default_factory=dict)
+    """Resource grants found for fields of this operation, by path (`shared.permissions.resources`)."""
     loaders: dict[str, Any] = field(default_factory=dict)
     _session: AsyncSession | None = None
     _session_cm: Any = None

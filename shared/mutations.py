@@ -3,7 +3,7 @@ together; the events are appended to their streams after the commit."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,6 +21,8 @@ from shared.errors import DomainError
 @dataclass
 class UnitOfWork:
     session: AsyncSession
+    context: RequestContext[Any, Any] | None = None
+    """The request (or job) the work is done for."""
     target_id: str | None = None
     tenant_id: str | None = None
     """Set when the mutation acts in a tenant the caller is not yet in (signUp)."""
@@ -29,9 +31,16 @@ class UnitOfWork:
     """A mutation that must commit a refusal (e.g. revoking a leaked session) says so here."""
     extra: dict[str, Any] = field(default_factory=dict)
 
+    _after_commit: dict[str, Callable[[], Awaitable[Any]]] = field(default_factory=dict)
+
     def emit(self, event: EventPayload | DomainEvent) -> DomainEvent:
         """An outbox row in this transaction; on its domain's stream after the commit."""
         return outbox.emit(self.session, event)
+
+    def after_commit(self, key: str, hook: Callable[[], Awaitable[Any]]) -> None:
+        """Runs `hook` once the transaction has committed (once per key): e.g. appending a
+        subgraph's own live-stream rows. Nothing runs when the work is rolled back."""
+        self._after_commit.setdefault(key, hook)
 
 
 @asynccontextmanager
@@ -58,7 +67,7 @@ async def unit_of_work(
     runtime, principal = context.runtime, context.principal
     try:
         async with runtime.db.write() as session:
-            uow = UnitOfWork(session)
+            uow = UnitOfWork(session, context)
             yield uow
             await record(
                 session,
@@ -85,4 +94,6 @@ async def unit_of_work(
         raise
     else:
         await outbox.publish_pending(runtime.redis, runtime.db, session)
+        for hook in uow._after_commit.values():
+            await hook()
         await context.after_write()

@@ -18,6 +18,13 @@ from shared.errors import Conflict, NotFound
 M = TypeVar("M", bound=SQLModel)
 
 
+def changed_copy(row: M, **changes: Any) -> M:
+    """A transient copy of `row` with `changes`: the answer to a write made by an UPDATE
+    statement, built without reading the row again."""
+    values = {name: getattr(row, name) for name in type(row).model_fields}
+    return type(row)(**{**values, **changes})
+
+
 class TenantRepository(Generic[M]):
     model: ClassVar[type[Any]]
 

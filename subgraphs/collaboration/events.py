@@ -13,10 +13,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from shared.db import Database, new_id, utcnow
 from shared.events import REDIS_DOWN, EventStreams
+from shared.mutations import UnitOfWork
 from subgraphs.collaboration.models import ActivityEvent
 from subgraphs.collaboration.repository import mark_published
 
@@ -59,8 +58,12 @@ class StreamEvent:
     payload: dict[str, Any]
 
 
+RECORDED = "collaboration.activity"
+"""Where a unit of work keeps the activity rows it recorded, to append them after commit."""
+
+
 def record(
-    session: AsyncSession,
+    uow: UnitOfWork,
     tenant_id: str,
     workspace_id: str,
     kind: EventKind,
@@ -68,6 +71,8 @@ def record(
     payload: dict[str, Any],
     project_id: str | None = None,
 ) -> ActivityEvent:
+    """An activity row (the feed, and the workspace stream's outbox) in the unit of work;
+    appended to the workspace's stream once it has committed."""
     event = ActivityEvent(
         id=new_id("evt"),
         tenant_id=tenant_id,
@@ -77,8 +82,17 @@ def record(
         actor_id=actor_id,
         payload=payload,
     )
-    session.add(event)
+    uow.session.add(event)
+    uow.extra.setdefault(RECORDED, []).append(event)
+    uow.after_commit(RECORDED, lambda: _publish_recorded(uow))
     return event
+
+
+async def _publish_recorded(uow: UnitOfWork) -> None:
+    if uow.context is None:
+        return  # not a request: the repair job appends them
+    runtime = uow.context.runtime
+    await publish(runtime.services.event_streams, runtime.db, uow.extra[RECORDED])
 
 
 def encode(

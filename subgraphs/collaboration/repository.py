@@ -9,7 +9,7 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
-from shared.db import TenantRepository
+from shared.db import TenantRepository, utcnow
 from subgraphs.collaboration.models import (
     ActivityEvent,
     Comment,
@@ -82,6 +82,20 @@ class InvitationRepository(TenantRepository[Invitation]):
 class ProjectRepository(TenantRepository[Project]):
     model = Project
 
+    async def set_deleted(self, project_id: str, by: str | None, at: datetime | None) -> bool:
+        """Soft-deletes (`at` set) or restores (`at` None) a project that is in the other
+        state; False when it is not (someone else was first)."""
+        stmt = (
+            update(Project)
+            .where(col(Project.tenant_id) == self.tenant_id, col(Project.id) == project_id)
+            .where(
+                col(Project.deleted_at).is_(None) if at is not None else col(Project.deleted_at).is_not(None)
+            )
+            .values(deleted_at=at, deleted_by=by, updated_at=utcnow())
+            .execution_options(synchronize_session=False)
+        )
+        return bool((await self.session.execute(stmt)).rowcount)  # type: ignore[attr-defined]
+
     async def page(self, workspace_id: str, after: str | None, limit: int) -> Sequence[Project]:
         stmt = self.select().where(Project.workspace_id == workspace_id)
         if after is not None:
@@ -107,6 +121,15 @@ class VersionRepository(TenantRepository[ProjectVersion]):
 
 class CommentRepository(TenantRepository[Comment]):
     model = Comment
+
+    async def set_resolution(self, comment_id: str, at: datetime | None, by: str | None) -> None:
+        stmt = (
+            update(Comment)
+            .where(col(Comment.tenant_id) == self.tenant_id, col(Comment.id) == comment_id)
+            .values(resolved_at=at, resolved_by=by)
+            .execution_options(synchronize_session=False)
+        )
+        await self.session.execute(stmt)
 
     async def page(self, project_id: str, after: str | None, limit: int) -> Sequence[Comment]:
         stmt = self.select().where(Comment.project_id == project_id)

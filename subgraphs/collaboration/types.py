@@ -11,13 +11,12 @@ from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from shared.context import RequestContext
-from shared.errors import Forbidden
 from shared.pagination import Connection, check_first, connection, decode_cursor
 from shared.permissions import protected
 from shared.runtime import NoSettings
 from shared.schema import UserExtension, described_enum, reference_only
 from subgraphs.collaboration import access, presence
-from subgraphs.collaboration.access import WorkspaceRole
+from subgraphs.collaboration.access import WorkspaceRole, on_workspace
 from subgraphs.collaboration.config import CollaborationServices
 from subgraphs.collaboration.content import ProjectType
 from subgraphs.collaboration.events import EventKind, StreamEvent
@@ -160,10 +159,11 @@ class WorkspaceMember:
     def user(self) -> User:
         return _user(self.user_id)
 
-    @strawberry.field(description="The address the invitation went to; workspace owners only.")
-    async def email(self, info: CollabInfo) -> str | None:
-        if not await access.allows(info.context, self.workspace_id, "WorkspaceMember.email"):
-            raise Forbidden("Workspace owners only", coordinate="WorkspaceMember.email")
+    @strawberry.field(
+        description="The address the invitation went to; workspace owners only.",
+        extensions=[on_workspace(parent="workspace_id")],
+    )
+    async def email(self) -> str | None:
         return self.stored_email
 
 
@@ -174,6 +174,14 @@ class PresenceEntry:
         description="When this presence lapses unless renewed by `updatePresence` (about 30 s)."
     )
     user_id: strawberry.Private[str]
+
+    @classmethod
+    def from_entry(cls, entry: presence.PresenceEntry) -> PresenceEntry:
+        return cls(
+            viewing=entry.viewing,
+            expires_at=datetime.fromtimestamp(entry.expires_at).astimezone(),
+            user_id=entry.user_id,
+        )
 
     @strawberry.field(description="Who is present (joined from accounts).")
     def user(self) -> User:
@@ -305,7 +313,10 @@ class Project:
         playlist_id = self.raw.get("playlistId")
         return Playlist(id=strawberry.ID(str(playlist_id))) if playlist_id else None
 
-    @strawberry.field(description="Every accepted change, newest first (hidden from viewers).")
+    @strawberry.field(
+        description="Every accepted change, newest first (hidden from viewers).",
+        extensions=[on_workspace(parent="workspace_id")],
+    )
     async def versions(
         self,
         info: CollabInfo,
@@ -318,8 +329,6 @@ class Project:
         ] = None,
     ) -> list[ProjectVersion] | None:
         check_first(first)
-        if not await access.allows(info.context, str(self.workspace_id), "Project.versions"):
-            raise Forbidden("Version history is hidden from viewers", coordinate="Project.versions")
         session, tenant_id = await _session_and_tenant(info)
         rows = await VersionRepository(session, tenant_id).page(str(self.id), before, first)
         return [ProjectVersion.from_row(row) for row in rows]
@@ -434,14 +443,7 @@ class Workspace:
     @strawberry.field(description="Who is here now and what they look at.")
     async def presence(self, info: CollabInfo) -> list[PresenceEntry]:
         entries = await presence.present(info.context.runtime.redis, str(self.id))
-        return [
-            PresenceEntry(
-                viewing=entry.viewing,
-                expires_at=datetime.fromtimestamp(entry.expires_at).astimezone(),
-                user_id=entry.user_id,
-            )
-            for entry in entries
-        ]
+        return [PresenceEntry.from_entry(entry) for entry in entries]
 
 
 @strawberry.type(description="Something that happened in a workspace, as the stream delivers it.")
