@@ -211,7 +211,7 @@ async def test_a_refused_invitation_writes_nothing(database, runtime, invitation
 async def test_an_email_taken_in_another_case_is_refused(database, runtime) -> None:
     _, _ = await _tenant(database, "owner")
     async with database.read() as session:
-        taken = (await session.execute(select(User.email))).scalar_one()
+        taken = (await session.execute(select(col(User.email)))).scalar_one()
     with pytest.raises(BadUserInput) as refused:
         async with database.write() as session:
             await service.sign_up(session, runtime, _data(email=taken.upper()))
@@ -285,7 +285,9 @@ async def _change_role(database: Database, by: Principal, user_id: str, role: st
 
 async def _role_of(database: Database, user_id: str) -> str:
     async with database.read() as session:
-        return str((await session.execute(select(User.role).where(col(User.id) == user_id))).scalar_one())
+        return str(
+            (await session.execute(select(col(User.role)).where(col(User.id) == user_id))).scalar_one()
+        )
 
 
 async def test_only_an_owner_grants_or_takes_the_owner_role(database) -> None:

@@ -176,7 +176,7 @@ async def test_a_declaration_is_normalised_and_presigned_at_its_limits(database)
         <= timedelta(seconds=CONFIG.storage_upload_ttl_seconds)
     )
     async with database.read() as session:
-        events = (await session.execute(select(OutboxEvent.type))).scalars().all()
+        events = (await session.execute(select(col(OutboxEvent.type)))).scalars().all()
     assert events == [de.AssetUploadStarted.TYPE]
 
 
