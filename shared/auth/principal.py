@@ -70,3 +70,23 @@ def signed_in_user(principal: Principal) -> tuple[str, str]:
     if principal.kind != "user" or not principal.user_id or not principal.tenant_id:
         raise Forbidden("A signed-in user is required")
     return principal.tenant_id, principal.user_id
+
+
+def tenant_of(principal: Principal) -> str:
+    """The tenant a caller acts in (a user, an API key, a service acting for a tenant);
+    UNAUTHENTICATED for anyone signed out, FORBIDDEN for a caller bound to no tenant."""
+    if not principal.is_authenticated:
+        raise Unauthenticated("Authentication required")
+    if not principal.tenant_id:
+        raise Forbidden("A tenant is required")
+    return principal.tenant_id
+
+
+def acting_user(principal: Principal) -> tuple[str, str]:
+    """(tenant id, user id) of a user or of a user's API key (which acts as its user, within
+    its scopes); UNAUTHENTICATED for anyone signed out, FORBIDDEN for a service. Where only a
+    person may act, use `signed_in_user`."""
+    tenant_id = tenant_of(principal)
+    if principal.kind not in ("user", "api_key") or not principal.user_id:
+        raise Forbidden("A user is required")
+    return tenant_id, principal.user_id

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared.auth.principal import Principal
+from shared.auth.principal import Principal, acting_user, tenant_of
 from shared.db import Database, new_id, utcnow
 from shared.domain_events import emit
 from shared.errors import BadUserInput, Unauthenticated
@@ -35,7 +35,7 @@ async def create(
     scopes: list[str],
     expires_in_days: int | None,
 ) -> IssuedKey:
-    assert principal.tenant_id and principal.user_id
+    tenant_id, user_id = acting_user(principal)
     if not name.strip() or len(name) > 120:
         raise BadUserInput("Name must have 1 to 120 characters", field="name")
     bad = [scope for scope in scopes if not SCOPE.match(scope)]
@@ -46,8 +46,8 @@ async def create(
     prefix, secret = new_api_key()
     key = ApiKey(
         id=new_id("key"),
-        tenant_id=principal.tenant_id,
-        user_id=principal.user_id,
+        tenant_id=tenant_id,
+        user_id=user_id,
         name=name.strip(),
         prefix=prefix,
         secret_hash=digest(secret),
@@ -61,7 +61,7 @@ async def create(
         session,
         de.ApiKeyCreated(
             tenant_id=key.tenant_id,
-            actor_id=principal.user_id,
+            actor_id=user_id,
             api_key_id=key.id,
             user_id=key.user_id,
             name=key.name,
@@ -73,8 +73,7 @@ async def create(
 
 
 async def revoke(session: AsyncSession, principal: Principal, key_id: str) -> ApiKey:
-    assert principal.tenant_id
-    key = await ApiKeyRepository(session, principal.tenant_id).require(key_id)
+    key = await ApiKeyRepository(session, tenant_of(principal)).require(key_id)
     if key.user_id != principal.user_id and not {"owner", "admin"} & set(principal.roles):
         raise BadUserInput("Not your key", field="id")
     if key.revoked_at is None:
@@ -90,10 +89,9 @@ async def revoke(session: AsyncSession, principal: Principal, key_id: str) -> Ap
     return key
 
 
-def _usable(key: ApiKey | None, secret: str, now: datetime) -> bool:
+def _usable(key: ApiKey, secret: str, now: datetime) -> bool:
     return (
-        key is not None
-        and same_digest(secret, key.secret_hash)
+        same_digest(secret, key.secret_hash)
         and key.revoked_at is None
         and (key.expires_at is None or key.expires_at > now)
     )
@@ -113,9 +111,8 @@ class ApiKeyAuthenticator:
         now = utcnow()
         async with self.db.read() as session:
             key = await repository.api_key_by_prefix(session, parts[1])
-        if not _usable(key, secret, now):
+        if key is None or not _usable(key, secret, now):
             raise Unauthenticated("API key is unknown, revoked or expired")
-        assert key is not None
         if key.last_used_at is None or now - key.last_used_at > LAST_USE_RESOLUTION:
             async with self.db.write() as session:
                 stored = await ApiKeyRepository(session, key.tenant_id).get(key.id)

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared.auth.principal import Principal
+from shared.auth.principal import Principal, acting_user
 from shared.db import new_id
 from shared.domain_events import emit
 from shared.errors import BadUserInput
@@ -14,8 +14,8 @@ from subgraphs.accounts.repository import UserRepository
 async def set_consent(session: AsyncSession, principal: Principal, consent: str, granted: bool) -> User:
     if consent not in CONSENTS:
         raise BadUserInput(f"Unknown consent '{consent}'", field="consent", allowed=list(CONSENTS))
-    assert principal.tenant_id and principal.user_id
-    user = await UserRepository(session, principal.tenant_id).require(principal.user_id)
+    tenant_id, user_id = acting_user(principal)
+    user = await UserRepository(session, tenant_id).require(user_id)
     current = set(user.consent_set)
     if (consent in current) == granted:
         return user

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared.auth.principal import Principal
+from shared.auth.principal import Principal, acting_user
 from shared.crypto import load_secret_box
 from shared.db import new_id
 from shared.errors import BadUserInput, Unauthenticated
@@ -61,10 +61,10 @@ async def start(runtime: SubgraphRuntime, principal: Principal) -> Started:
 async def finish(
     session: AsyncSession, runtime: SubgraphRuntime, principal: Principal, code: str, state: str
 ) -> SpotifyAccount:
-    assert principal.user_id and principal.tenant_id
+    tenant_id, user_id = acting_user(principal)
     raw = await runtime.redis.getdel(_state_key(state))
     pending = json.loads(raw) if raw else None
-    if pending is None or pending["user"] != principal.user_id:
+    if pending is None or pending["user"] != user_id:
         raise BadUserInput("Unknown or expired authorization state", field="state")
     config = runtime.config
     box = load_secret_box(runtime.settings)
@@ -74,18 +74,18 @@ async def finish(
             profile = await spotify_link.fetch_profile(config, tokens.access_token, http)
         refresh_token, scopes, is_sample = tokens.refresh_token, tokens.scope, False
     else:
-        sample = spotify_link.sample_account(principal.user_id)
+        sample = spotify_link.sample_account(user_id)
         profile, refresh_token, scopes, is_sample = (
             sample.profile,
             sample.refresh_token,
             " ".join(SCOPES),
             True,
         )
-    links = SpotifyLinkRepository(session, principal.tenant_id)
-    link = await links.for_user(principal.user_id) or SpotifyLink(
+    links = SpotifyLinkRepository(session, tenant_id)
+    link = await links.for_user(user_id) or SpotifyLink(
         id=new_id("spl"),
-        tenant_id=principal.tenant_id,
-        user_id=principal.user_id,
+        tenant_id=tenant_id,
+        user_id=user_id,
         spotify_user_id="",
         refresh_token_encrypted="",
     )

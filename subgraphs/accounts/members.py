@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared.auth.principal import ROLE_ORDER, Principal
+from shared.auth.principal import ROLE_ORDER, Principal, acting_user, tenant_of
 from shared.db import new_id, utcnow
 from shared.domain_events import emit
 from shared.errors import BadUserInput, Conflict, Forbidden
@@ -35,8 +35,8 @@ async def change_role(
     session: AsyncSession, principal: Principal, user_id: str, role: str, version: int | None
 ) -> User:
     _check_role(role)
-    assert principal.tenant_id
-    users = UserRepository(session, principal.tenant_id)
+    tenant_id = tenant_of(principal)
+    users = UserRepository(session, tenant_id)
     target = await users.require(user_id)
     caller = _caller_role(principal)
     if _rank(caller) < _rank("owner") and ("owner" in (role, target.role)):
@@ -62,20 +62,18 @@ async def change_role(
 
 
 async def remove_member(session: AsyncSession, principal: Principal, user_id: str) -> User:
-    assert principal.tenant_id and principal.user_id
-    users = UserRepository(session, principal.tenant_id)
+    tenant_id, actor_id = acting_user(principal)
+    users = UserRepository(session, tenant_id)
     target = await users.require(user_id)
     if target.role == "owner":
         if _caller_role(principal) != "owner":
             raise Forbidden("Only an owner can remove an owner")
         if await users.count_owners() <= 1:
             raise Conflict("The last owner cannot be removed")
-    await users.soft_delete(target, by=principal.user_id)
+    await users.soft_delete(target, by=actor_id)
     emit(
         session,
-        de.MemberRemoved(
-            tenant_id=target.tenant_id, actor_id=principal.user_id, user_id=target.id, role=target.role
-        ),
+        de.MemberRemoved(tenant_id=target.tenant_id, actor_id=actor_id, user_id=target.id, role=target.role),
     )
     return target
 
@@ -90,7 +88,7 @@ async def create_invitation(
     session: AsyncSession, principal: Principal, role: str, email: str | None, ttl_hours: int
 ) -> IssuedInvitation:
     _check_role(role)
-    assert principal.tenant_id and principal.user_id
+    tenant_id, actor_id = acting_user(principal)
     if _rank(role) > _rank(_caller_role(principal)):
         raise Forbidden("An invitation cannot grant more than the inviter's role")
     if not 1 <= ttl_hours <= 24 * 30:
@@ -98,11 +96,11 @@ async def create_invitation(
     code = new_invitation_code()
     invitation = Invitation(
         id=new_id("inv"),
-        tenant_id=principal.tenant_id,
+        tenant_id=tenant_id,
         code_hash=digest(code),
         role=role,
         email=email.strip().lower() if email else None,
-        created_by=principal.user_id,
+        created_by=actor_id,
         expires_at=utcnow() + timedelta(hours=ttl_hours),
     )
     session.add(invitation)
@@ -111,7 +109,7 @@ async def create_invitation(
         session,
         de.InvitationCreated(
             tenant_id=invitation.tenant_id,
-            actor_id=principal.user_id,
+            actor_id=actor_id,
             invitation_id=invitation.id,
             role=invitation.role,
             email=invitation.email,

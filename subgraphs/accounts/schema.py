@@ -10,6 +10,7 @@ from typing import Annotated
 
 import strawberry
 
+from shared.auth.principal import acting_user
 from shared.config import Settings
 from shared.errors import Unauthenticated
 from shared.mutations import unit_of_work
@@ -101,9 +102,9 @@ class Query:
     ) -> Connection[ApiKey]:
         check_first(first)
         principal = info.context.principal
-        assert principal.tenant_id and principal.user_id
-        repo = ApiKeyRepository(await info.context.session(), principal.tenant_id)
-        rows = await repo.for_user(principal.user_id)
+        tenant_id, user_id = acting_user(principal)
+        repo = ApiKeyRepository(await info.context.session(), tenant_id)
+        rows = await repo.for_user(user_id)
         cursor = decode_cursor(after)
         rows = [row for row in rows if cursor is None or row.id > cursor][: first + 1]
         return connection(rows, first, key=lambda row: row.id, node=ApiKey.from_row)

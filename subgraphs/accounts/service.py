@@ -166,7 +166,8 @@ async def start_session(
     session: AsyncSession, runtime: SubgraphRuntime, user: User, family_id: str | None = None
 ) -> Session:
     settings, config = runtime.settings, runtime.config
-    assert runtime.signing_key is not None, "accounts signs tokens"
+    if runtime.signing_key is None:
+        raise RuntimeError("accounts signs tokens: its runtime has no signing key")
     family = family_id or new_id("ses")
     refresh = new_refresh_token()
     session.add(

@@ -6,6 +6,7 @@ from typing import Annotated
 
 import strawberry
 
+from shared.auth.principal import tenant_of
 from shared.config import Settings
 from shared.errors import Forbidden, NotFound
 from shared.mutations import unit_of_work
@@ -95,8 +96,7 @@ class Query:
     ) -> Connection[Asset]:
         check_first(first)
         principal = info.context.principal
-        assert principal.tenant_id
-        repo = AssetRepository(await info.context.session(), principal.tenant_id)
+        repo = AssetRepository(await info.context.session(), tenant_of(principal))
         kinds = [kind.value] if kind else [k.value for k in AssetKind]
         rows = await repo.page(kinds, decode_cursor(after), first + 1)
         readable = [row for row in rows if not isinstance(visible(info, row), Exception)]
@@ -155,10 +155,10 @@ class Mutation:
         id: Annotated[strawberry.ID, strawberry.argument(description="Storage asset id.")],
     ) -> AssetPayload:
         principal = info.context.principal
-        assert principal.tenant_id
+        tenant_id = tenant_of(principal)
         async with unit_of_work(info, {"id": id}) as uow:
             uow.target_id = str(id)
-            row = await AssetRepository(uow.session, principal.tenant_id).require(str(id))
+            row = await AssetRepository(uow.session, tenant_id).require(str(id))
             if not can_manage(info.context, row):
                 raise Forbidden("Only the owner or an admin deletes an asset", id=str(id))
             await service.delete_asset(uow.session, principal, row)
@@ -173,10 +173,10 @@ class Mutation:
         ],
     ) -> AssetPayload:
         principal = info.context.principal
-        assert principal.tenant_id
+        tenant_id = tenant_of(principal)
         async with unit_of_work(info, {"id": id}) as uow:
             uow.target_id = str(id)
-            row = await service.deleted_asset(uow.session, principal.tenant_id, str(id))
+            row = await service.deleted_asset(uow.session, tenant_id, str(id))
             if not can_manage(info.context, row):
                 raise Forbidden("Only the owner or an admin restores an asset", id=str(id))
             await service.restore_asset(uow.session, principal, row)

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared.auth.principal import Principal
+from shared.auth.principal import Principal, tenant_of
 from shared.db import Database, new_id, utcnow
 from shared.domain_events import emit
 from shared.errors import BadUserInput, Forbidden, NotFound
@@ -55,8 +55,10 @@ def _checked(request: UploadRequest) -> UploadRequest:
 
 
 def _owner(principal: Principal) -> str:
+    tenant_of(principal)
     owner = principal.user_id or principal.api_key_id
-    assert principal.tenant_id and owner
+    if not owner:
+        raise Forbidden("Only a user or an API key owns an asset")
     return owner
 
 
@@ -69,8 +71,7 @@ async def create_upload(
 ) -> tuple[Asset, UploadTarget]:
     request = _checked(request)
     asset_id = new_id("ast")
-    tenant_id = principal.tenant_id
-    assert tenant_id
+    tenant_id = tenant_of(principal)
     ttl = config.storage_upload_ttl_seconds
     asset = Asset(
         id=asset_id,
@@ -118,13 +119,13 @@ async def complete_upload(
     The object is inspected before `session` runs its first statement, i.e. before the write
     transaction begins: an S3 round trip must not hold SQLite's write lock (or a PostgreSQL
     transaction) open."""
-    assert principal.tenant_id
+    tenant_id = tenant_of(principal)
     async with reading.read() as read_session:
-        declared = await AssetRepository(read_session, principal.tenant_id).require(asset_id)
+        declared = await AssetRepository(read_session, tenant_id).require(asset_id)
     if declared.owner_id != _owner(principal):
         raise Forbidden("Only the uploader completes an upload")
     if declared.status == "ready":
-        return await AssetRepository(session, principal.tenant_id).require(asset_id)
+        return await AssetRepository(session, tenant_id).require(asset_id)
     if declared.upload_expires_at < utcnow():
         raise BadUserInput("The upload window has closed; create a new upload", field="id")
     stored = await backend.inspect(declared.object_key)
@@ -138,7 +139,7 @@ async def complete_upload(
             field=wrong[0],
             mismatches=wrong,
         )
-    asset = await AssetRepository(session, principal.tenant_id).require(asset_id)
+    asset = await AssetRepository(session, tenant_id).require(asset_id)
     if asset.status == "pending":  # a concurrent completion of the same upload may have won
         asset.status = "ready"
         asset.completed_at = asset.updated_at = utcnow()
@@ -149,8 +150,7 @@ async def complete_upload(
 
 
 async def delete_asset(session: AsyncSession, principal: Principal, asset: Asset) -> Asset:
-    assert principal.tenant_id
-    await AssetRepository(session, principal.tenant_id).soft_delete(asset, by=_owner(principal))
+    await AssetRepository(session, tenant_of(principal)).soft_delete(asset, by=_owner(principal))
     emit(session, de.of(de.AssetDeleted, asset, _owner(principal)))
     return asset
 
@@ -163,7 +163,6 @@ async def deleted_asset(session: AsyncSession, tenant_id: str, asset_id: str) ->
 
 
 async def restore_asset(session: AsyncSession, principal: Principal, asset: Asset) -> Asset:
-    assert principal.tenant_id
-    await AssetRepository(session, principal.tenant_id).restore(asset)
+    await AssetRepository(session, tenant_of(principal)).restore(asset)
     emit(session, de.of(de.AssetRestored, asset, _owner(principal)))
     return asset
