@@ -94,7 +94,8 @@ def validate(project_type: ProjectType, content: Any, field: str = "content") ->
         raise BadUserInput(
             f"Content does not fit a {project_type.value}: {error.message}", field=field, path=where
         )
-    assert isinstance(content, dict)
+    if not isinstance(content, dict):  # every schema's root is an object; this narrows the type
+        raise BadUserInput(f"Content of a {project_type.value} is an object", field=field)
     return content
 
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared.auth.principal import Principal, signed_in_user
+from shared.auth.principal import Principal
 from shared.context import RequestContext
 from shared.db import new_id, utcnow
 from shared.db.repository import changed_copy
@@ -51,7 +51,9 @@ EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,190}\.[^@\s]{2,63}$")
 
 
 def _ids(principal: Principal) -> tuple[str, str]:
-    return signed_in_user(principal)
+    if not principal.tenant_id or not principal.user_id:
+        raise Forbidden("A signed-in user is required")
+    return principal.tenant_id, principal.user_id
 
 
 def _check_name(value: str, field: str, limit: int) -> str:

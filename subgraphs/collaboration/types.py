@@ -10,6 +10,7 @@ import strawberry
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
+from shared.auth.principal import tenant_of
 from shared.context import RequestContext
 from shared.pagination import Connection, check_first, connection, decode_cursor
 from shared.permissions import protected
@@ -130,9 +131,7 @@ def _user(user_id: str) -> User:
 
 
 async def _session_and_tenant(info: CollabInfo) -> tuple[Any, str]:
-    tenant_id = info.context.principal.tenant_id
-    assert tenant_id
-    return await info.context.session(), tenant_id
+    return await info.context.session(), tenant_of(info.context.principal)
 
 
 @strawberry.type(description="A member of a workspace and their role.")

@@ -6,6 +6,8 @@ ordinary paths; these aim at the edges of each rule."""
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import Any
 
@@ -17,9 +19,10 @@ from shared.auth.principal import Principal
 from shared.db import Database, new_id, utcnow
 from shared.domain_events.models import OutboxEvent
 from shared.errors import BadUserInput, Conflict, Forbidden, NotFound
+from shared.mutations import UnitOfWork
 from subgraphs.collaboration import content, service
 from subgraphs.collaboration import domain_events as de
-from subgraphs.collaboration.access import WorkspaceRole
+from subgraphs.collaboration.access import ProjectAccess, WorkspaceRole
 from subgraphs.collaboration.content import (
     MAX_CONTENT_BYTES,
     MAX_OPERATIONS,
@@ -38,6 +41,13 @@ def _user(user_id: str, tenant_id: str = TENANT) -> Principal:
 
 
 OWNER = _user("usr_owner")
+
+
+@asynccontextmanager
+async def _work(database: Database) -> AsyncIterator[UnitOfWork]:
+    """A unit of work outside a request: its activity rows are left for the repair job."""
+    async with database.write() as session:
+        yield UnitOfWork(session)
 
 
 def _add(track: str) -> dict[str, Any]:
@@ -135,10 +145,10 @@ async def _events(database: Database, type_: str) -> list[dict[str, Any]]:
 
 async def _workspace(database: Database, **members: str) -> str:
     """A workspace owned by usr_owner, with `user_id=role` members beside."""
-    async with database.write() as session:
-        workspace, _ = await service.create_workspace(session, OWNER, "  Album launch  ")
+    async with _work(database) as uow:
+        workspace = await service.create_workspace(uow, OWNER, "  Album launch  ")
         for user_id, role in members.items():
-            session.add(
+            uow.session.add(
                 WorkspaceMember(
                     id=new_id("wsm"), tenant_id=TENANT, workspace_id=workspace.id, user_id=user_id, role=role
                 )
@@ -150,9 +160,8 @@ async def _workspace(database: Database, **members: str) -> str:
 async def _change(
     database: Database, workspace_id: str, user_id: str, role: WorkspaceRole
 ) -> WorkspaceMember:
-    async with database.write() as session:
-        member, _ = await service.change_role(session, OWNER, workspace_id, user_id, role)
-    return member
+    async with _work(database) as uow:
+        return await service.change_role(uow, OWNER, workspace_id, user_id, role)
 
 
 async def test_the_last_owner_can_be_neither_demoted_nor_removed(database) -> None:
@@ -160,8 +169,8 @@ async def test_the_last_owner_can_be_neither_demoted_nor_removed(database) -> No
     with pytest.raises(Conflict):
         await _change(database, workspace_id, "usr_owner", WorkspaceRole.EDITOR)
     with pytest.raises(Conflict):
-        async with database.write() as session:
-            await service.remove_member(session, OWNER, workspace_id, "usr_owner")
+        async with _work(database) as uow:
+            await service.remove_member(uow, OWNER, workspace_id, "usr_owner")
     assert await _count(database, WorkspaceMember, col(WorkspaceMember.role) == "owner") == 1
     assert await _events(database, de.MemberRoleChanged.TYPE) == []
     assert await _events(database, de.MemberRemoved.TYPE) == []
@@ -194,9 +203,9 @@ async def test_roles_of_non_members_and_other_tenants_are_not_found(database) ->
     with pytest.raises(NotFound):
         await _change(database, workspace_id, "usr_stranger", WorkspaceRole.VIEWER)
     with pytest.raises(NotFound):
-        async with database.write() as session:
+        async with _work(database) as uow:
             await service.change_role(
-                session, _user("usr_owner", "tnt_other"), workspace_id, "usr_owner", WorkspaceRole.VIEWER
+                uow, _user("usr_owner", "tnt_other"), workspace_id, "usr_owner", WorkspaceRole.VIEWER
             )
 
 
@@ -204,8 +213,8 @@ async def test_a_principal_without_a_user_changes_nothing(database) -> None:
     workspace_id = await _workspace(database, usr_editor="editor")
     for principal in (Principal(kind="service", service="ai", tenant_id=TENANT), Principal(kind="anonymous")):
         with pytest.raises(Forbidden):
-            async with database.write() as session:
-                await service.remove_member(session, principal, workspace_id, "usr_editor")
+            async with _work(database) as uow:
+                await service.remove_member(uow, principal, workspace_id, "usr_editor")
     assert await _count(database, WorkspaceMember) == 2
 
 
@@ -224,8 +233,8 @@ async def _invite(
     database: Database, workspace_id: str, by: str, role: WorkspaceRole, email: str | None = None
 ) -> str:
     inviter = await _member(database, workspace_id, by)
-    async with database.write() as session:
-        _, code = await service.create_invitation(session, _user(by), inviter, role, email)
+    async with _work(database) as uow:
+        _, code = await service.create_invitation(uow, _user(by), inviter, role, email)
     remember_secret(code)
     return code
 
@@ -263,17 +272,17 @@ async def test_an_invitation_is_accepted_once_by_a_non_member_before_it_expires(
     workspace_id = await _workspace(database, usr_editor="editor")
     code = await _invite(database, workspace_id, "usr_owner", WorkspaceRole.COMMENTER, " Fan@Example.com ")
     with pytest.raises(BadUserInput, match="already a member"):
-        async with database.write() as session:
-            await service.accept_invitation(session, _user("usr_editor"), code)
-    async with database.write() as session:
-        joined, _ = await service.accept_invitation(session, _user("usr_fan"), f"  {code} ")
+        async with _work(database) as uow:
+            await service.accept_invitation(uow, _user("usr_editor"), code)
+    async with _work(database) as uow:
+        _, joined = await service.accept_invitation(uow, _user("usr_fan"), f"  {code} ")
     assert (joined.role, joined.email) == ("commenter", "fan@example.com")
     with pytest.raises(BadUserInput, match="already used"):
-        async with database.write() as session:
-            await service.accept_invitation(session, _user("usr_late"), code)
+        async with _work(database) as uow:
+            await service.accept_invitation(uow, _user("usr_late"), code)
     with pytest.raises(BadUserInput, match="Unknown invitation code"):
-        async with database.write() as session:
-            await service.accept_invitation(session, _user("usr_fan", "tnt_other"), code)
+        async with _work(database) as uow:
+            await service.accept_invitation(uow, _user("usr_fan", "tnt_other"), code)
 
     expired = await _invite(database, workspace_id, "usr_owner", WorkspaceRole.VIEWER)
     async with database.write() as session:
@@ -283,8 +292,8 @@ async def test_an_invitation_is_accepted_once_by_a_non_member_before_it_expires(
         row.expires_at = utcnow() - timedelta(seconds=1)
         session.add(row)
     with pytest.raises(BadUserInput, match="expired"):
-        async with database.write() as session:
-            await service.accept_invitation(session, _user("usr_late"), expired)
+        async with _work(database) as uow:
+            await service.accept_invitation(uow, _user("usr_late"), expired)
     assert await _count(database, WorkspaceMember) == 3
 
 
@@ -293,15 +302,16 @@ async def test_an_invitation_is_accepted_once_by_a_non_member_before_it_expires(
 
 async def test_a_stale_or_invalid_edit_leaves_the_project_at_its_version(database) -> None:
     workspace_id = await _workspace(database)
-    async with database.write() as session:
-        project, _ = await service.create_project(
-            session, OWNER, workspace_id, ProjectType.PLAYLIST_DRAFT, "Draft", None
+    async with _work(database) as uow:
+        project = await service.create_project(
+            uow, OWNER, workspace_id, ProjectType.PLAYLIST_DRAFT, "Draft", None
         )
+    owner = await _member(database, workspace_id, "usr_owner")
     assert (project.version, project.content) == (1, content.EMPTY[ProjectType.PLAYLIST_DRAFT])
-    async with database.write() as session:
-        row = await session.get(Project, project.id)
+    async with _work(database) as uow:
+        row = await uow.session.get(Project, project.id)
         assert row is not None
-        edited, _ = await service.update_project(session, OWNER, row, 1, [_add("t1")], "first")
+        edited = await service.update_project(uow, OWNER, ProjectAccess(row, owner), 1, [_add("t1")], "first")
     assert (edited.version, edited.content["trackIds"]) == (2, ["t1"])
     for version, operations, message, error in [
         (1, [_add("t2")], None, Conflict),
@@ -309,10 +319,12 @@ async def test_a_stale_or_invalid_edit_leaves_the_project_at_its_version(databas
         (2, [{"op": "remove", "path": "/trackIds/5"}], None, BadUserInput),
     ]:
         with pytest.raises(error):
-            async with database.write() as session:
-                row = await session.get(Project, project.id)
+            async with _work(database) as uow:
+                row = await uow.session.get(Project, project.id)
                 assert row is not None
-                await service.update_project(session, OWNER, row, version, operations, message)
+                await service.update_project(
+                    uow, OWNER, ProjectAccess(row, owner), version, operations, message
+                )
     async with database.read() as session:
         stored = await session.get(Project, project.id)
     assert stored is not None and (stored.version, stored.content["trackIds"]) == (2, ["t1"])
