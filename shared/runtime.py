@@ -53,6 +53,8 @@ class SubgraphRuntime(Generic[ConfigT, ServicesT]):
     """The key that signs new tokens (accounts), the first of `key_ring`."""
     key_ring: list[SigningKey] = field(default_factory=list)
     """Every key whose tokens are still accepted: what the JWKS publishes."""
+    schema: Any = None
+    """The subgraph's executable schema, built once with the runtime."""
 
     async def close_services(self) -> None:
         """Closes every service that has an `aclose` (clients, pools, hubs)."""

@@ -15,6 +15,7 @@ from shared.app import create_subgraph_app
 from shared.auth.authenticate import ApiKeyResolver
 from shared.config import Settings
 from shared.db import Database
+from shared.permissions.defaults import default_lines
 from shared.runtime import ConfigT, ServicesT, SubgraphRuntime, build_runtime
 from shared.schema import PlatformSchema
 
@@ -68,9 +69,12 @@ class Subgraph(Generic[ConfigT, ServicesT]):
             api_keys=self.api_keys(database) if self.api_keys else None,
             signs_tokens=self.signs_tokens,
         )
+        schema = self.schema(settings)
+        base.policies.use_defaults(default_lines(schema._schema))
         configured: SubgraphRuntime[ConfigT, None] = replace(  # type: ignore[assignment]
             base,
             config=config if config is not None else self.settings(),  # type: ignore[arg-type]
+            schema=schema,
         )
         runtime: SubgraphRuntime[ConfigT, ServicesT] = replace(  # type: ignore[assignment]
             configured,
@@ -82,7 +86,7 @@ class Subgraph(Generic[ConfigT, ServicesT]):
         hooks = [_bound(hook, runtime) for hook in self.on_startup]
         return create_subgraph_app(
             runtime,
-            self.schema(runtime.settings),
+            runtime.schema or self.schema(runtime.settings),
             extra_routes=self.routes(runtime) if self.routes else (),
             on_startup=hooks,
             close_runtime=close_runtime,

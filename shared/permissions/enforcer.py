@@ -41,14 +41,24 @@ class PolicyEngine:
         self._memo: dict[tuple[tuple[str, ...], str, str, str], Decision] = {}
         self._lock = threading.Lock()
         self._explicit: set[str] = set()
+        self._defaults: list[list[str]] = []
+        self._tenant_lines: list[list[str]] = []
         self._enforcer = self._build([])
+
+    def use_defaults(self, lines: list[list[str]]) -> None:
+        """Lines derived from the schema (`shared.permissions.defaults`), below the files'."""
+        with self._lock:
+            self._defaults = [list(line) for line in lines]
+            self._enforcer = self._build(self._tenant_lines)
+            self._memo = {}
+            self.revision += 1
 
     def _build(self, extra_lines: list[list[str]]) -> casbin.FastEnforcer:
         enforcer = casbin.FastEnforcer(str(MODEL_PATH), cache_key_order=list(FAST_KEY_ORDER))
         enforcer.add_named_domain_matching_func("g", key_match)
         for path in self.policy_files:
             FileAdapter(str(path)).load_policy(enforcer.get_model())
-        for line in extra_lines:
+        for line in [*self._defaults, *extra_lines]:
             ptype, *rule = line
             enforcer.get_model().add_policy("p" if ptype.startswith("p") else "g", ptype, rule)
         enforcer.build_role_links()
@@ -66,6 +76,7 @@ class PolicyEngine:
             for ptype, assertion in collector.get_model().model.get(sec, {}).items():
                 lines.extend([ptype, *rule] for rule in assertion.policy)
         with self._lock:
+            self._tenant_lines = lines
             self._enforcer = self._build(lines)
             self._memo = {}
             self.revision += 1
