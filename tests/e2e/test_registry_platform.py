@@ -17,7 +17,7 @@ from gateway.host import build_runtimes, create_host_app, definitions
 from gateway.registry.app import create_registry_app
 from gateway.registry.bootstrap import publish_platform
 from gateway.registry.service import Registry
-from gateway.router import RouterProcess
+from gateway.router_process import RouterProcess
 from gateway.subgraphs import SUBGRAPHS
 from shared.config import Settings
 from shared.db import Database
