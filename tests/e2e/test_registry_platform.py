@@ -22,7 +22,7 @@ from gateway.subgraphs import SUBGRAPHS
 from shared.config import Settings
 from shared.db import Database
 from shared.redis import free_port
-from subgraphs.spotify.catalog.offline import load_sample
+from subgraphs.spotify.catalogue.offline import load_sample
 from tests.registry.conftest import CHECK, PUBLISH, TENANT, api_key
 from tests.support.graphql import codes, gql, sign_up
 from tests.support.partner import CONFLICTING, MERCH_SDL, WITHOUT_PRICE, WITHOUT_SKU, merch_app
