@@ -24,7 +24,7 @@ from subgraphs.spotify.catalogue.library import (
 )
 from subgraphs.spotify.catalogue.live import SpotifyUnavailable
 from subgraphs.spotify.config import SpotifySettings
-from subgraphs.spotify.service import ingest_plays, upsert_library_playlist
+from subgraphs.spotify.service.sync import ingest_plays, upsert_library_playlist
 
 PAGE = 50
 RECENT = 50

@@ -1,5 +1,5 @@
 """GraphQL types of the spotify subgraph: plain fields copied from the Web API object (or a
-row), related objects resolved through the per-request loaders, the rules in service.py."""
+row), related objects resolved through the per-request loaders, the rules in service/."""
 
 from __future__ import annotations
 
@@ -15,13 +15,13 @@ from shared.context import RequestContext
 from shared.jobs import JobHandle
 from shared.pagination import Connection, Edge, PageInfo
 from shared.schema import reference_only
-from subgraphs.spotify import service
 from subgraphs.spotify.catalogue import Page, SpotifyObject
 from subgraphs.spotify.catalogue.library import LinkedAccount
 from subgraphs.spotify.config import SpotifyServices, SpotifySettings
 from subgraphs.spotify.loaders import CatalogueT, catalogue_loader
 from subgraphs.spotify.models import EditablePlaylist
-from subgraphs.spotify.service import check_page_size, decode_offset, offset_cursor
+from subgraphs.spotify.service import artwork, catalogue, playlists
+from subgraphs.spotify.service.pages import check_page_size, decode_offset, offset_cursor
 
 SpotifyInfo = Info[RequestContext[SpotifySettings, SpotifyServices], None]
 PLAYLIST_PAGE_LIMIT = 500
@@ -122,17 +122,17 @@ class Artist:
     ) -> Connection[Album]:
         check_page_size(first, 50)
         offset = decode_offset(after)
-        page = await service.artist_albums(info.context, str(self.id), offset, first)
+        page = await catalogue.artist_albums(info.context, str(self.id), offset, first)
         return await _connection(info, Album, page, offset)
 
     @strawberry.field(description="The artist's most popular tracks (up to 10).")
     async def top_tracks(self, info: SpotifyInfo) -> list[Track]:
-        ids = await service.artist_top_tracks(info.context, str(self.id))
+        ids = await catalogue.artist_top_tracks(info.context, str(self.id))
         return await _load_many(info, Track, ids)
 
     @strawberry.field(description="Your team's press kit for the artist (storage assets), in order.")
     async def press_kit(self, info: SpotifyInfo) -> list[Asset]:
-        return [Asset.of(id) for id in await service.press_kit(info.context, str(self.id))]
+        return [Asset.of(id) for id in await artwork.press_kit(info.context, str(self.id))]
 
 
 @strawberry.federation.type(keys=["id"], description="An album, single or compilation.")
@@ -193,7 +193,7 @@ class Album:
     ) -> Connection[Track]:
         check_page_size(first, 50)
         offset = decode_offset(after)
-        page = await service.album_tracks(info.context, str(self.id), offset, first)
+        page = await catalogue.album_tracks(info.context, str(self.id), offset, first)
         return await _connection(info, Track, page, offset)
 
 
@@ -289,7 +289,7 @@ class Playlist:
             public=row.public,
             collaborative=False,
             followers=0,
-            snapshot_id=service.snapshot_of(row),
+            snapshot_id=playlists.snapshot_of(row),
             owner_name=None,
             images=[],
             track_ids=list(row.track_ids),
@@ -324,12 +324,12 @@ class Playlist:
     ) -> Connection[Track]:
         check_page_size(first, PLAYLIST_PAGE_LIMIT)
         offset = decode_offset(after)
-        page = await service.playlist_tracks(info.context, str(self.id), self.track_ids, offset, first)
+        page = await catalogue.playlist_tracks(info.context, str(self.id), self.track_ids, offset, first)
         return await _connection(info, Track, page, offset)
 
     @strawberry.field(description="The cover art your team chose (a storage asset).")
     async def cover_art(self, info: SpotifyInfo) -> Asset | None:
-        asset_id = await service.cover_art(info.context, str(self.id))
+        asset_id = await artwork.cover_art(info.context, str(self.id))
         return Asset.of(asset_id) if asset_id else None
 
     @classmethod
@@ -338,7 +338,7 @@ class Playlist:
 
     @classmethod
     async def load(cls, info: SpotifyInfo, id: str) -> Playlist | None:
-        found = await service.playlist(info.context, id)
+        found = await catalogue.playlist(info.context, id)
         return None if found is None else cls.of(found)
 
 

@@ -199,7 +199,7 @@ async def test_a_refused_user_token_is_renewed_once_through_accounts(web_api, se
     from shared.context import RequestContext
     from shared.errors import Unauthenticated
     from subgraphs.spotify.catalogue.library import LiveLibrary
-    from subgraphs.spotify.service import with_linked_account
+    from subgraphs.spotify.service.me import with_linked_account
     from tests.support.spotify_web_api import USER_TOKEN
 
     _, url = web_api

@@ -1,6 +1,6 @@
 """The spotify subgraph's schema: Query, Mutation and Subscription assembled from one module
 per sub-domain (catalogue, playlists, artwork, me, jobs). Resolvers are thin: they parse their
-input, call one function of service.py, and return the payload."""
+input, call one function of service/, and return the payload."""
 
 from __future__ import annotations
 

@@ -7,8 +7,8 @@ from typing import Annotated
 import strawberry
 
 from shared.mutations import unit_of_work
-from subgraphs.spotify import service
 from subgraphs.spotify.schema.playlists import PlaylistPayload
+from subgraphs.spotify.service import artwork, catalogue
 from subgraphs.spotify.types import Artist, Playlist, SpotifyInfo
 
 
@@ -41,10 +41,10 @@ class ArtworkMutation:
             SetPlaylistCoverArtInput, strawberry.argument(description="The playlist and the asset.")
         ],
     ) -> PlaylistPayload:
-        asset_id = None if input.asset_id is None else service.check_asset_id(str(input.asset_id), "assetId")
-        playlist = await service.existing_playlist(info.context, str(input.playlist_id))
+        asset_id = None if input.asset_id is None else artwork.check_asset_id(str(input.asset_id), "assetId")
+        playlist = await catalogue.existing_playlist(info.context, str(input.playlist_id))
         async with unit_of_work(info, {"playlistId": input.playlist_id, "assetId": asset_id}) as uow:
-            await service.set_cover_art(uow, info.context.principal, str(input.playlist_id), asset_id)
+            await artwork.set_cover_art(uow, info.context.principal, str(input.playlist_id), asset_id)
         return PlaylistPayload(playlist=Playlist.of(playlist))
 
     @strawberry.mutation(description="Set the assets of an artist's press kit, in order.")
@@ -55,8 +55,8 @@ class ArtworkMutation:
             SetArtistPressKitInput, strawberry.argument(description="The artist and the assets.")
         ],
     ) -> ArtistPayload:
-        asset_ids = [service.check_asset_id(str(id), "assetIds") for id in input.asset_ids]
-        artist = await service.existing_artist(info.context, str(input.artist_id))
+        asset_ids = [artwork.check_asset_id(str(id), "assetIds") for id in input.asset_ids]
+        artist = await catalogue.existing_artist(info.context, str(input.artist_id))
         async with unit_of_work(info, {"artistId": input.artist_id, "assets": len(asset_ids)}) as uow:
-            await service.set_press_kit(uow, info.context.principal, str(input.artist_id), asset_ids)
+            await artwork.set_press_kit(uow, info.context.principal, str(input.artist_id), asset_ids)
         return ArtistPayload(artist=Artist.from_data(artist))

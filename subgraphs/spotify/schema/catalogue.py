@@ -6,8 +6,8 @@ from typing import Annotated
 
 import strawberry
 
-from subgraphs.spotify import service
 from subgraphs.spotify.loaders import catalogue_loader
+from subgraphs.spotify.service import catalogue
 from subgraphs.spotify.types import Album, Artist, Playlist, SpotifyInfo, Track
 
 
@@ -29,7 +29,7 @@ class CatalogueQuery:
             list[strawberry.ID], strawberry.argument(description="Spotify artist ids (base-62), at most 50.")
         ],
     ) -> list[Artist | None]:
-        wanted = service.artist_ids([str(id) for id in ids])
+        wanted = catalogue.artist_ids([str(id) for id in ids])
         return await catalogue_loader(info.context, Artist).load_many(wanted)
 
     @strawberry.field(description="An album by Spotify id.")

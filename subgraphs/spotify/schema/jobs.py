@@ -8,7 +8,7 @@ from typing import Annotated
 import strawberry
 
 from shared.mutations import unit_of_work
-from subgraphs.spotify import service
+from subgraphs.spotify.service import sync
 from subgraphs.spotify.types import Job, JobProgress, SpotifyInfo
 
 
@@ -23,9 +23,9 @@ class JobMutation:
         description="Import the linked account's playlists and recently played tracks (a job)."
     )
     async def sync_my_spotify_library(self, info: SpotifyInfo) -> SyncLibraryPayload:
-        payload_key = await service.seal_sync_payload(info.context)
+        payload_key = await sync.seal_sync_payload(info.context)
         async with unit_of_work(info) as uow:
-            handle = await service.start_library_sync(uow, info.context, payload_key)
+            handle = await sync.start_library_sync(uow, info.context, payload_key)
         return SyncLibraryPayload(job=Job.of(handle))
 
 
@@ -50,5 +50,5 @@ class JobSubscription:
             ),
         ] = None,
     ) -> AsyncGenerator[JobProgress, None]:
-        async for event_id, fields in service.job_progress(info.context, str(job_id), after):
+        async for event_id, fields in sync.job_progress(info.context, str(job_id), after):
             yield JobProgress.of(event_id, fields)

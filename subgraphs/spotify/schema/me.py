@@ -9,9 +9,9 @@ import strawberry
 from shared.pagination import Connection, Edge, PageInfo
 from shared.permissions import protected
 from shared.schema import UserExtension
-from subgraphs.spotify import service
 from subgraphs.spotify.catalogue.library import PlaylistPage
 from subgraphs.spotify.loaders import catalogue_loader
+from subgraphs.spotify.service import me
 from subgraphs.spotify.types import (
     PlayedTrack,
     Playlist,
@@ -26,7 +26,7 @@ from subgraphs.spotify.types import (
 class User(UserExtension):
     @protected("User.spotifyProfile", description="The linked Spotify account (the user only).")
     async def spotify_profile(self, info: SpotifyInfo) -> SpotifyProfile | None:
-        account = await service.spotify_account(info.context)
+        account = await me.spotify_account(info.context)
         return None if account is None else SpotifyProfile.of(account)
 
     @protected("User.playlists", description="The user's playlists on Spotify (the user only).")
@@ -38,7 +38,7 @@ class User(UserExtension):
             str | None, strawberry.argument(description="Cursor to continue after (`endCursor`).")
         ] = None,
     ) -> Connection[Playlist] | None:
-        found = await service.my_playlists(info.context, first, after)
+        found = await me.my_playlists(info.context, first, after)
         return None if found is None else _playlist_connection(*found)
 
     @protected("User.topTracks", description="The user's top tracks (the user only).")
@@ -47,7 +47,7 @@ class User(UserExtension):
         info: SpotifyInfo,
         first: Annotated[int, strawberry.argument(description="How many, 1 to 50.")] = 20,
     ) -> list[Track] | None:
-        ids = await service.my_top_tracks(info.context, first)
+        ids = await me.my_top_tracks(info.context, first)
         if ids is None:
             return None
         return [t for t in await catalogue_loader(info.context, Track).load_many(ids) if t]
@@ -58,7 +58,7 @@ class User(UserExtension):
         info: SpotifyInfo,
         first: Annotated[int, strawberry.argument(description="How many, 1 to 50.")] = 20,
     ) -> list[PlayedTrack] | None:
-        plays = await service.my_recent_plays(info.context, first)
+        plays = await me.my_recent_plays(info.context, first)
         if plays is None:
             return None
         tracks = await catalogue_loader(info.context, Track).load_many([play.track_id for play in plays])

@@ -7,7 +7,7 @@ from typing import Annotated
 import strawberry
 
 from shared.mutations import unit_of_work
-from subgraphs.spotify import service
+from subgraphs.spotify.service import playlists
 from subgraphs.spotify.types import Playlist, SpotifyInfo
 
 
@@ -73,7 +73,7 @@ class PlaylistMutation:
     ) -> PlaylistPayload:
         principal = info.context.principal
         async with unit_of_work(info, {"name": input.name}) as uow:
-            row = await service.create_playlist(uow, principal, input.name, input.description, input.public)
+            row = await playlists.create_playlist(uow, principal, input.name, input.description, input.public)
         return PlaylistPayload(playlist=Playlist.from_row(row))
 
     @strawberry.mutation(description="Add tracks (up to 100) at a position.")
@@ -84,10 +84,10 @@ class PlaylistMutation:
             AddTracksToPlaylistInput, strawberry.argument(description="The playlist and the tracks to add.")
         ],
     ) -> PlaylistPayload:
-        ids = await service.known_tracks(info.context, [str(id) for id in input.track_ids])
+        ids = await playlists.known_tracks(info.context, [str(id) for id in input.track_ids])
         playlist_id, principal = str(input.playlist_id), info.context.principal
         async with unit_of_work(info, {"playlistId": input.playlist_id, "tracks": len(ids)}) as uow:
-            row = await service.add_tracks(
+            row = await playlists.add_tracks(
                 uow, principal, playlist_id, ids, input.position, input.snapshot_id
             )
         return PlaylistPayload(playlist=Playlist.from_row(row))
@@ -103,7 +103,7 @@ class PlaylistMutation:
     ) -> PlaylistPayload:
         playlist_id, ids = str(input.playlist_id), [str(t) for t in input.track_ids]
         async with unit_of_work(info, {"playlistId": input.playlist_id, "tracks": len(ids)}) as uow:
-            row = await service.remove_tracks(
+            row = await playlists.remove_tracks(
                 uow, info.context.principal, playlist_id, ids, input.snapshot_id
             )
         return PlaylistPayload(playlist=Playlist.from_row(row))
@@ -122,7 +122,7 @@ class PlaylistMutation:
             "insertBefore": input.insert_before,
         }
         async with unit_of_work(info, audit) as uow:
-            row = await service.reorder(
+            row = await playlists.reorder(
                 uow,
                 info.context.principal,
                 str(input.playlist_id),
