@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from gateway.router import ROUTER_DIR, ensure_node_modules
+from gateway.router_process import ROUTER_DIR, ensure_node_modules
 
 COMPOSE_SCRIPT = ROUTER_DIR / "compose.mjs"
 

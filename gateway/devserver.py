@@ -14,7 +14,7 @@ from gateway.host import build_runtimes, create_host_app, definitions
 from gateway.migrate import upgrade
 from gateway.registry.app import create_registry_app, router_token
 from gateway.registry.bootstrap import publish_platform
-from gateway.router import RouterProcess
+from gateway.router_process import RouterProcess
 from gateway.seed import demo_tenant_id, seed_catalogue, seed_demo
 from gateway.serving import server as settled_server
 from gateway.subgraphs import SUBGRAPHS

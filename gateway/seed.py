@@ -51,7 +51,7 @@ async def seed_catalogue(settings: Settings) -> int:
     """The offline Spotify catalogue, with a progress bar; a second run adds nothing."""
     from rich.progress import Progress
 
-    from subgraphs.spotify.catalog.offline import sample_rows, seed_catalog
+    from subgraphs.spotify.catalogue.offline import sample_rows, seed_catalogue
 
     database = Database(settings.resolved_database_url)
     try:
@@ -59,6 +59,6 @@ async def seed_catalogue(settings: Settings) -> int:
             task = progress.add_task(
                 "seeding the offline Spotify catalogue", total=sum(1 for _ in sample_rows())
             )
-            return await seed_catalog(database, lambda n: progress.advance(task, n))
+            return await seed_catalogue(database, lambda n: progress.advance(task, n))
     finally:
         await database.dispose()

@@ -13,11 +13,11 @@ from redis.asyncio import Redis
 
 from shared.config import Settings, SubgraphSettings
 from shared.runtime import SubgraphRuntime
-from subgraphs.spotify.cache import ObjectCache
-from subgraphs.spotify.catalog import SpotifyCatalog
-from subgraphs.spotify.catalog.live import LiveCatalog
-from subgraphs.spotify.catalog.offline import OfflineCatalog
-from subgraphs.spotify.library import LiveLibrary, OfflineLibrary
+from subgraphs.spotify.catalogue import SpotifyCatalogue
+from subgraphs.spotify.catalogue.cache import ObjectCache
+from subgraphs.spotify.catalogue.library import LiveLibrary, OfflineLibrary
+from subgraphs.spotify.catalogue.live import LiveCatalogue
+from subgraphs.spotify.catalogue.offline import OfflineCatalogue
 
 
 class SpotifySettings(SubgraphSettings):
@@ -39,7 +39,7 @@ class SpotifySettings(SubgraphSettings):
 
 @dataclass
 class SpotifyServices:
-    catalog: SpotifyCatalog
+    catalogue: SpotifyCatalogue
     object_cache: ObjectCache
     offline_library: OfflineLibrary
     live_library: LiveLibrary
@@ -52,7 +52,7 @@ class SpotifyServices:
 def build_services(runtime: SubgraphRuntime[SpotifySettings, None]) -> SpotifyServices:
     config = runtime.config
     return SpotifyServices(
-        catalog=LiveCatalog(config) if config.live else OfflineCatalog(runtime.db),
+        catalogue=LiveCatalogue(config) if config.live else OfflineCatalogue(runtime.db),
         object_cache=ObjectCache(Redis.from_url(runtime.redis_url, decode_responses=False)),
         offline_library=OfflineLibrary(runtime.db),
         live_library=LiveLibrary(config.spotify_api_url),

@@ -1,21 +1,27 @@
-"""Per-request loaders of catalogue objects: deduplicated, order-preserving, read through
-Redis, batched upstream to the Web API's limits (tracks 50, artists 50, albums 20)."""
+"""Per-request loaders. Catalogue objects: deduplicated, order-preserving, read through
+Redis, batched upstream to the Web API's limits (tracks 50, artists 50, albums 20). Cover art
+and press kits: one SQL query per batch. The caller's linked account: once per request."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any, ClassVar, Generic, Protocol, Self, TypeVar
 
+from strawberry.dataloader import DataLoader
+
 from shared.context import RequestContext
-from subgraphs.spotify.cache import ObjectCache
-from subgraphs.spotify.catalog import (
+from shared.errors import Unauthenticated
+from subgraphs.spotify.catalogue import (
     ALBUMS_PER_CALL,
     ARTISTS_PER_CALL,
     TRACKS_PER_CALL,
-    SpotifyCatalog,
+    SpotifyCatalogue,
     SpotifyObject,
 )
+from subgraphs.spotify.catalogue.cache import ObjectCache
+from subgraphs.spotify.catalogue.library import LinkedAccount, fetch_linked_account
+from subgraphs.spotify.repository import CoverArtRepository, PressKitRepository
 
 
 class CatalogueType(Protocol):
@@ -85,7 +91,8 @@ class ObjectLoader(Generic[T]):
         # first id: resolvers started together all get into it.
         ids, batch = self._queued, self._next_batch
         self._queued, self._next_batch = [], None
-        assert batch is not None
+        if batch is None:  # dispatched only once a batch is queued
+            return
         try:
             self._results.update(zip(ids, await self._load(ids), strict=True))
         except Exception as error:
@@ -101,9 +108,9 @@ class ObjectLoader(Generic[T]):
 
 def _loader(context: RequestContext, kind: str, build: Callable[[SpotifyObject], T]) -> ObjectLoader[T]:
     fetch_size, method = _KINDS[kind]
-    catalog: SpotifyCatalog = context.runtime.services.catalog
+    catalogue: SpotifyCatalogue = context.runtime.services.catalogue
     cache: ObjectCache = context.runtime.services.object_cache
-    fetch: Any = getattr(catalog, method)
+    fetch: Any = getattr(catalogue, method)
 
     async def load(ids: list[str]) -> list[T | Exception | None]:
         return await cache.read_through(kind, ids, fetch, build, fetch_size)
@@ -132,3 +139,55 @@ def object_loader(context: RequestContext, kind: str) -> ObjectLoader[SpotifyObj
 
 def _raw(data: SpotifyObject) -> SpotifyObject:
     return data
+
+
+def _cover_art_loader(context: RequestContext) -> DataLoader[str, str | None]:
+    async def load(playlist_ids: Sequence[str]) -> list[str | None]:
+        tenant_id = context.principal.tenant_id
+        if not tenant_id:
+            return [None] * len(playlist_ids)
+        found = await CoverArtRepository(await context.session(), tenant_id).asset_ids(playlist_ids)
+        return [found.get(id) for id in playlist_ids]
+
+    return DataLoader(load_fn=load)
+
+
+def _press_kit_loader(context: RequestContext) -> DataLoader[str, list[str]]:
+    async def load(artist_ids: Sequence[str]) -> list[list[str]]:
+        tenant_id = context.principal.tenant_id
+        if not tenant_id:
+            return [[] for _ in artist_ids]
+        found = await PressKitRepository(await context.session(), tenant_id).asset_ids(artist_ids)
+        return [found.get(id, []) for id in artist_ids]
+
+    return DataLoader(load_fn=load)
+
+
+def cover_art_loader(context: RequestContext) -> DataLoader[str, str | None]:
+    """The cover-art asset id of each playlist, in the caller's tenant."""
+    return context.loader("spotify.cover_art", _cover_art_loader)
+
+
+def press_kit_loader(context: RequestContext) -> DataLoader[str, list[str]]:
+    """The press-kit asset ids of each artist, in order, in the caller's tenant."""
+    return context.loader("spotify.press_kit", _press_kit_loader)
+
+
+async def linked_account(context: RequestContext, *, refresh: bool = False) -> LinkedAccount | None:
+    """Once per request: the caller's linked Spotify account, from accounts (`refresh`:
+    again, for a new access token, because Spotify refused the one we had)."""
+    if "spotify.linked" in context.loaders and not refresh:
+        cached: LinkedAccount | None = context.loaders["spotify.linked"]
+        return cached
+    authorization = context.request.headers.get("authorization") if context.request is not None else None
+    if not authorization:
+        raise Unauthenticated("Authentication required")
+    runtime = context.runtime
+    account = await fetch_linked_account(
+        runtime.services.accounts_http,
+        runtime.config.accounts_base_url(runtime.settings),
+        authorization,
+        refresh=refresh,
+    )
+    context.loaders["spotify.linked"] = account
+    return account

@@ -15,7 +15,7 @@ from shared.db.mixins import (
 )
 
 
-class CatalogObject(SQLModel, table=True):
+class CatalogueObject(SQLModel, table=True):
     """The offline catalogue, seeded from the bundled sample: raw Web API objects by kind
     and id. It is shared reference data, like Spotify's own catalogue: no tenant."""
 
@@ -29,7 +29,7 @@ class CatalogObject(SQLModel, table=True):
     seeded_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
-class CatalogLink(SQLModel, table=True):
+class CatalogueLink(SQLModel, table=True):
     """Ordered relations of the offline catalogue (an artist's albums, an album's tracks…),
     so a page is one indexed query."""
 

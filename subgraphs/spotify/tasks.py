@@ -16,10 +16,15 @@ from shared.db import Database
 from shared.domain_events import EventPayload, emit, transaction
 from shared.jobs import settings_of
 from subgraphs.spotify import domain_events as de
-from subgraphs.spotify.catalog.live import SpotifyUnavailable
+from subgraphs.spotify.catalogue.library import (
+    LinkedAccount,
+    LiveLibrary,
+    OfflineLibrary,
+    playlist_track_total,
+)
+from subgraphs.spotify.catalogue.live import SpotifyUnavailable
 from subgraphs.spotify.config import SpotifySettings
-from subgraphs.spotify.library import LinkedAccount, LiveLibrary, OfflineLibrary, playlist_track_total
-from subgraphs.spotify.service import ingest_plays, upsert_library_playlist
+from subgraphs.spotify.service.sync import ingest_plays, upsert_library_playlist
 
 PAGE = 50
 RECENT = 50

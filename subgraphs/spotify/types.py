@@ -1,56 +1,41 @@
-"""GraphQL types of the catalogue: plain fields copied from the Web API object, related
-objects resolved through the per-request loaders."""
+"""GraphQL types of the spotify subgraph: plain fields copied from the Web API object (or a
+row), related objects resolved through the per-request loaders, the rules in service/."""
 
 from __future__ import annotations
 
-import base64
+import json
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Annotated, ClassVar
 
 import strawberry
 from strawberry.types import Info
 
 from shared.context import RequestContext
-from shared.errors import BadUserInput
+from shared.jobs import JobHandle
 from shared.pagination import Connection, Edge, PageInfo
-from subgraphs.spotify import artwork
-from subgraphs.spotify.artwork import Asset
-from subgraphs.spotify.catalog import Page, SpotifyCatalog, SpotifyObject
+from shared.schema import reference_only
+from subgraphs.spotify.catalogue import Page, SpotifyObject
+from subgraphs.spotify.catalogue.library import LinkedAccount
 from subgraphs.spotify.config import SpotifyServices, SpotifySettings
 from subgraphs.spotify.loaders import CatalogueT, catalogue_loader
 from subgraphs.spotify.models import EditablePlaylist
-from subgraphs.spotify.playlists import PREFIX as PLAYLIST_PREFIX
-from subgraphs.spotify.playlists import PlaylistRepository, snapshot_of
+from subgraphs.spotify.service import artwork, catalogue, playlists
+from subgraphs.spotify.service.pages import check_page_size, decode_offset, offset_cursor
 
 SpotifyInfo = Info[RequestContext[SpotifySettings, SpotifyServices], None]
-PLAYLIST_ITEMS_PER_CALL = 100
 PLAYLIST_PAGE_LIMIT = 500
 
 
-def catalog(info: SpotifyInfo) -> SpotifyCatalog:
-    catalog: SpotifyCatalog = info.context.runtime.services.catalog
-    return catalog
+@strawberry.federation.type(
+    keys=reference_only(), description="A stored file of the storage subgraph, joined by the router."
+)
+class Asset:
+    id: strawberry.ID = strawberry.field(description="Storage asset id (opaque).")
 
-
-def offset_cursor(offset: int) -> str:
-    return base64.urlsafe_b64encode(f"o:{offset}".encode()).decode()
-
-
-def decode_offset(cursor: str | None) -> int:
-    if cursor is None:
-        return 0
-    try:
-        raw = base64.urlsafe_b64decode(cursor.encode()).decode()
-        if raw.startswith("o:") and int(raw[2:]) >= 0:
-            return int(raw[2:]) + 1
-    except (ValueError, UnicodeDecodeError):
-        pass
-    raise BadUserInput("Invalid cursor", field="after")
-
-
-def check_page_size(first: int, limit: int) -> None:
-    if not 1 <= first <= limit:
-        raise BadUserInput(f"first must be between 1 and {limit}", field="first", limit=limit)
+    @classmethod
+    def of(cls, asset_id: str) -> Asset:
+        return cls(id=strawberry.ID(asset_id))
 
 
 @strawberry.type(description="An image in one size.")
@@ -137,17 +122,17 @@ class Artist:
     ) -> Connection[Album]:
         check_page_size(first, 50)
         offset = decode_offset(after)
-        page = await catalog(info).artist_albums(str(self.id), offset, first)
+        page = await catalogue.artist_albums(info.context, str(self.id), offset, first)
         return await _connection(info, Album, page, offset)
 
     @strawberry.field(description="The artist's most popular tracks (up to 10).")
     async def top_tracks(self, info: SpotifyInfo) -> list[Track]:
-        ids = await catalog(info).artist_top_tracks(str(self.id))
+        ids = await catalogue.artist_top_tracks(info.context, str(self.id))
         return await _load_many(info, Track, ids)
 
     @strawberry.field(description="Your team's press kit for the artist (storage assets), in order.")
     async def press_kit(self, info: SpotifyInfo) -> list[Asset]:
-        return await artwork.press_kit(info.context, str(self.id))
+        return [Asset.of(id) for id in await artwork.press_kit(info.context, str(self.id))]
 
 
 @strawberry.federation.type(keys=["id"], description="An album, single or compilation.")
@@ -208,7 +193,7 @@ class Album:
     ) -> Connection[Track]:
         check_page_size(first, 50)
         offset = decode_offset(after)
-        page = await catalog(info).album_tracks(str(self.id), offset, first)
+        page = await catalogue.album_tracks(info.context, str(self.id), offset, first)
         return await _connection(info, Track, page, offset)
 
 
@@ -304,7 +289,7 @@ class Playlist:
             public=row.public,
             collaborative=False,
             followers=0,
-            snapshot_id=snapshot_of(row),
+            snapshot_id=playlists.snapshot_of(row),
             owner_name=None,
             images=[],
             track_ids=list(row.track_ids),
@@ -326,7 +311,7 @@ class Playlist:
 
     @classmethod
     async def resolve_reference(cls, info: SpotifyInfo, id: strawberry.ID) -> Playlist | None:
-        return await load_playlist(info, str(id))
+        return await cls.load(info, str(id))
 
     @strawberry.field(description="The playlist's tracks in order (up to 500 per page).")
     async def tracks(
@@ -339,34 +324,97 @@ class Playlist:
     ) -> Connection[Track]:
         check_page_size(first, PLAYLIST_PAGE_LIMIT)
         offset = decode_offset(after)
-        if self.track_ids is not None:
-            window = Page(self.track_ids[offset : offset + first], len(self.track_ids))
-            return await _connection(info, Track, window, offset)
-        source = catalog(info)
-        # Spotify pages playlist items by 100: a larger page is several upstream pages.
-        ids: list[str] = []
-        total = 0
-        for start in range(offset, offset + first, PLAYLIST_ITEMS_PER_CALL):
-            size = min(PLAYLIST_ITEMS_PER_CALL, offset + first - start)
-            page = await source.playlist_tracks(str(self.id), start, size)
-            ids.extend(page.ids)
-            total = page.total
-            if len(page.ids) < size:
-                break
-        return await _connection(info, Track, Page(ids, total), offset)
+        page = await catalogue.playlist_tracks(info.context, str(self.id), self.track_ids, offset, first)
+        return await _connection(info, Track, page, offset)
 
     @strawberry.field(description="The cover art your team chose (a storage asset).")
     async def cover_art(self, info: SpotifyInfo) -> Asset | None:
-        return await artwork.cover_art(info.context, str(self.id))
+        asset_id = await artwork.cover_art(info.context, str(self.id))
+        return Asset.of(asset_id) if asset_id else None
+
+    @classmethod
+    def of(cls, found: EditablePlaylist | SpotifyObject) -> Playlist:
+        return cls.from_row(found) if isinstance(found, EditablePlaylist) else cls.from_data(found)
+
+    @classmethod
+    async def load(cls, info: SpotifyInfo, id: str) -> Playlist | None:
+        found = await catalogue.playlist(info.context, id)
+        return None if found is None else cls.of(found)
 
 
-async def load_playlist(info: SpotifyInfo, id: str) -> Playlist | None:
-    """Platform playlists (tenant-scoped, `plst_` ids) from the database; others from Spotify."""
-    if id.startswith(PLAYLIST_PREFIX):
-        tenant_id = info.context.principal.tenant_id
-        if not tenant_id:
-            return None
-        row = await PlaylistRepository(await info.context.session(), tenant_id).get(id)
-        return Playlist.from_row(row) if row else None
-    data = await catalog(info).playlist(id)
-    return Playlist.from_data(data) if data else None
+@strawberry.type(description="The Spotify account linked to a user.")
+class SpotifyProfile:
+    id: str = strawberry.field(description="Spotify user id of the linked account.")
+    display_name: str | None = strawberry.field(
+        description="Name shown on the Spotify profile; null when the user has none."
+    )
+    country: str | None = strawberry.field(
+        description="Country of the account (ISO 3166-1 alpha-2); null when Spotify did not share it."
+    )
+    product: str | None = strawberry.field(
+        description="Spotify subscription level, e.g. `premium` or `free`; null when not shared."
+    )
+    is_sample: bool = strawberry.field(description="Offline mode: a sample account of the bundled catalogue.")
+
+    @classmethod
+    def of(cls, account: LinkedAccount) -> SpotifyProfile:
+        return cls(
+            id=account.spotify_user_id,
+            display_name=account.display_name,
+            country=account.country,
+            product=account.product,
+            is_sample=account.offline,
+        )
+
+
+@strawberry.type(description="A track the user played, and when.")
+class PlayedTrack:
+    played_at: datetime = strawberry.field(description="When playback happened (UTC).")
+    track: Track = strawberry.field(description="The track played.")
+
+
+@strawberry.type(description="A background job.")
+class Job:
+    id: strawberry.ID = strawberry.field(
+        description="Job id (opaque); subscribe to `jobProgress(jobId:)` with it."
+    )
+    kind: str = strawberry.field(description="What the job does, e.g. `spotify.sync_library`.")
+    status: str = strawberry.field(description="`QUEUED`, `RUNNING`, `RETRYING`, `COMPLETED` or `FAILED`.")
+    already_running: bool = strawberry.field(
+        description="True when an equal job was running: this is that job."
+    )
+
+    @classmethod
+    def of(cls, handle: JobHandle) -> Job:
+        return cls(
+            id=strawberry.ID(handle.id),
+            kind=handle.kind,
+            status=handle.status,
+            already_running=handle.already_running,
+        )
+
+
+@strawberry.type(description="One step of a job's progress.")
+class JobProgress:
+    event_id: str = strawberry.field(
+        description="Id of this progress event; pass it as `after` to resume from here."
+    )
+    status: str = strawberry.field(
+        description="`QUEUED`, `RUNNING`, `RETRYING`, `COMPLETED` or `FAILED`; the last two end the stream."
+    )
+    progress: float = strawberry.field(description="Fraction done, 0.0 to 1.0.")
+    message: str = strawberry.field(description="Human-readable step, e.g. `playlist 3 of 12`.")
+    result: strawberry.scalars.JSON | None = strawberry.field(
+        description="Job-specific details (e.g. counts when completed); null when none."
+    )
+
+    @classmethod
+    def of(cls, event_id: str, fields: dict[str, str]) -> JobProgress:
+        data = json.loads(fields.get("data") or "{}")
+        return cls(
+            event_id=event_id,
+            status=fields["status"],
+            progress=float(fields["progress"]),
+            message=fields["message"],
+            result=data or None,
+        )

@@ -31,7 +31,7 @@ from strawberry.asgi import GraphQL
 from strawberry.extensions import ParserCache, ValidationCache
 
 from gateway.composition import SubgraphDefinition, write_supergraph
-from gateway.router import RouterProcess
+from gateway.router_process import RouterProcess
 from gateway.serving import KEEP_ALIVE_SECONDS
 from shared.redis import free_port
 from tests.support.servers import ServerThread

@@ -29,7 +29,7 @@ from shared.db import Database
 from shared.heap import settle_after_startup
 from shared.redis import EmbeddedRedis
 from subgraphs.spotify.app import subgraph as spotify
-from subgraphs.spotify.catalog.offline import load_sample, seed_catalog
+from subgraphs.spotify.catalogue.offline import load_sample, seed_catalogue
 from subgraphs.spotify.schema import create_schema
 from tests.bench.timing import compare_cpu
 
@@ -69,7 +69,7 @@ async def run() -> None:
     )
     await asyncio.to_thread(upgrade, settings.resolved_database_url)
     database = Database(settings.resolved_database_url)
-    await seed_catalog(database)
+    await seed_catalogue(database)
     redis = EmbeddedRedis().start()
     runtime = spotify.runtime(settings, redis.url, database)
     await runtime.policies.load_tenant_policies(database.engine)
@@ -80,7 +80,7 @@ async def run() -> None:
     )
     sample = load_sample()
     playlist = next(p for p in sample["playlists"] if len(p["track_ids"]) == 500)
-    catalog: Any = runtime.services.catalog  # the offline catalogue counts its calls
+    catalogue: Any = runtime.services.catalogue  # the offline catalogue counts its calls
 
     async def run_query(query: str, variables: dict) -> None:
         result = await schema.execute(
@@ -92,12 +92,12 @@ async def run() -> None:
 
     try:
         for label in ("cold", "warm"):
-            catalog.calls.clear()
+            catalogue.calls.clear()
             started = time.perf_counter()
             await run_query(PLAYLIST, {"id": playlist["id"]})
             wall = (time.perf_counter() - started) * 1000
             print(
-                f"500-track playlist, {label} cache: {wall:.0f} ms wall, upstream calls {dict(catalog.calls)}"
+                f"500-track playlist, {label} cache: {wall:.0f} ms wall, upstream calls {dict(catalogue.calls)}"
             )
 
         tracks = sample["tracks"][:1000]

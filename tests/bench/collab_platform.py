@@ -20,7 +20,7 @@ from gateway import serving
 from gateway.composition import write_supergraph
 from gateway.host import build_runtimes, create_host_app, definitions
 from gateway.migrate import upgrade
-from gateway.router import RouterProcess
+from gateway.router_process import RouterProcess
 from shared.config import Settings
 from shared.redis import EmbeddedRedis, free_port
 from tests.support.databases import PostgresFactory

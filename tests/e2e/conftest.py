@@ -14,7 +14,7 @@ import pytest
 
 from gateway.composition import write_supergraph
 from gateway.host import build_runtimes, create_host_app, definitions
-from gateway.router import RouterProcess
+from gateway.router_process import RouterProcess
 from gateway.subgraphs import SUBGRAPHS
 from shared.config import Settings
 from shared.redis import EmbeddedRedis, free_port

@@ -17,12 +17,12 @@ from gateway.host import build_runtimes, create_host_app, definitions
 from gateway.registry.app import create_registry_app
 from gateway.registry.bootstrap import publish_platform
 from gateway.registry.service import Registry
-from gateway.router import RouterProcess
+from gateway.router_process import RouterProcess
 from gateway.subgraphs import SUBGRAPHS
 from shared.config import Settings
 from shared.db import Database
 from shared.redis import free_port
-from subgraphs.spotify.catalog.offline import load_sample
+from subgraphs.spotify.catalogue.offline import load_sample
 from tests.registry.conftest import CHECK, PUBLISH, TENANT, api_key
 from tests.support.graphql import codes, gql, sign_up
 from tests.support.partner import CONFLICTING, MERCH_SDL, WITHOUT_PRICE, WITHOUT_SKU, merch_app

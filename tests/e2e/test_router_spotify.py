@@ -7,7 +7,7 @@ from hashlib import sha256
 import httpx
 import pytest
 
-from subgraphs.spotify.catalog.offline import load_sample
+from subgraphs.spotify.catalogue.offline import load_sample
 from tests.support.graphql import gql, sign_up
 
 pytestmark = pytest.mark.e2e

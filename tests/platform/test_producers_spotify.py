@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from subgraphs.spotify.catalog.offline import load_sample
+from subgraphs.spotify.catalogue.offline import load_sample
 from tests.spotify.test_spotify_sync_job import SYNC, _link, _run_worker, served  # noqa: F401
 from tests.support.domain_events import assert_no_secrets, domain_stream
 from tests.support.graphql import gql, sign_up

@@ -7,7 +7,7 @@ from sqlmodel import col, select
 
 from shared.audit.models import AuditRecord
 from shared.audit.service import verify_chains
-from subgraphs.spotify.catalog.offline import load_sample
+from subgraphs.spotify.catalogue.offline import load_sample
 from tests.support.graphql import codes
 
 PROJECT = "query Project($id: ID!) { project(id: $id) { id title type content } }"

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from gateway.composition import SubgraphDefinition, write_supergraph
-from gateway.router import RouterProcess
+from gateway.router_process import RouterProcess
 from tests.router.subgraphs import SCHEMAS, create_app
 from tests.support.servers import ServerThread
 

@@ -14,7 +14,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.typing import Subprotocol
 
 from gateway.composition import write_supergraph
-from gateway.router import ROUTER_DIR
+from gateway.router_process import ROUTER_DIR
 from tests.router.conftest import INITIAL, Stack, eventually
 
 pytestmark = pytest.mark.e2e

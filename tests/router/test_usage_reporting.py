@@ -27,7 +27,7 @@ from strawberry.asgi import GraphQL
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from gateway.composition import SubgraphDefinition, write_supergraph
-from gateway.router import RouterProcess
+from gateway.router_process import RouterProcess
 from tests.router.conftest import free_port
 from tests.router.subgraphs import FEDERATION
 from tests.support.servers import ServerThread

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from subgraphs.spotify.catalog.offline import load_sample
+from subgraphs.spotify.catalogue.offline import load_sample
 from tests.spotify.test_spotify_playlists import CREATE, spotify  # noqa: F401  (fixture)
 from tests.support.counting import count_statements
 from tests.support.graphql import codes, gql, sign_up

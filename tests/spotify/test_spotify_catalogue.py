@@ -7,7 +7,7 @@ import math
 
 import pytest
 
-from subgraphs.spotify.catalog.offline import load_sample
+from subgraphs.spotify.catalogue.offline import load_sample
 from tests.support.counting import count_statements
 from tests.support.graphql import codes, gql, sign_up
 from tests.support.hosting import hosted, runtime_of
@@ -101,28 +101,28 @@ PLAYLIST_QUERY = """query($id: ID!, $first: Int!) { playlist(id: $id) { name
 @pytest.mark.budget
 async def test_500_track_playlist_cold_then_warm_cache(spotify, database):
     runtime, client, token = spotify
-    catalog = runtime.services.catalog
+    catalogue = runtime.services.catalogue
     tracks = [TRACKS[id] for id in BIG_PLAYLIST["track_ids"]]
     artists = {a["id"] for t in tracks for a in t["artists"]}
     albums = {t["album"]["id"] for t in tracks}
-    catalog.calls.clear()
+    catalogue.calls.clear()
     with count_statements(database) as cold_sql:
         body = await gql(client, PLAYLIST_QUERY, {"id": BIG_PLAYLIST["id"], "first": 500}, token=token)
     assert "errors" not in body, body["errors"][:2]
     assert len(body["data"]["playlist"]["tracks"]["edges"]) == 500
-    assert catalog.calls["track"] <= math.ceil(500 / 50)
-    assert catalog.calls["artist"] <= math.ceil(len(artists) / 50)
-    assert catalog.calls["album"] <= math.ceil(len(albums) / 20)
-    assert catalog.calls["playlist_tracks"] == 500 // 100
+    assert catalogue.calls["track"] <= math.ceil(500 / 50)
+    assert catalogue.calls["artist"] <= math.ceil(len(artists) / 50)
+    assert catalogue.calls["album"] <= math.ceil(len(albums) / 20)
+    assert catalogue.calls["playlist_tracks"] == 500 // 100
     # Offline, each catalogue call is one SQL statement, and nothing else runs per item.
-    assert cold_sql.count == sum(catalog.calls.values())
+    assert cold_sql.count == sum(catalogue.calls.values())
 
-    catalog.calls.clear()
+    catalogue.calls.clear()
     with count_statements(database) as warm_sql:
         again = await gql(client, PLAYLIST_QUERY, {"id": BIG_PLAYLIST["id"], "first": 500}, token=token)
     assert again == body
-    assert catalog.calls["track"] == catalog.calls["artist"] == catalog.calls["album"] == 0
-    assert warm_sql.count == catalog.calls["playlist"] + catalog.calls["playlist_tracks"]
+    assert catalogue.calls["track"] == catalogue.calls["artist"] == catalogue.calls["album"] == 0
+    assert warm_sql.count == catalogue.calls["playlist"] + catalogue.calls["playlist_tracks"]
 
 
 @pytest.mark.budget
@@ -195,7 +195,7 @@ async def test_linked_sample_account_library_is_the_users_only(spotify, accounts
 @pytest.mark.budget
 async def test_entities_resolve_in_order_one_batch_per_type(spotify):
     runtime, client, token = spotify
-    catalog = runtime.services.catalog
+    catalogue = runtime.services.catalogue
     tracks = [t["id"] for t in SAMPLE["tracks"][:120]]
     artist = SAMPLE["artists"][3]["id"]
     representations = [{"__typename": "Track", "id": id} for id in tracks[:60]]
@@ -204,7 +204,7 @@ async def test_entities_resolve_in_order_one_batch_per_type(spotify):
         {"__typename": "Track", "id": "0000000000000000000000"},
     ]
     representations += [{"__typename": "Track", "id": id} for id in tracks[60:]]
-    catalog.calls.clear()
+    catalogue.calls.clear()
     body = await gql(
         client,
         "query($r: [_Any!]!) { _entities(representations: $r) { __typename ... on Track { id } ... on Artist { id } } }",
@@ -214,4 +214,4 @@ async def test_entities_resolve_in_order_one_batch_per_type(spotify):
     assert "errors" not in body, body
     got = [entity["id"] if entity else None for entity in body["data"]["_entities"]]
     assert got == [*tracks[:60], artist, None, *tracks[60:]]
-    assert catalog.calls["track"] == math.ceil(121 / 50) and catalog.calls["artist"] == 1
+    assert catalogue.calls["track"] == math.ceil(121 / 50) and catalogue.calls["artist"] == 1

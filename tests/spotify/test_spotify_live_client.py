@@ -9,8 +9,8 @@ import time
 import httpx
 import pytest
 
-from subgraphs.spotify.catalog.live import LiveCatalog, SpotifyUnavailable
-from subgraphs.spotify.catalog.offline import load_sample
+from subgraphs.spotify.catalogue.live import LiveCatalogue, SpotifyUnavailable
+from subgraphs.spotify.catalogue.offline import load_sample
 from subgraphs.spotify.config import SpotifySettings
 from tests.support.counting import count_statements
 from tests.support.graphql import gql, sign_up
@@ -42,43 +42,43 @@ def live(web_api, tmp_path):
         spotify_accounts_url=url,
         spotify_api_url=f"{url}/v1",
     )
-    return api, LiveCatalog(settings, base_delay=0.01)
+    return api, LiveCatalogue(settings, base_delay=0.01)
 
 
 async def test_batches_keep_order_and_unknown_ids_are_null(live):
-    api, catalog = live
+    api, catalogue = live
     ids = [SAMPLE["tracks"][0]["id"], "0000000000000000000000", SAMPLE["tracks"][1]["id"]]
-    tracks = await catalog.tracks(ids)
+    tracks = await catalogue.tracks(ids)
     assert [t["id"] if t else None for t in tracks] == [ids[0], None, ids[2]]
     assert api.requests["tracks"] == 1
 
 
 async def test_429_retry_after_is_honoured(live):
-    api, catalog = live
+    api, catalogue = live
     api.faults.append(Fault("/artists", 429, {"Retry-After": "1"}))
     started = time.monotonic()
-    artists = await catalog.artists([SAMPLE["artists"][0]["id"]])
+    artists = await catalogue.artists([SAMPLE["artists"][0]["id"]])
     assert time.monotonic() - started >= 1.0
     assert artists[0]["id"] == SAMPLE["artists"][0]["id"]
-    assert catalog.requests["artists"] == 2
+    assert catalogue.requests["artists"] == 2
 
 
 async def test_5xx_is_retried_with_backoff_then_gives_up(live):
-    api, catalog = live
+    api, catalogue = live
     api.faults += [Fault("/albums", 503), Fault("/albums", 502)]
-    albums = await catalog.albums([SAMPLE["albums"][0]["id"]])
-    assert albums[0]["id"] == SAMPLE["albums"][0]["id"] and catalog.requests["albums"] == 3
-    api.faults += [Fault("/albums", 500) for _ in range(catalog.max_attempts)]
+    albums = await catalogue.albums([SAMPLE["albums"][0]["id"]])
+    assert albums[0]["id"] == SAMPLE["albums"][0]["id"] and catalogue.requests["albums"] == 3
+    api.faults += [Fault("/albums", 500) for _ in range(catalogue.max_attempts)]
     with pytest.raises(SpotifyUnavailable):
-        await catalog.albums([SAMPLE["albums"][0]["id"]])
+        await catalogue.albums([SAMPLE["albums"][0]["id"]])
 
 
 async def test_expired_token_is_refreshed_once(live):
-    api, catalog = live
-    await catalog.tracks([SAMPLE["tracks"][0]["id"]])
+    api, catalogue = live
+    await catalogue.tracks([SAMPLE["tracks"][0]["id"]])
     api.expire_current_token()
     tokens = api.requests["token"]
-    tracks = await catalog.tracks([SAMPLE["tracks"][2]["id"]])
+    tracks = await catalogue.tracks([SAMPLE["tracks"][2]["id"]])
     assert tracks[0]["id"] == SAMPLE["tracks"][2]["id"]
     assert api.requests["token"] == tokens + 1
 
@@ -94,7 +94,7 @@ async def live_subgraph(settings, redis_server, database, accounts, web_api):
         spotify_accounts_url=url,
         spotify_api_url=f"{url}/v1",
     )
-    runtime.services.catalog = LiveCatalog(live_settings)
+    runtime.services.catalogue = LiveCatalogue(live_settings)
     async with hosted("spotify", settings, redis_server.url, database, runtime=runtime) as spotify:
         _, accounts_client = accounts
         account = await sign_up(accounts_client)
@@ -198,7 +198,8 @@ async def test_a_refused_user_token_is_renewed_once_through_accounts(web_api, se
 
     from shared.context import RequestContext
     from shared.errors import Unauthenticated
-    from subgraphs.spotify.library import LiveLibrary, with_linked_account
+    from subgraphs.spotify.catalogue.library import LiveLibrary
+    from subgraphs.spotify.service.me import with_linked_account
     from tests.support.spotify_web_api import USER_TOKEN
 
     _, url = web_api

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from subgraphs.spotify.catalog.offline import load_sample
+from subgraphs.spotify.catalogue.offline import load_sample
 from tests.support.graphql import codes, gql, sign_up
 from tests.support.hosting import hosted
 

@@ -12,10 +12,10 @@ from sqlalchemy import func, select
 from gateway.worker import create_worker
 from shared import jobs
 from shared.redis import create_redis
+from subgraphs.spotify.catalogue.library import Play
 from subgraphs.spotify.config import SpotifySettings
-from subgraphs.spotify.library import Play
 from subgraphs.spotify.models import LibraryPlaylist, StreamEvent
-from subgraphs.spotify.service import ingest_plays
+from subgraphs.spotify.service.sync import ingest_plays
 from tests.support import hosting
 from tests.support.graphql import codes, gql, sign_up
 from tests.support.ws import GraphQLWebSocket

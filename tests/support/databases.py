@@ -21,12 +21,12 @@ T = TypeVar("T")
 def seed_offline_catalogue(url: str) -> None:
     """Every test database starts with the offline Spotify catalogue, like `make dev`."""
     from shared.db import Database
-    from subgraphs.spotify.catalog.offline import seed_catalog
+    from subgraphs.spotify.catalogue.offline import seed_catalogue
 
     async def run() -> None:
         database = Database(url)
         try:
-            await seed_catalog(database)
+            await seed_catalogue(database)
         finally:
             await database.dispose()
 

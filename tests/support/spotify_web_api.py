@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from subgraphs.spotify.catalog.offline import load_sample
+from subgraphs.spotify.catalogue.offline import load_sample
 
 LIMITS = {"tracks": 50, "artists": 50, "albums": 20}
 USER_TOKEN = "user-token-1"

@@ -14,7 +14,7 @@ import httpx
 import spotipy
 from spotipy.exceptions import SpotifyException
 
-from subgraphs.spotify.catalog import Page, SpotifyObject
+from subgraphs.spotify.catalogue import Page, SpotifyObject
 
 if TYPE_CHECKING:
     from subgraphs.spotify.config import SpotifySettings
@@ -62,7 +62,7 @@ class SpotifyCaller:
         raise SpotifyUnavailable(f"Spotify {endpoint} failed after {self.max_attempts} attempts")
 
 
-class LiveCatalog:
+class LiveCatalogue:
     def __init__(
         self,
         settings: SpotifySettings,

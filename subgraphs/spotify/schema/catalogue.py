@@ -1,4 +1,4 @@
-"""Query of the spotify subgraph: thin, everything goes through the loaders."""
+"""Queries of the catalogue: artists, albums, tracks and playlists by id."""
 
 from __future__ import annotations
 
@@ -6,20 +6,13 @@ from typing import Annotated
 
 import strawberry
 
-from shared.config import Settings
-from shared.errors import BadUserInput
-from shared.schema import PlatformSchema, build_schema
-from subgraphs.spotify.artwork_schema import ArtworkMutation
-from subgraphs.spotify.catalog import ARTISTS_PER_CALL
-from subgraphs.spotify.jobs_schema import JobMutation, JobSubscription
 from subgraphs.spotify.loaders import catalogue_loader
-from subgraphs.spotify.me import User
-from subgraphs.spotify.playlist_schema import PlaylistMutation
-from subgraphs.spotify.types import Album, Artist, Playlist, SpotifyInfo, Track, load_playlist
+from subgraphs.spotify.service import catalogue
+from subgraphs.spotify.types import Album, Artist, Playlist, SpotifyInfo, Track
 
 
 @strawberry.type
-class Query:
+class CatalogueQuery:
     @strawberry.field(description="An artist by Spotify id.")
     async def artist(
         self,
@@ -36,9 +29,8 @@ class Query:
             list[strawberry.ID], strawberry.argument(description="Spotify artist ids (base-62), at most 50.")
         ],
     ) -> list[Artist | None]:
-        if len(ids) > ARTISTS_PER_CALL:
-            raise BadUserInput(f"At most {ARTISTS_PER_CALL} ids", field="ids", limit=ARTISTS_PER_CALL)
-        return await catalogue_loader(info.context, Artist).load_many([str(id) for id in ids])
+        wanted = catalogue.artist_ids([str(id) for id in ids])
+        return await catalogue_loader(info.context, Artist).load_many(wanted)
 
     @strawberry.field(description="An album by Spotify id.")
     async def album(
@@ -67,24 +59,4 @@ class Query:
             ),
         ],
     ) -> Playlist | None:
-        return await load_playlist(info, str(id))
-
-
-@strawberry.type
-class Mutation(JobMutation, PlaylistMutation, ArtworkMutation):
-    pass
-
-
-@strawberry.type
-class Subscription(JobSubscription):
-    pass
-
-
-def create_schema(settings: Settings) -> PlatformSchema:
-    return build_schema(
-        settings,
-        query=Query,
-        mutation=Mutation,
-        subscription=Subscription,
-        types=[Artist, Album, Track, Playlist, User],
-    )
+        return await Playlist.load(info, str(id))

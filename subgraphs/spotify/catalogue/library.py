@@ -1,29 +1,24 @@
 """The signed-in user's own Spotify data: their linked account comes from accounts (a
-narrow internal call with the user's own token), their library from Spotify or, offline,
-from the sample catalogue."""
+narrow internal call with the user's own token), their library from Spotify (`LiveLibrary`)
+or, offline, from the sample catalogue (`OfflineLibrary`)."""
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any
 
 import httpx
 import spotipy
 from spotipy.exceptions import SpotifyException
-from sqlalchemy import select
-from sqlmodel import col
 
-from shared.context import RequestContext
 from shared.db import Database
 from shared.errors import Unauthenticated
-from subgraphs.spotify.catalog import SpotifyObject
-from subgraphs.spotify.catalog.live import SpotifyCaller
-from subgraphs.spotify.models import CatalogObject
+from subgraphs.spotify.catalogue import SpotifyObject
+from subgraphs.spotify.catalogue.live import SpotifyCaller
+from subgraphs.spotify.repository import CatalogueRepository
 
-T = TypeVar("T")
 SAMPLE_HISTORY_END = datetime(2026, 11, 1, 18, 0, tzinfo=UTC)
 
 
@@ -47,53 +42,30 @@ class Play:
     played_at: datetime
 
 
-async def linked_account(context: RequestContext, *, refresh: bool = False) -> LinkedAccount | None:
-    """Once per request: asks accounts for the caller's linked Spotify account (`refresh`:
-    again, for a new access token, because Spotify refused the one we had)."""
-    if "spotify.linked" in context.loaders and not refresh:
-        cached: LinkedAccount | None = context.loaders["spotify.linked"]
-        return cached
-    authorization = context.request.headers.get("authorization") if context.request is not None else None
-    if not authorization:
-        raise Unauthenticated("Authentication required")
-    http: httpx.AsyncClient = context.runtime.services.accounts_http
-    url = f"{context.runtime.config.accounts_base_url(context.runtime.settings)}/internal/spotify-token"
+async def fetch_linked_account(
+    http: httpx.AsyncClient, accounts_url: str, authorization: str, *, refresh: bool = False
+) -> LinkedAccount | None:
+    """Asks accounts (its internal endpoint, with the user's own token) for the caller's
+    linked Spotify account; `refresh`: with a new access token."""
     response = await http.post(
-        url, headers={"Authorization": authorization}, params={"refresh": "1"} if refresh else None
+        f"{accounts_url}/internal/spotify-token",
+        headers={"Authorization": authorization},
+        params={"refresh": "1"} if refresh else None,
     )
     if response.status_code == 401:
         raise Unauthenticated("Authentication required")
     response.raise_for_status()
     body = response.json()
-    account = None
-    if body.get("linked"):
-        account = LinkedAccount(
-            spotify_user_id=body["spotify_user_id"],
-            display_name=body.get("display_name"),
-            country=body.get("country"),
-            product=body.get("product"),
-            offline=bool(body.get("offline")),
-            access_token=body.get("access_token"),
-        )
-    context.loaders["spotify.linked"] = account
-    return account
-
-
-async def with_linked_account(
-    context: RequestContext, call: Callable[[LinkedAccount], Awaitable[T]]
-) -> T | None:
-    """Runs `call` with the caller's linked account (None when there is none); when Spotify
-    refuses the access token, gets a fresh one from accounts and tries once more."""
-    account = await linked_account(context)
-    if account is None:
+    if not body.get("linked"):
         return None
-    try:
-        return await call(account)
-    except SpotifyTokenRejected:
-        if account.offline:
-            raise
-    account = await linked_account(context, refresh=True)
-    return None if account is None else await call(account)
+    return LinkedAccount(
+        spotify_user_id=body["spotify_user_id"],
+        display_name=body.get("display_name"),
+        country=body.get("country"),
+        product=body.get("product"),
+        offline=bool(body.get("offline")),
+        access_token=body.get("access_token"),
+    )
 
 
 class OfflineLibrary:
@@ -105,22 +77,12 @@ class OfflineLibrary:
 
     async def _ids(self, kind: str) -> list[str]:
         async with self.db.read() as session:
-            stmt = (
-                select(col(CatalogObject.id))
-                .where(col(CatalogObject.kind) == kind)
-                .order_by(col(CatalogObject.pk))
-            )
-            return list((await session.execute(stmt)).scalars())
+            return await CatalogueRepository(session).ids_of_kind(kind)
 
     async def playlists(self, account: LinkedAccount, offset: int, limit: int) -> PlaylistPage:
         """Simplified playlist objects, as Spotify's /me/playlists returns them."""
         async with self.db.read() as session:
-            stmt = (
-                select(CatalogObject)
-                .where(col(CatalogObject.kind) == "playlist")
-                .order_by(col(CatalogObject.pk))
-            )
-            rows = list((await session.execute(stmt)).scalars())
+            rows = await CatalogueRepository(session).all_of_kind("playlist")
         items = [_simplified(row.data) for row in rows[offset : offset + limit]]
         return PlaylistPage(items, len(rows))
 

@@ -10,12 +10,10 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
-from sqlmodel import col
-
 from shared.db import Database
-from subgraphs.spotify.catalog import Page, SpotifyObject
-from subgraphs.spotify.models import CatalogLink, CatalogObject
+from subgraphs.spotify.catalogue import Page, SpotifyObject
+from subgraphs.spotify.models import CatalogueLink, CatalogueObject
+from subgraphs.spotify.repository import CatalogueRepository
 
 SAMPLE = Path(__file__).resolve().parent.parent / "data" / "catalogue.json.gz"
 KINDS = ("artist", "album", "track", "playlist")
@@ -26,11 +24,11 @@ def load_sample() -> dict[str, list[dict[str, Any]]]:
     return data
 
 
-def sample_rows() -> Iterator[CatalogObject | CatalogLink]:
+def sample_rows() -> Iterator[CatalogueObject | CatalogueLink]:
     sample = load_sample()
     for kind in KINDS:
         for item in sample[f"{kind}s"]:
-            yield CatalogObject(kind=kind, id=item["id"], data=item)
+            yield CatalogueObject(kind=kind, id=item["id"], data=item)
     newest_first = sorted(sample["albums"], key=lambda album: album["release_date"], reverse=True)
     for artist in sample["artists"]:
         mine = [
@@ -46,15 +44,15 @@ def sample_rows() -> Iterator[CatalogObject | CatalogLink]:
         yield from _links("playlist_tracks", playlist["id"], playlist["track_ids"])
 
 
-def _links(relation: str, source: str, targets: list[str]) -> Iterator[CatalogLink]:
+def _links(relation: str, source: str, targets: list[str]) -> Iterator[CatalogueLink]:
     for rank, target in enumerate(targets):
-        yield CatalogLink(relation=relation, source_id=source, target_id=target, rank=rank)
+        yield CatalogueLink(relation=relation, source_id=source, target_id=target, rank=rank)
 
 
-async def seed_catalog(db: Database, progress: Callable[[int], None] | None = None) -> int:
+async def seed_catalogue(db: Database, progress: Callable[[int], None] | None = None) -> int:
     """Loads the sample once; a second run changes nothing. Returns rows inserted."""
     async with db.read() as session:
-        existing = (await session.execute(select(func.count()).select_from(CatalogObject))).scalar_one()
+        existing = await CatalogueRepository(session).count()
     if existing:
         return 0
     rows = list(sample_rows())
@@ -67,7 +65,7 @@ async def seed_catalog(db: Database, progress: Callable[[int], None] | None = No
     return len(rows)
 
 
-class OfflineCatalog:
+class OfflineCatalogue:
     def __init__(self, db: Database) -> None:
         self.db = db
         self.calls: Counter[str] = Counter()
@@ -78,10 +76,7 @@ class OfflineCatalog:
         if not ids:
             return []
         async with self.db.read() as session:
-            stmt = select(CatalogObject).where(
-                col(CatalogObject.kind) == kind, col(CatalogObject.id).in_(set(ids))
-            )
-            found = {row.id: row.data for row in (await session.execute(stmt)).scalars()}
+            found = await CatalogueRepository(session).objects(kind, ids)
         return [_public(found[id]) if id in found else None for id in ids]
 
     async def tracks(self, ids: list[str]) -> list[SpotifyObject | None]:
@@ -95,17 +90,9 @@ class OfflineCatalog:
 
     async def _page(self, relation: str, source: str, offset: int, limit: int) -> Page:
         self.calls[relation] += 1
-        total = func.count().over().label("total")
-        stmt = (
-            select(col(CatalogLink.target_id), total)
-            .where(col(CatalogLink.relation) == relation, col(CatalogLink.source_id) == source)
-            .order_by(col(CatalogLink.rank))
-            .offset(offset)
-            .limit(limit)
-        )
         async with self.db.read() as session:
-            rows = (await session.execute(stmt)).all()
-        return Page([row[0] for row in rows], int(rows[0][1]) if rows else 0)
+            ids, total = await CatalogueRepository(session).linked(relation, source, offset, limit)
+        return Page(ids, total)
 
     async def artist_albums(self, artist_id: str, offset: int, limit: int) -> Page:
         return await self._page("artist_albums", artist_id, offset, limit)

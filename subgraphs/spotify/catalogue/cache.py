@@ -11,7 +11,7 @@ from typing import TypeVar
 import orjson
 from redis.asyncio import Redis
 
-from subgraphs.spotify.catalog import SpotifyObject
+from subgraphs.spotify.catalogue import SpotifyObject
 
 DEFAULT_TTL_SECONDS = 6 * 3600
 # Unknown ids are cached briefly too, so a bad id does not hit Spotify on every request.

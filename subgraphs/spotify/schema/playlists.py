@@ -6,11 +6,9 @@ from typing import Annotated
 
 import strawberry
 
-from shared.errors import BadUserInput
 from shared.mutations import unit_of_work
-from subgraphs.spotify import playlists
-from subgraphs.spotify.loaders import catalogue_loader
-from subgraphs.spotify.types import Playlist, SpotifyInfo, Track
+from subgraphs.spotify.service import playlists
+from subgraphs.spotify.types import Playlist, SpotifyInfo
 
 
 @strawberry.input(description="A new playlist of your tenant.")
@@ -63,15 +61,6 @@ class PlaylistPayload:
     playlist: Playlist = strawberry.field(description="The playlist, with its new `snapshotId`.")
 
 
-async def _known_tracks(info: SpotifyInfo, track_ids: list[strawberry.ID]) -> list[str]:
-    ids = [str(id) for id in track_ids]
-    found = await catalogue_loader(info.context, Track).load_many(ids)
-    unknown = sorted({id for id, track in zip(ids, found, strict=True) if track is None})
-    if unknown:
-        raise BadUserInput("Unknown track ids", field="trackIds", unknown=unknown)
-    return ids
-
-
 @strawberry.type
 class PlaylistMutation:
     @strawberry.mutation(description="Make a playlist on the platform.")
@@ -82,11 +71,9 @@ class PlaylistMutation:
             CreatePlaylistInput, strawberry.argument(description="Name, description and visibility.")
         ],
     ) -> PlaylistPayload:
+        principal = info.context.principal
         async with unit_of_work(info, {"name": input.name}) as uow:
-            row = await playlists.create(
-                uow.session, info.context.principal, input.name, input.description, input.public
-            )
-            uow.target_id = row.id
+            row = await playlists.create_playlist(uow, principal, input.name, input.description, input.public)
         return PlaylistPayload(playlist=Playlist.from_row(row))
 
     @strawberry.mutation(description="Add tracks (up to 100) at a position.")
@@ -97,17 +84,11 @@ class PlaylistMutation:
             AddTracksToPlaylistInput, strawberry.argument(description="The playlist and the tracks to add.")
         ],
     ) -> PlaylistPayload:
-        ids = await _known_tracks(info, input.track_ids)
-        audit = {"playlistId": input.playlist_id, "tracks": len(ids)}
-        async with unit_of_work(info, audit) as uow:
-            uow.target_id = str(input.playlist_id)
+        ids = await playlists.known_tracks(info.context, [str(id) for id in input.track_ids])
+        playlist_id, principal = str(input.playlist_id), info.context.principal
+        async with unit_of_work(info, {"playlistId": input.playlist_id, "tracks": len(ids)}) as uow:
             row = await playlists.add_tracks(
-                uow.session,
-                info.context.principal,
-                str(input.playlist_id),
-                ids,
-                input.position,
-                input.snapshot_id,
+                uow, principal, playlist_id, ids, input.position, input.snapshot_id
             )
         return PlaylistPayload(playlist=Playlist.from_row(row))
 
@@ -120,15 +101,10 @@ class PlaylistMutation:
             strawberry.argument(description="The playlist and the tracks to remove."),
         ],
     ) -> PlaylistPayload:
-        audit = {"playlistId": input.playlist_id, "tracks": len(input.track_ids)}
-        async with unit_of_work(info, audit) as uow:
-            uow.target_id = str(input.playlist_id)
+        playlist_id, ids = str(input.playlist_id), [str(t) for t in input.track_ids]
+        async with unit_of_work(info, {"playlistId": input.playlist_id, "tracks": len(ids)}) as uow:
             row = await playlists.remove_tracks(
-                uow.session,
-                info.context.principal,
-                str(input.playlist_id),
-                [str(t) for t in input.track_ids],
-                input.snapshot_id,
+                uow, info.context.principal, playlist_id, ids, input.snapshot_id
             )
         return PlaylistPayload(playlist=Playlist.from_row(row))
 
@@ -146,9 +122,8 @@ class PlaylistMutation:
             "insertBefore": input.insert_before,
         }
         async with unit_of_work(info, audit) as uow:
-            uow.target_id = str(input.playlist_id)
             row = await playlists.reorder(
-                uow.session,
+                uow,
                 info.context.principal,
                 str(input.playlist_id),
                 input.range_start,

@@ -6,12 +6,10 @@ from typing import Annotated
 
 import strawberry
 
-from shared.errors import NotFound
 from shared.mutations import unit_of_work
-from subgraphs.spotify import artwork
-from subgraphs.spotify.loaders import object_loader
-from subgraphs.spotify.playlist_schema import PlaylistPayload
-from subgraphs.spotify.types import Artist, SpotifyInfo, load_playlist
+from subgraphs.spotify.schema.playlists import PlaylistPayload
+from subgraphs.spotify.service import artwork, catalogue
+from subgraphs.spotify.types import Artist, Playlist, SpotifyInfo
 
 
 @strawberry.input(description="A playlist and the cover art to show for it.")
@@ -44,14 +42,10 @@ class ArtworkMutation:
         ],
     ) -> PlaylistPayload:
         asset_id = None if input.asset_id is None else artwork.check_asset_id(str(input.asset_id), "assetId")
-        playlist = await load_playlist(info, str(input.playlist_id))
-        if playlist is None:
-            raise NotFound("Playlist not found", id=str(input.playlist_id))
-        audit = {"playlistId": input.playlist_id, "assetId": asset_id}
-        async with unit_of_work(info, audit) as uow:
-            uow.target_id = str(input.playlist_id)
-            await artwork.set_cover_art(uow.session, info.context.principal, str(playlist.id), asset_id)
-        return PlaylistPayload(playlist=playlist)
+        playlist = await catalogue.existing_playlist(info.context, str(input.playlist_id))
+        async with unit_of_work(info, {"playlistId": input.playlist_id, "assetId": asset_id}) as uow:
+            await artwork.set_cover_art(uow, info.context.principal, str(input.playlist_id), asset_id)
+        return PlaylistPayload(playlist=Playlist.of(playlist))
 
     @strawberry.mutation(description="Set the assets of an artist's press kit, in order.")
     async def set_artist_press_kit(
@@ -62,11 +56,7 @@ class ArtworkMutation:
         ],
     ) -> ArtistPayload:
         asset_ids = [artwork.check_asset_id(str(id), "assetIds") for id in input.asset_ids]
-        data = await object_loader(info.context, "artist").load(str(input.artist_id))
-        if data is None:
-            raise NotFound("Artist not found", id=str(input.artist_id))
-        audit = {"artistId": input.artist_id, "assets": len(asset_ids)}
-        async with unit_of_work(info, audit) as uow:
-            uow.target_id = str(input.artist_id)
-            await artwork.set_press_kit(uow.session, info.context.principal, str(input.artist_id), asset_ids)
-        return ArtistPayload(artist=Artist.from_data(data))
+        artist = await catalogue.existing_artist(info.context, str(input.artist_id))
+        async with unit_of_work(info, {"artistId": input.artist_id, "assets": len(asset_ids)}) as uow:
+            await artwork.set_press_kit(uow, info.context.principal, str(input.artist_id), asset_ids)
+        return ArtistPayload(artist=Artist.from_data(artist))

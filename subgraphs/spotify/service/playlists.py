@@ -6,22 +6,21 @@ from __future__ import annotations
 import base64
 from collections.abc import Sequence
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from shared.auth.principal import Principal
-from shared.db import TenantRepository, new_id
-from shared.domain_events import emit
+from shared.context import RequestContext
+from shared.db import new_id
 from shared.errors import BadUserInput, Conflict
+from shared.mutations import UnitOfWork
 from subgraphs.spotify import domain_events as de
+from subgraphs.spotify.loaders import object_loader
 from subgraphs.spotify.models import EditablePlaylist
+from subgraphs.spotify.repository import (
+    PlaylistRepository,
+)
+from subgraphs.spotify.service.access import tenant_actor, tenant_user
 
 MAX_TRACKS = 10_000
 MAX_TRACKS_PER_CHANGE = 100
-PREFIX = "plst_"
-
-
-class PlaylistRepository(TenantRepository[EditablePlaylist]):
-    model = EditablePlaylist
 
 
 def snapshot_of(playlist: EditablePlaylist) -> str:
@@ -50,57 +49,64 @@ def _check_batch(track_ids: Sequence[str]) -> None:
         raise BadUserInput(f"Give 1 to {MAX_TRACKS_PER_CHANGE} tracks per change", field="trackIds")
 
 
-async def create(
-    session: AsyncSession, principal: Principal, name: str, description: str | None, public: bool
+async def known_tracks(context: RequestContext, track_ids: Sequence[str]) -> list[str]:
+    """The ids, if every one is a track of the catalogue (BAD_USER_INPUT names the others)."""
+    ids = list(track_ids)
+    found = await object_loader(context, "track").load_many(ids)
+    unknown = sorted({id for id, track in zip(ids, found, strict=True) if track is None})
+    if unknown:
+        raise BadUserInput("Unknown track ids", field="trackIds", unknown=unknown)
+    return ids
+
+
+async def create_playlist(
+    uow: UnitOfWork, principal: Principal, name: str, description: str | None, public: bool
 ) -> EditablePlaylist:
-    assert principal.tenant_id and principal.user_id
+    tenant_id, user_id = tenant_user(principal)
     if description is not None and len(description) > 300:
         raise BadUserInput("Description has at most 300 characters", field="description")
     playlist = EditablePlaylist(
         id=new_id("plst"),
-        tenant_id=principal.tenant_id,
-        owner_id=principal.user_id,
+        tenant_id=tenant_id,
+        owner_id=user_id,
         name=_check_name(name),
         description=description,
         public=public,
         track_ids=[],
     )
-    PlaylistRepository(session, principal.tenant_id).add(playlist)
-    await session.flush()
-    emit(
-        session,
+    PlaylistRepository(uow.session, tenant_id).add(playlist)
+    await uow.session.flush()
+    uow.target_id = playlist.id
+    uow.emit(
         de.PlaylistCreated(
             tenant_id=playlist.tenant_id,
-            actor_id=principal.user_id,
+            actor_id=user_id,
             playlist_id=playlist.id,
             owner_id=playlist.owner_id,
             name=playlist.name,
             description=playlist.description,
             public=playlist.public,
             version=playlist.version,
-        ),
+        )
     )
     return playlist
 
 
 async def _change(
-    session: AsyncSession,
+    uow: UnitOfWork,
     principal: Principal,
-    playlist_id: str,
+    repo: PlaylistRepository,
+    playlist: EditablePlaylist,
     snapshot_id: str | None,
     track_ids: list[str],
     change: str,
 ) -> EditablePlaylist:
-    assert principal.tenant_id
-    repo = PlaylistRepository(session, principal.tenant_id)
-    playlist = await repo.require(playlist_id)
     expected = playlist.version if snapshot_id is None else _version_in(snapshot_id, playlist)
     if expected != playlist.version:
         raise Conflict("The playlist changed since that snapshot", currentSnapshotId=snapshot_of(playlist))
     await repo.update_versioned(playlist.id, expected, track_ids=track_ids)
-    await session.refresh(playlist)
-    emit(
-        session,
+    await uow.session.refresh(playlist)
+    uow.emit(
         de.PlaylistChanged(
             tenant_id=playlist.tenant_id,
             actor_id=principal.user_id,
@@ -109,13 +115,22 @@ async def _change(
             version=playlist.version,
             track_ids=list(playlist.track_ids),
             public=playlist.public,
-        ),
+        )
     )
     return playlist
 
 
+async def _editable(
+    uow: UnitOfWork, principal: Principal, playlist_id: str
+) -> tuple[PlaylistRepository, EditablePlaylist]:
+    tenant_id, _ = tenant_actor(principal)
+    uow.target_id = playlist_id
+    repo = PlaylistRepository(uow.session, tenant_id)
+    return repo, await repo.require(playlist_id)
+
+
 async def add_tracks(
-    session: AsyncSession,
+    uow: UnitOfWork,
     principal: Principal,
     playlist_id: str,
     track_ids: list[str],
@@ -123,8 +138,7 @@ async def add_tracks(
     snapshot_id: str | None,
 ) -> EditablePlaylist:
     _check_batch(track_ids)
-    assert principal.tenant_id
-    current = await PlaylistRepository(session, principal.tenant_id).require(playlist_id)
+    repo, current = await _editable(uow, principal, playlist_id)
     tracks = list(current.track_ids)
     if len(tracks) + len(track_ids) > MAX_TRACKS:
         raise BadUserInput(f"A playlist holds at most {MAX_TRACKS} tracks", field="trackIds")
@@ -132,29 +146,24 @@ async def add_tracks(
     if not 0 <= at <= len(tracks):
         raise BadUserInput("Position is outside the playlist", field="position")
     changed = tracks[:at] + track_ids + tracks[at:]
-    return await _change(session, principal, playlist_id, snapshot_id, changed, "tracks_added")
+    return await _change(uow, principal, repo, current, snapshot_id, changed, "tracks_added")
 
 
 async def remove_tracks(
-    session: AsyncSession,
-    principal: Principal,
-    playlist_id: str,
-    track_ids: list[str],
-    snapshot_id: str | None,
+    uow: UnitOfWork, principal: Principal, playlist_id: str, track_ids: list[str], snapshot_id: str | None
 ) -> EditablePlaylist:
     _check_batch(track_ids)
-    assert principal.tenant_id
-    current = await PlaylistRepository(session, principal.tenant_id).require(playlist_id)
+    repo, current = await _editable(uow, principal, playlist_id)
     missing = sorted(set(track_ids) - set(current.track_ids))
     if missing:
         raise BadUserInput("Some tracks are not in the playlist", field="trackIds", missing=missing)
     gone = set(track_ids)
     kept = [t for t in current.track_ids if t not in gone]
-    return await _change(session, principal, playlist_id, snapshot_id, kept, "tracks_removed")
+    return await _change(uow, principal, repo, current, snapshot_id, kept, "tracks_removed")
 
 
 async def reorder(
-    session: AsyncSession,
+    uow: UnitOfWork,
     principal: Principal,
     playlist_id: str,
     range_start: int,
@@ -164,8 +173,7 @@ async def reorder(
 ) -> EditablePlaylist:
     """Spotify's semantics: move `range_length` tracks from `range_start` to before
     `insert_before` (positions in the list as it was)."""
-    assert principal.tenant_id
-    current = await PlaylistRepository(session, principal.tenant_id).require(playlist_id)
+    repo, current = await _editable(uow, principal, playlist_id)
     tracks = list(current.track_ids)
     if range_length < 1 or range_start < 0 or range_start + range_length > len(tracks):
         raise BadUserInput("The range is outside the playlist", field="rangeStart")
@@ -176,4 +184,4 @@ async def reorder(
     target = insert_before if insert_before <= range_start else insert_before - range_length
     target = max(0, min(target, len(rest)))
     changed = rest[:target] + moved + rest[target:]
-    return await _change(session, principal, playlist_id, snapshot_id, changed, "reordered")
+    return await _change(uow, principal, repo, current, snapshot_id, changed, "reordered")

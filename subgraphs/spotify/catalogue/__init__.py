@@ -1,4 +1,6 @@
-"""The Spotify catalogue behind one protocol: live (spotipy) or offline (bundled sample)."""
+"""Everything that talks to Spotify: the catalogue behind one protocol, live (spotipy, `live.py`)
+or offline (the bundled sample, `offline.py`); the users' own libraries (`library.py`); the
+Redis read-through cache of Web API objects (`cache.py`)."""
 
 from __future__ import annotations
 
@@ -21,7 +23,7 @@ class Page:
     total: int
 
 
-class SpotifyCatalog(Protocol):
+class SpotifyCatalogue(Protocol):
     """Every method is one upstream call. Unknown ids come back as None, in order."""
 
     async def tracks(self, ids: list[str]) -> list[SpotifyObject | None]: ...

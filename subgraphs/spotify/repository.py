@@ -1,0 +1,172 @@
+"""Queries of the spotify subgraph. Tenant data goes through `TenantRepository` (filtered by
+tenant, soft-deleted rows hidden); the offline catalogue is shared reference data, like
+Spotify's own catalogue, and has no tenant."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from shared.db import TenantRepository, utcnow
+from subgraphs.spotify.models import (
+    ArtistPressKitItem,
+    CatalogueLink,
+    CatalogueObject,
+    EditablePlaylist,
+    LibraryPlaylist,
+    PlaylistCoverArt,
+    StreamEvent,
+)
+
+
+class CatalogueRepository:
+    """The offline catalogue: one SQL statement per method, so an offline call costs what
+    one Web API call does."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def count(self) -> int:
+        return int(
+            (await self.session.execute(select(func.count()).select_from(CatalogueObject))).scalar_one()
+        )
+
+    async def objects(self, kind: str, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        stmt = select(CatalogueObject).where(
+            col(CatalogueObject.kind) == kind, col(CatalogueObject.id).in_(set(ids))
+        )
+        return {row.id: row.data for row in (await self.session.execute(stmt)).scalars()}
+
+    async def all_of_kind(self, kind: str) -> list[CatalogueObject]:
+        stmt = (
+            select(CatalogueObject).where(col(CatalogueObject.kind) == kind).order_by(col(CatalogueObject.pk))
+        )
+        return list((await self.session.execute(stmt)).scalars())
+
+    async def ids_of_kind(self, kind: str) -> list[str]:
+        stmt = (
+            select(col(CatalogueObject.id))
+            .where(col(CatalogueObject.kind) == kind)
+            .order_by(col(CatalogueObject.pk))
+        )
+        return list((await self.session.execute(stmt)).scalars())
+
+    async def linked(self, relation: str, source: str, offset: int, limit: int) -> tuple[list[str], int]:
+        """A page of `relation` targets of `source`, in rank order, and how many there are."""
+        total = func.count().over().label("total")
+        stmt = (
+            select(col(CatalogueLink.target_id), total)
+            .where(col(CatalogueLink.relation) == relation, col(CatalogueLink.source_id) == source)
+            .order_by(col(CatalogueLink.rank))
+            .offset(offset)
+            .limit(limit)
+        )
+        rows = (await self.session.execute(stmt)).all()
+        return [row[0] for row in rows], int(rows[0][1]) if rows else 0
+
+
+class PlaylistRepository(TenantRepository[EditablePlaylist]):
+    model = EditablePlaylist
+
+
+class LibraryPlaylistRepository(TenantRepository[LibraryPlaylist]):
+    model = LibraryPlaylist
+
+    async def imported(self, user_id: str, spotify_playlist_id: str) -> LibraryPlaylist | None:
+        stmt = self.select().where(
+            col(LibraryPlaylist.user_id) == user_id,
+            col(LibraryPlaylist.spotify_playlist_id) == spotify_playlist_id,
+        )
+        return (await self.session.execute(stmt)).scalar_one_or_none()
+
+
+class PlayRepository(TenantRepository[StreamEvent]):
+    model = StreamEvent
+
+    async def insert_new(
+        self, user_id: str, plays: Sequence[tuple[str, datetime]], country: str | None
+    ) -> int:
+        """Stores (track id, played at) plays, skipping those already stored; returns how
+        many were new."""
+        rows = [
+            {
+                "tenant_id": self.tenant_id,
+                "user_id": user_id,
+                "track_id": track_id,
+                "played_at": played_at,
+                "country": country,
+            }
+            for track_id, played_at in plays
+        ]
+        bind = self.session.bind
+        dialect = bind.dialect.name if bind is not None else "sqlite"
+        insert: Any = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        stmt = (
+            insert(StreamEvent)
+            .values(rows)
+            .on_conflict_do_nothing(index_elements=["user_id", "track_id", "played_at"])
+        )
+        result = await self.session.execute(stmt)
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+class CoverArtRepository(TenantRepository[PlaylistCoverArt]):
+    model = PlaylistCoverArt
+
+    async def asset_ids(self, playlist_ids: Sequence[str]) -> dict[str, str]:
+        stmt = self.select().where(col(PlaylistCoverArt.playlist_id).in_(playlist_ids))
+        return {row.playlist_id: row.asset_id for row in (await self.session.execute(stmt)).scalars()}
+
+    async def choose(self, playlist_id: str, asset_id: str | None, set_by: str) -> None:
+        """Sets (or, with None, removes) the playlist's cover art."""
+        existing = await self.session.get(PlaylistCoverArt, (self.tenant_id, playlist_id))
+        if asset_id is None:
+            if existing is not None:
+                await self.session.delete(existing)
+        elif existing is None:
+            self.add(
+                PlaylistCoverArt(
+                    tenant_id=self.tenant_id, playlist_id=playlist_id, asset_id=asset_id, set_by=set_by
+                )
+            )
+        else:
+            existing.asset_id, existing.set_by, existing.updated_at = asset_id, set_by, utcnow()
+            self.session.add(existing)
+        await self.session.flush()
+
+
+class PressKitRepository(TenantRepository[ArtistPressKitItem]):
+    model = ArtistPressKitItem
+
+    async def asset_ids(self, artist_ids: Sequence[str]) -> dict[str, list[str]]:
+        stmt = (
+            self.select()
+            .where(col(ArtistPressKitItem.artist_id).in_(artist_ids))
+            .order_by(col(ArtistPressKitItem.artist_id), col(ArtistPressKitItem.rank))
+        )
+        found: dict[str, list[str]] = defaultdict(list)
+        for row in (await self.session.execute(stmt)).scalars():
+            found[row.artist_id].append(row.asset_id)
+        return found
+
+    async def replace(self, artist_id: str, asset_ids: Sequence[str]) -> None:
+        await self.session.execute(
+            delete(ArtistPressKitItem).where(
+                col(ArtistPressKitItem.tenant_id) == self.tenant_id,
+                col(ArtistPressKitItem.artist_id) == artist_id,
+            )
+        )
+        for rank, asset_id in enumerate(asset_ids):
+            self.add(
+                ArtistPressKitItem(
+                    tenant_id=self.tenant_id, artist_id=artist_id, rank=rank, asset_id=asset_id
+                )
+            )
+        await self.session.flush()

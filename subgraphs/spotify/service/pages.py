@@ -1,0 +1,28 @@
+"""Offset cursors and page sizes of the spotify connections."""
+
+from __future__ import annotations
+
+import base64
+
+from shared.errors import BadUserInput
+
+
+def offset_cursor(offset: int) -> str:
+    return base64.urlsafe_b64encode(f"o:{offset}".encode()).decode()
+
+
+def decode_offset(cursor: str | None) -> int:
+    if cursor is None:
+        return 0
+    try:
+        raw = base64.urlsafe_b64decode(cursor.encode()).decode()
+        if raw.startswith("o:") and int(raw[2:]) >= 0:
+            return int(raw[2:]) + 1
+    except (ValueError, UnicodeDecodeError):
+        pass
+    raise BadUserInput("Invalid cursor", field="after")
+
+
+def check_page_size(first: int, limit: int) -> None:
+    if not 1 <= first <= limit:
+        raise BadUserInput(f"first must be between 1 and {limit}", field="first", limit=limit)
