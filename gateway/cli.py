@@ -112,7 +112,8 @@ def compose(
             for line in await publish_platform(registry, definitions(settings, SUBGRAPHS)):
                 typer.echo(line)
             current = await registry.current_supergraph()
-            assert current is not None
+            if current is None:
+                raise CompositionError(["the registry holds no supergraph after publishing"])
             return current.sdl
         finally:
             await database.dispose()

@@ -76,7 +76,8 @@ class ComposeWorker:
 
     def _ask(self, request: str) -> dict[str, Any] | None:
         process = self._running()
-        assert process.stdin is not None and process.stdout is not None
+        if process.stdin is None or process.stdout is None:
+            raise RuntimeError("the composition worker was started without pipes")
         hung = threading.Timer(self.timeout, process.kill)
         hung.start()
         try:

@@ -20,8 +20,9 @@ _PATTERNS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"\bsak_[A-Za-z0-9_-]{8,}"), _REDACTED),
     (re.compile(r"\bsrt_[A-Za-z0-9_-]{8,}"), _REDACTED),
     (re.compile(r"\binv_[A-Za-z0-9_-]{8,}"), _REDACTED),
-    # e-mail addresses
-    (re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"), _REDACTED),
+    # e-mail addresses; the look-behind starts a match only where a run of address characters
+    # starts (without it a long run, e.g. 70 kB of text, costs a rescan per character)
+    (re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+"), _REDACTED),
     # key=value / "key": "value" pairs whose key names a secret
     (
         re.compile(
@@ -42,16 +43,23 @@ def redact(text: str) -> str:
     return text
 
 
-def redact_mapping(value: Any) -> Any:
-    """Redact secrets in structured data (audit inputs, log extras)."""
+LOGGED_STRING_LIMIT = 2_000
+"""A log line shows at most this much of one string value (a variable holding a document)."""
+
+
+def redact_mapping(value: Any, limit: int | None = None) -> Any:
+    """Redact secrets in structured data (audit inputs, log extras); `limit` shortens long
+    strings (log lines: one operation's variables may hold a whole project)."""
     if isinstance(value, dict):
         return {
-            key: _REDACTED if SECRET_KEYS.search(str(key)) else redact_mapping(item)
+            key: _REDACTED if SECRET_KEYS.search(str(key)) else redact_mapping(item, limit)
             for key, item in value.items()
         }
     if isinstance(value, list | tuple):
-        return [redact_mapping(item) for item in value]
+        return [redact_mapping(item, limit) for item in value]
     if isinstance(value, str):
+        if limit is not None and len(value) > limit:
+            value = f"{value[:limit]}…[{len(value) - limit} more characters]"
         return redact(value)
     return value
 
@@ -72,7 +80,7 @@ class JsonFormatter(logging.Formatter):
                 payload[key] = value
         if record.exc_info:
             payload["exc"] = self.formatException(record.exc_info)
-        return redact(json.dumps(redact_mapping(payload), default=str))
+        return redact(json.dumps(redact_mapping(payload, LOGGED_STRING_LIMIT), default=str))
 
 
 class RedactingFormatter(logging.Formatter):

@@ -312,12 +312,14 @@ class Registry:
         subgraph = await session.get(Subgraph, name)
         version_ids = {row.name: row.current_version_id for row in await _live_subgraphs(session)}
         if action == "delete":
-            assert subgraph is not None
+            if subgraph is None:
+                raise NotFound("No such subgraph", name=name)
             subgraph.deleted_at = utcnow()
             session.add(subgraph)
             version_ids.pop(name, None)
         else:
-            assert sdl is not None and routing_url is not None
+            if sdl is None or routing_url is None:
+                raise RuntimeError("a publish needs an SDL and a routing URL")
             version = SchemaVersion(
                 id=new_id("sv"),
                 subgraph=name,

@@ -109,6 +109,10 @@ class PolicyEngine:
         self._memo[key] = decision
         return decision
 
+    def lines(self) -> list[list[str]]:
+        """Every `p` line in force: sub, dom, obj, act, eft."""
+        return [list(rule) for rule in self._enforcer.get_model().get_policy("p", "p")]
+
     def has_policy_for(self, coordinate: str, action: str) -> bool:
         obj = self.policy_object(coordinate)
         return any(

@@ -14,6 +14,8 @@ from subgraphs.collaboration.repository import WorkspaceRepository
 
 SERVICE_ROLE = "viewer"
 """The role a service holds in a workspace its policy lets it read."""
+READ_WORKSPACE = "ws:Query.workspace"
+"""What a service must be allowed in a workspace to be its viewer: reading it."""
 
 
 async def service_memberships(
@@ -27,7 +29,7 @@ async def service_memberships(
     members: list[WorkspaceMember | None] = []
     for workspace_id in workspace_ids:
         readable = workspace_id in found and (
-            context.policies.decide((subject,), workspace_id, "ws:Workspace.read", "read") is Decision.ALLOW
+            context.policies.decide((subject,), workspace_id, READ_WORKSPACE, "read") is Decision.ALLOW
         )
         members.append(
             WorkspaceMember(

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from pathlib import Path
 
 import pytest
 
-from shared.logging import redact
+from shared.logging import LOGGED_STRING_LIMIT, JsonFormatter, redact
 from tests.conftest import LOG_CAPTURE
 from tests.support.secrets import SECRETS_SEEN
 
@@ -25,6 +26,16 @@ def test_redaction_patterns():
 
 
 @pytest.mark.log_audit
+def test_a_long_variable_is_shortened_in_the_log_line_and_still_redacted():
+    record = logging.LogRecord("shared.operations", logging.INFO, "p", 1, "graphql operation", None, None)
+    record.variables = {"i": {"value": "x" * 70_000 + " reach me at ada@example.com", "n": 1}}
+    line = json.loads(JsonFormatter().format(record))
+    logged = line["variables"]["i"]["value"]
+    assert logged.startswith("x" * LOGGED_STRING_LIMIT) and logged.endswith("more characters]")
+    assert len(logged) < LOGGED_STRING_LIMIT + 50 and line["variables"]["i"]["n"] == 1
+    assert redact("x" * 70_000 + " ada@example.com") == "x" * 70_000 + " [REDACTED]"
+
+
 def test_no_secret_reached_any_log_line():
     for handler in logging.getLogger().handlers:
         handler.flush()
