@@ -8,11 +8,19 @@ from pathlib import Path
 
 import pytest
 
-from gateway.subgraphs import SUBGRAPHS
+from gateway.subgraphs import SUBGRAPHS, declaration
 from shared.auth.service_identity import check_service
+from shared.config import Settings
+from shared.permissions.defaults import default_lines
 
 ROOT = Path(__file__).resolve().parents[2]
 POLICY_FILES = sorted(ROOT.glob("subgraphs/*/policy.csv"))
+
+
+def _default_lines(name: str) -> list[list[str]]:
+    """What every subgraph's policy gets from its schema (shared/permissions/defaults.py)."""
+    schema = declaration(name).schema(Settings(env="test"))._schema
+    return default_lines(schema)
 
 
 def _lines(path: Path) -> list[list[str]]:
@@ -25,6 +33,7 @@ def test_service_lines_are_read_only_and_take_nothing_from_users(path: Path):
     lines = _lines(path)
     services = [line for line in lines if line[1].startswith("service:")]
     others = {line[3] for line in lines if line[0] == "p" and not line[1].startswith("service:")}
+    others |= {line[3] for line in _default_lines(path.parent.name)}
     for line in services:
         check_service(line[1].removeprefix("service:"))
         if line[0] == "g":
