@@ -37,6 +37,11 @@ class UnitOfWork:
         """An outbox row in this transaction; on its domain's stream after the commit."""
         return outbox.emit(self.session, event)
 
+    def acting_for(self, user_id: str, tenant_id: str) -> None:
+        """The mutation signs a user in (signUp, logIn): the audit names them, in their tenant."""
+        self.target_id = self.principal_id = user_id
+        self.tenant_id = tenant_id
+
     def after_commit(self, key: str, hook: Callable[[], Awaitable[Any]]) -> None:
         """Runs `hook` once the transaction has committed (once per key): e.g. appending a
         subgraph's own live-stream rows. Nothing runs when the work is rolled back."""

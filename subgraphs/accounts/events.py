@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
 from redis.asyncio import Redis
+
+from shared.errors import Unauthenticated
 
 MAXLEN = 1000
 
@@ -39,3 +42,25 @@ async def follow(
             for event_id, fields in entries:
                 last = event_id
                 yield event_id, fields["kind"], json.loads(fields.get("data") or "{}")
+
+
+HEARTBEAT = "HEARTBEAT"
+SESSION_REVOKED = "SESSION_REVOKED"
+
+
+async def account_events(context: Any, after: str | None) -> AsyncIterator[tuple[str, str, str | None]]:
+    """The signed-in user's account events as (event id, kind, session id), with a heartbeat
+    after each quiet interval; ends after their own session is revoked."""
+    principal = context.principal
+    if not principal.user_id:
+        raise Unauthenticated("Authentication required")
+    block_ms = max(int(context.runtime.services.heartbeat_seconds * 1000), 10)
+    async for item in follow(context.runtime.redis, principal.user_id, after or "$", block_ms=block_ms):
+        if item is None:
+            yield f"{int(time.time() * 1000)}-hb", HEARTBEAT, None
+            continue
+        event_id, kind, data = item
+        session_id = str(data["sessionId"]) if data.get("sessionId") else None
+        yield str(event_id), kind, session_id
+        if kind == SESSION_REVOKED and session_id == principal.session_id:
+            return

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
+from typing import Any
+
 import strawberry
 
+from subgraphs.accounts.service import SignUpData
 from subgraphs.accounts.types import (
     ApiKey,
     ConsentKind,
@@ -43,6 +47,25 @@ class SignUpInput:
     invitation_code: str | None = strawberry.field(
         default=None, description="…or join a tenant with the code of an unexpired invitation."
     )
+
+    def to_data(self) -> SignUpData:
+        given = {name for name, granted in asdict(self.consents).items() if granted}  # type: ignore[call-overload]
+        return SignUpData(
+            email=self.email,
+            password=self.password,
+            display_name=self.display_name,
+            tenant_name=self.tenant_name,
+            invitation_code=self.invitation_code,
+            consents=frozenset(given),
+        )
+
+    def audited(self) -> dict[str, Any]:
+        """What the audit log keeps of it: never the password."""
+        return {
+            "email": self.email,
+            "tenantName": self.tenant_name,
+            "consents": sorted(self.to_data().consents),
+        }
 
 
 @strawberry.input(description="Credentials for `logIn`.")

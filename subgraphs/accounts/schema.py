@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncGenerator
-from dataclasses import asdict
-from datetime import UTC, datetime
 from typing import Annotated
 
 import strawberry
@@ -41,13 +38,11 @@ from subgraphs.accounts.loaders import tenant_loader, user_loader
 from subgraphs.accounts.repository import ApiKeyRepository
 from subgraphs.accounts.types import (
     AccountEvent,
-    AccountEventKind,
     AccountsInfo,
     ApiKey,
     Invitation,
     SpotifyAuthorization,
     Tenant,
-    TenantRole,
     User,
 )
 
@@ -123,24 +118,9 @@ class Mutation:
         info: AccountsInfo,
         input: Annotated[SignUpInput, strawberry.argument(description="The new account.")],
     ) -> AuthPayload:
-        given = {name for name, granted in asdict(input.consents).items() if granted}  # type: ignore[call-overload]
-        data = service.SignUpData(
-            email=input.email,
-            password=input.password,
-            display_name=input.display_name,
-            tenant_name=input.tenant_name,
-            invitation_code=input.invitation_code,
-            consents=frozenset(given),
-        )
-        audit_input = {
-            "email": input.email,
-            "tenantName": input.tenant_name,
-            "consents": sorted(given),
-        }
-        async with unit_of_work(info, audit_input) as uow:
-            session = await service.sign_up(uow.session, info.context.runtime, data)
-            uow.target_id = uow.principal_id = session.user.id
-            uow.tenant_id = session.user.tenant_id
+        async with unit_of_work(info, input.audited()) as uow:
+            session = await service.sign_up(uow.session, info.context.runtime, input.to_data())
+            uow.acting_for(session.user.id, session.user.tenant_id)
         return await _auth_payload(info, session)
 
     @strawberry.mutation(description="Exchange e-mail and password for a session.")
@@ -149,17 +129,12 @@ class Mutation:
         info: AccountsInfo,
         input: Annotated[LogInInput, strawberry.argument(description="E-mail and password.")],
     ) -> AuthPayload:
-        principal = info.context.principal
+        address = info.context.principal.client_address
         async with unit_of_work(info, {"email": input.email}) as uow:
             session = await service.log_in(
-                uow.session,
-                info.context.runtime,
-                input.email,
-                input.password,
-                principal.client_address,
+                uow.session, info.context.runtime, input.email, input.password, address
             )
-            uow.target_id = uow.principal_id = session.user.id
-            uow.tenant_id = session.user.tenant_id
+            uow.acting_for(session.user.id, session.user.tenant_id)
         return await _auth_payload(info, session)
 
     @strawberry.mutation(description="Rotate a refresh token into a new session.")
@@ -233,14 +208,7 @@ class Mutation:
                 uow.session, info.context.principal, input.role.value, input.email, input.ttl_hours
             )
             uow.target_id = issued.invitation.id
-        row = issued.invitation
-        invitation = Invitation(
-            id=strawberry.ID(row.id),
-            role=TenantRole(row.role),
-            email=row.email,
-            expires_at=row.expires_at,
-        )
-        return CreateInvitationPayload(invitation=invitation, code=issued.code)
+        return CreateInvitationPayload(invitation=Invitation.from_row(issued.invitation), code=issued.code)
 
     @strawberry.mutation(description="Create an API key limited to scopes; the secret is shown once.")
     async def create_api_key(
@@ -318,17 +286,6 @@ async def _set_consent(info: AccountsInfo, input: ConsentInput, granted: bool) -
     return ConsentPayload(user=User.from_row(user))
 
 
-def _event(event_id: str, kind: str, data: dict[str, object]) -> AccountEvent:
-    millis = int(event_id.split("-")[0])
-    session_id = data.get("sessionId")
-    return AccountEvent(
-        id=event_id,
-        kind=AccountEventKind(kind),
-        at=datetime.fromtimestamp(millis / 1000, UTC),
-        session_id=str(session_id) if session_id else None,
-    )
-
-
 @strawberry.type
 class Subscription:
     @strawberry.subscription(
@@ -345,24 +302,8 @@ class Subscription:
             ),
         ] = None,
     ) -> AsyncGenerator[AccountEvent, None]:
-        principal = info.context.principal
-        if not principal.user_id:
-            raise Unauthenticated("Authentication required")
-        redis = info.context.runtime.redis
-        interval = info.context.runtime.services.heartbeat_seconds
-        block_ms = max(int(interval * 1000), 10)
-        async for item in events.follow(redis, principal.user_id, after or "$", block_ms=block_ms):
-            if item is None:
-                now = datetime.now(UTC)
-                yield AccountEvent(
-                    id=f"{int(now.timestamp() * 1000)}-hb", kind=AccountEventKind.HEARTBEAT, at=now
-                )
-                continue
-            event = _event(*item)
-            yield event
-            if event.kind is AccountEventKind.SESSION_REVOKED and event.session_id == principal.session_id:
-                return
-        await asyncio.sleep(0)
+        async for event_id, kind, session_id in events.account_events(info.context, after):
+            yield AccountEvent.of(event_id, kind, session_id)
 
 
 def create_schema(settings: Settings) -> PlatformSchema:

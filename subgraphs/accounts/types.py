@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import Enum
 from typing import Annotated
 
@@ -241,6 +241,12 @@ class Invitation:
     )
     expires_at: datetime = strawberry.field(description="When the code stops working (UTC).")
 
+    @classmethod
+    def from_row(cls, row: models.Invitation) -> Invitation:
+        return cls(
+            id=strawberry.ID(row.id), role=TenantRole(row.role), email=row.email, expires_at=row.expires_at
+        )
+
 
 @strawberry.type(description="Where to send the user to authorize Spotify access.")
 class SpotifyAuthorization:
@@ -270,3 +276,9 @@ class AccountEvent:
     session_id: str | None = strawberry.field(
         default=None, description="The revoked session, for SESSION_REVOKED; null for other kinds."
     )
+
+    @classmethod
+    def of(cls, event_id: str, kind: str, session_id: str | None) -> AccountEvent:
+        millis = int(event_id.split("-")[0])
+        at = datetime.fromtimestamp(millis / 1000, UTC)
+        return cls(id=event_id, kind=AccountEventKind(kind), at=at, session_id=session_id)

@@ -14,6 +14,7 @@ from shared.pagination import Connection, check_first, connection, decode_cursor
 from shared.schema import PlatformSchema, build_schema
 from subgraphs.storage import service
 from subgraphs.storage.access import can_manage
+from subgraphs.storage.backends import UploadTarget as BackendUploadTarget
 from subgraphs.storage.kinds import AssetKind
 from subgraphs.storage.loaders import asset_loader
 from subgraphs.storage.repository import AssetRepository
@@ -34,6 +35,15 @@ class CreateUploadInput:
         default=None, description="File name offered on download; optional."
     )
 
+    def request(self) -> service.UploadRequest:
+        return service.UploadRequest(
+            kind=self.kind,
+            content_type=self.content_type,
+            size=self.size,
+            checksum=self.checksum,
+            filename=self.filename,
+        )
+
 
 @strawberry.type(description="A header the upload request must carry.")
 class UploadHeader:
@@ -49,6 +59,11 @@ class UploadTarget:
         description="Headers the request must carry, exactly as given."
     )
     expires_at: int = strawberry.field(description="Unix time after which the URL is refused.")
+
+    @classmethod
+    def of(cls, target: BackendUploadTarget) -> UploadTarget:
+        headers = [UploadHeader(name=name, value=value) for name, value in target.headers.items()]
+        return cls(url=target.url, method=target.method, headers=headers, expires_at=target.expires_at)
 
 
 @strawberry.type(description="The PENDING asset and where to upload its bytes.")
@@ -113,24 +128,17 @@ class Mutation:
             CreateUploadInput, strawberry.argument(description="Kind, type, size and checksum of the file.")
         ],
     ) -> CreateUploadPayload:
-        request = service.UploadRequest(
-            kind=input.kind,
-            content_type=input.content_type,
-            size=input.size,
-            checksum=input.checksum,
-            filename=input.filename,
-        )
         audit = {"kind": input.kind.value, "contentType": input.content_type, "size": input.size}
         async with unit_of_work(info, audit) as uow:
             row, target = await service.create_upload(
-                uow.session, info.context.principal, backend(info), info.context.runtime.config, request
+                uow.session,
+                info.context.principal,
+                backend(info),
+                info.context.runtime.config,
+                input.request(),
             )
             uow.target_id = row.id
-        headers = [UploadHeader(name=name, value=value) for name, value in target.headers.items()]
-        upload = UploadTarget(
-            url=target.url, method=target.method, headers=headers, expires_at=target.expires_at
-        )
-        return CreateUploadPayload(asset=Asset.from_row(row), upload=upload)
+        return CreateUploadPayload(asset=Asset.from_row(row), upload=UploadTarget.of(target))
 
     @strawberry.mutation(description="Check the uploaded bytes against the declaration; READY if they match.")
     async def complete_upload(
