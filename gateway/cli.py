@@ -30,16 +30,24 @@ app.add_typer(events_app, name="events")
 
 @contextmanager
 def redis_for(settings: Settings) -> Iterator[str]:
-    """REDIS_URL if set, else an embedded redis-server for as long as the command runs."""
+    """REDIS_URL if set; else the embedded redis-server a running command (`make dev`) started
+    for this data dir; else one of our own for as long as the command runs. Its address is
+    kept in DATA_DIR/redis/url, so `events status` or `seed` beside `make dev` see its Redis."""
     if settings.redis_url:
         yield settings.redis_url
         return
-    from shared.redis import EmbeddedRedis
+    from shared.redis import EmbeddedRedis, responds
 
+    marker = settings.data_dir / "redis" / "url"
+    if marker.exists() and responds(marker.read_text().strip()):
+        yield marker.read_text().strip()
+        return
     server = EmbeddedRedis(settings.data_dir / "redis").start()
+    marker.write_text(server.url)
     try:
         yield server.url
     finally:
+        marker.unlink(missing_ok=True)
         server.stop()
 
 

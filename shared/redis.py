@@ -29,6 +29,20 @@ def create_redis(url: str) -> Redis:
     )
 
 
+def responds(url: str, timeout: float = 0.5) -> bool:
+    """Whether a Redis answers PING at `url` now (a synchronous probe, for CLI start-up)."""
+    import redis
+
+    try:
+        client = redis.Redis.from_url(url, socket_connect_timeout=timeout, socket_timeout=timeout)
+        try:
+            return bool(client.ping())
+        finally:
+            client.close()
+    except (redis.exceptions.RedisError, OSError, ValueError):
+        return False
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
