@@ -11,12 +11,11 @@ from typing import Any
 import httpx
 import pytest
 
-from gateway.host import build_runtimes, create_host_app
 from shared.db import Database
 from shared.runtime import SubgraphRuntime
 from tests.support.graphql import gql, sign_up
+from tests.support.hosting import served_together
 from tests.support.secrets import remember_secret
-from tests.support.servers import ServerThread
 
 CREATE_WORKSPACE = (
     "mutation($i: CreateWorkspaceInput!) { createWorkspace(input: $i) { workspace { id myRole } } }"
@@ -108,13 +107,9 @@ async def make_project(
 
 @asynccontextmanager
 async def serve(settings: Any, redis_url: str, database: Database) -> AsyncIterator[Collab]:
-    runtimes = build_runtimes(settings, redis_url, ["accounts", "collaboration"])
-    server = ServerThread(create_host_app(runtimes)).start()
-    try:
+    with served_together(["accounts", "collaboration"], settings, redis_url) as (runtimes, server):
         async with httpx.AsyncClient(base_url=server.url, timeout=30) as client:
             yield Collab(server.url, client, runtimes, database)
-    finally:
-        server.stop()
 
 
 @pytest.fixture

@@ -13,13 +13,13 @@ from typing import Any
 import pytest
 
 from gateway.composition import write_supergraph
-from gateway.host import build_runtimes, create_host_app, definitions
+from gateway.host import definitions
 from gateway.router_process import RouterProcess
 from gateway.subgraphs import SUBGRAPHS
 from shared.config import Settings
 from shared.redis import EmbeddedRedis, free_port
 from subgraphs.storage.config import StorageSettings
-from tests.support.servers import ServerThread
+from tests.support.hosting import served_together
 
 
 @dataclass
@@ -70,28 +70,33 @@ def platform(
         s3_bucket="e2e-assets",
     )
     s3_server.create_bucket(storage.s3_bucket)
-    runtimes = build_runtimes(settings, redis_server.url, SUBGRAPHS, {"storage": storage})
-    runtimes["accounts"].services.heartbeat_seconds = 0.5
     fetches: Counter[str] = Counter()
-    host = ServerThread(FetchCounter(create_host_app(runtimes), fetches), port=subgraph_port).start()
-    supergraph = data / "supergraph.graphql"
-    write_supergraph(definitions(settings, SUBGRAPHS), supergraph)
-    router = RouterProcess(
-        str(supergraph),
-        port=settings.router_port,
-        log_path=Path(f"/tmp/spotify-agent-router-{os.getpid()}.log"),
-    )
-    router.start()
-    try:
-        yield Platform(
-            router_url=f"http://127.0.0.1:{settings.router_port}",
-            subgraph_url=host.url,
-            supergraph=supergraph,
-            settings=settings,
-            fetches=fetches,
-            storage=runtimes["storage"].services.backend,
-            storage_settings=storage,
+    with served_together(
+        SUBGRAPHS,
+        settings,
+        redis_server.url,
+        configs={"storage": storage},
+        port=subgraph_port,
+        wrap=lambda app: FetchCounter(app, fetches),
+    ) as (runtimes, host):
+        runtimes["accounts"].services.heartbeat_seconds = 0.5
+        supergraph = data / "supergraph.graphql"
+        write_supergraph(definitions(settings, SUBGRAPHS), supergraph)
+        router = RouterProcess(
+            str(supergraph),
+            port=settings.router_port,
+            log_path=Path(f"/tmp/spotify-agent-router-{os.getpid()}.log"),
         )
-    finally:
-        router.stop()
-        host.stop()
+        router.start()
+        try:
+            yield Platform(
+                router_url=f"http://127.0.0.1:{settings.router_port}",
+                subgraph_url=host.url,
+                supergraph=supergraph,
+                settings=settings,
+                fetches=fetches,
+                storage=runtimes["storage"].services.backend,
+                storage_settings=storage,
+            )
+        finally:
+            router.stop()

@@ -14,13 +14,13 @@ from jose import jwt
 from redis.asyncio import Redis
 from sqlalchemy import Table
 
-from gateway.host import build_runtimes, create_host_app
 from shared.auth.service_tokens import ServiceTokens
 from shared.db import Database
 from shared.redis import EmbeddedRedis, create_redis
 from shared.runtime import SubgraphRuntime
 from tests.support.domain_events import APPLIED
 from tests.support.graphql import gql, sign_up
+from tests.support.hosting import hosted_together
 
 CREATE_WORKSPACE = "mutation($i: CreateWorkspaceInput!) { createWorkspace(input: $i) { workspace { id } } }"
 CREATE_PROJECT = """mutation($i: CreateProjectInput!) { createProject(input: $i) { project { id } } }"""
@@ -64,14 +64,13 @@ async def platform(settings, redis_server, database) -> AsyncIterator[Platform]:
     flush = Redis.from_url(redis_server.url)
     await flush.flushall()
     await flush.aclose()
-    runtimes = build_runtimes(settings, redis_server.url, ["accounts", "collaboration", "spotify"])
-    app = create_host_app(runtimes)
-    ring = runtimes["accounts"].key_ring
-    tokens = ServiceTokens(ring, settings.jwt_issuer, settings.jwt_audience)
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app, client=("203.0.113.9", 5555))
-        async with httpx.AsyncClient(transport=transport, base_url="http://platform.test") as client:
-            yield Platform(client, runtimes, tokens)
+    names = ["accounts", "collaboration", "spotify"]
+    async with hosted_together(
+        names, settings, redis_server.url, client_address=("203.0.113.9", 5555)
+    ) as host:
+        ring = host.runtimes["accounts"].key_ring
+        tokens = ServiceTokens(ring, settings.jwt_issuer, settings.jwt_audience)
+        yield Platform(host.client, host.runtimes, tokens)
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@ ASGI) or under a real uvicorn (`served`, for WebSockets and the router)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 from starlette.applications import Starlette
 
+from gateway.host import build_runtimes, create_host_app
 from gateway.subgraphs import declaration
 from shared.config import Settings
 from shared.db import Database
@@ -84,5 +85,52 @@ def served(
     server = ServerThread(declaration(name).app(runtime, close_runtime=database is None)).start()
     try:
         yield runtime, server
+    finally:
+        server.stop()
+
+
+@dataclass
+class HostedPlatform:
+    runtimes: dict[str, SubgraphRuntime[Any, Any]]
+    app: Starlette
+    client: httpx.AsyncClient
+
+
+@asynccontextmanager
+async def hosted_together(
+    names: list[str] | tuple[str, ...],
+    settings: Settings,
+    redis_url: str,
+    *,
+    configs: dict[str, Any] | None = None,
+    client_address: tuple[str, int] = CLIENT_ADDRESS,
+) -> AsyncIterator[HostedPlatform]:
+    """Several subgraphs mounted by the platform's host (as `make dev` serves them, each at
+    /<name>/graphql), in-process."""
+    runtimes = build_runtimes(settings, redis_url, names, configs)
+    app = create_host_app(runtimes)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app, client=client_address)
+        async with httpx.AsyncClient(transport=transport, base_url="http://platform.test") as client:
+            yield HostedPlatform(runtimes, app, client)
+
+
+@contextmanager
+def served_together(
+    names: list[str] | tuple[str, ...],
+    settings: Settings,
+    redis_url: str,
+    *,
+    configs: dict[str, Any] | None = None,
+    port: int | None = None,
+    wrap: Callable[[Starlette], Any] | None = None,
+) -> Iterator[tuple[dict[str, SubgraphRuntime[Any, Any]], ServerThread]]:
+    """The platform's host under uvicorn in a thread (WebSockets, the router). `wrap` puts a
+    middleware around the host app (e.g. one that counts the router's fetches)."""
+    runtimes = build_runtimes(settings, redis_url, names, configs)
+    app = create_host_app(runtimes)
+    server = ServerThread(wrap(app) if wrap else app, port=port).start()
+    try:
+        yield runtimes, server
     finally:
         server.stop()
