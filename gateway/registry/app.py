@@ -21,7 +21,7 @@ from shared.config import Settings
 from shared.crypto import derive_key
 from shared.db import Database
 from shared.errors import DomainError, Unauthenticated
-from subgraphs.accounts.api_keys import ApiKeyAuthenticator
+from subgraphs.accounts.service.api_keys import ApiKeyAuthenticator
 
 log = logging.getLogger("gateway.registry")
 MAX_USAGE_BODY = 5 * 1024 * 1024

@@ -13,10 +13,10 @@ from shared.auth.keys import jwks
 from shared.runtime import SubgraphRuntime
 from shared.subgraph import Subgraph
 from subgraphs.accounts import tasks
-from subgraphs.accounts.api_keys import ApiKeyAuthenticator
 from subgraphs.accounts.config import AccountsServices, AccountsSettings
 from subgraphs.accounts.schema import create_schema
-from subgraphs.accounts.spotify_tokens import internal_token_endpoint
+from subgraphs.accounts.service.api_keys import ApiKeyAuthenticator
+from subgraphs.accounts.spotify_accounts.tokens import internal_token_endpoint
 
 
 def _routes(runtime: SubgraphRuntime[AccountsSettings, AccountsServices]) -> Sequence[BaseRoute]:

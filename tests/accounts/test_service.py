@@ -25,10 +25,11 @@ from shared.errors import (
     Unauthenticated,
 )
 from shared.runtime import SubgraphRuntime
-from subgraphs.accounts import api_keys, members, service
 from subgraphs.accounts import domain_events as de
+from subgraphs.accounts import service
 from subgraphs.accounts.models import ApiKey, Invitation, Tenant, User
 from subgraphs.accounts.secrets import digest
+from subgraphs.accounts.service import api_keys, members
 from tests.support.graphql import PASSWORD, unique_email
 from tests.support.hosting import runtime_of
 from tests.support.secrets import remember_secret

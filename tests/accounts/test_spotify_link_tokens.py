@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import httpx
 
-from subgraphs.accounts import spotify_link
 from subgraphs.accounts.config import AccountsSettings
+from subgraphs.accounts.spotify_accounts import oauth
 from tests.support.replay import SpotifyReplay
 
 
 def test_sample_account_is_deterministic():
-    first = spotify_link.sample_account("usr_1")
-    assert first == spotify_link.sample_account("usr_1")
+    first = oauth.sample_account("usr_1")
+    assert first == oauth.sample_account("usr_1")
     assert first.refresh_token.startswith("offline-sample:")
 
 
@@ -23,6 +23,6 @@ async def test_refresh_keeps_the_old_refresh_token_when_spotify_sends_none():
         spotify_client_id="c", spotify_client_secret="s", spotify_accounts_url="http://spotify.test"
     )
     async with httpx.AsyncClient(transport=transport) as http:
-        tokens = await spotify_link.refresh_access_token(settings, "AQD-old", http)
+        tokens = await oauth.refresh_access_token(settings, "AQD-old", http)
     assert tokens.refresh_token == "AQD-old" and tokens.access_token == "BQD-access-2"
     assert replay.requests[0]["auth"].startswith("Basic ")  # confidential client: HTTP Basic

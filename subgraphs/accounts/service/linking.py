@@ -15,9 +15,9 @@ from shared.crypto import load_secret_box
 from shared.db import new_id
 from shared.errors import BadUserInput, Unauthenticated
 from shared.runtime import SubgraphRuntime
-from subgraphs.accounts import spotify_link
 from subgraphs.accounts.models import SpotifyLink
 from subgraphs.accounts.repository import SpotifyLinkRepository
+from subgraphs.accounts.spotify_accounts import oauth
 from subgraphs.accounts.types import SpotifyAccount
 
 STATE_TTL_SECONDS = 600
@@ -48,7 +48,7 @@ async def start(runtime: SubgraphRuntime, principal: Principal) -> Started:
         raise Unauthenticated("Authentication required")
     config = runtime.config
     if config.spotify_client_id:
-        pending = spotify_link.new_authorization(config, SCOPES)
+        pending = oauth.new_authorization(config, SCOPES)
         url, state, verifier = pending.url, pending.state, pending.code_verifier
     else:
         state, verifier = secrets.token_urlsafe(24), ""
@@ -70,11 +70,11 @@ async def finish(
     box = load_secret_box(runtime.settings)
     if config.spotify_client_id:
         async with httpx.AsyncClient(timeout=10) as http:
-            tokens = await spotify_link.exchange_code(config, code, pending["verifier"], http)
-            profile = await spotify_link.fetch_profile(config, tokens.access_token, http)
+            tokens = await oauth.exchange_code(config, code, pending["verifier"], http)
+            profile = await oauth.fetch_profile(config, tokens.access_token, http)
         refresh_token, scopes, is_sample = tokens.refresh_token, tokens.scope, False
     else:
-        sample = spotify_link.sample_account(user_id)
+        sample = oauth.sample_account(user_id)
         profile, refresh_token, scopes, is_sample = (
             sample.profile,
             sample.refresh_token,

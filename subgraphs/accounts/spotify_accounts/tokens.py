@@ -14,8 +14,8 @@ from shared.app import client_address
 from shared.crypto import load_secret_box
 from shared.errors import DomainError
 from shared.runtime import SubgraphRuntime
-from subgraphs.accounts import spotify_link
 from subgraphs.accounts.repository import SpotifyLinkRepository
+from subgraphs.accounts.spotify_accounts import oauth
 
 EARLY_EXPIRY_SECONDS = 60
 FORCED_REFRESH_INTERVAL_SECONDS = 30
@@ -63,7 +63,7 @@ async def token_for(
     if cached:
         return LinkedToken(**{**asdict(base), "access_token": box.decrypt(cached)})
     async with httpx.AsyncClient(timeout=10) as http:
-        tokens = await spotify_link.refresh_access_token(
+        tokens = await oauth.refresh_access_token(
             runtime.config, box.decrypt(link.refresh_token_encrypted), http
         )
     ttl = max(tokens.expires_in - EARLY_EXPIRY_SECONDS, 1)
