@@ -1,4 +1,6 @@
-"""Per-user account events on a Redis stream (session revoked, consent changed)."""
+"""The per-user live account stream, on Redis: `publish` (a revoked session, a changed
+consent) and `account_events`, behind the `accountEvents` subscription. Not `domain_events`:
+those are what other subgraphs learn of accounts, through the outbox."""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""Identity rules: sign up, log in, rotate and revoke sessions."""
+"""The rules of the accounts domain; this module holds identity: sign up, log in, rotate and
+revoke sessions. One module per other sub-domain (as in schema/): `members` (roles,
+invitations), `api_keys`, `consents`, `linking` (a Spotify account). Plain functions over a
+session or the runtime; they raise domain errors and know nothing of GraphQL."""
 
 from __future__ import annotations
 

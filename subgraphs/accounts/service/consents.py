@@ -1,3 +1,5 @@
+"""Consents: give or withdraw one (recorded as a `ConsentEvent`, announced as a domain event)."""
+
 from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
