@@ -46,6 +46,11 @@ async def test_the_worker_runs_the_declared_consumers(
             assert not running.done(), running
             assert time.monotonic() < deadline, "the worker's consumer did not apply the events"
             await asyncio.sleep(0.05)
+        # Let the jobs arq started with the worker (the outbox repair cron runs at start-up)
+        # finish: closing a worker cancels its running jobs, and arq's close re-raises that.
+        while any(not task.done() for task in worker.tasks.values()):
+            assert time.monotonic() < deadline, "the worker's start-up jobs did not finish"
+            await asyncio.sleep(0.05)
     finally:
         running.cancel()
         await asyncio.gather(running, return_exceptions=True)
