@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from shared.auth.principal import Principal
+from shared.auth.principal import Principal, acting_user
 from shared.context import RequestContext
 from shared.errors import BadUserInput
 from shared.mutations import UnitOfWork
@@ -14,7 +14,6 @@ from subgraphs.spotify.repository import (
     CoverArtRepository,
     PressKitRepository,
 )
-from subgraphs.spotify.service.access import tenant_actor
 
 ASSET_ID = re.compile(r"^ast_[0-9a-f]{12,40}$")
 MAX_PRESS_KIT = 20
@@ -39,13 +38,13 @@ async def press_kit(context: RequestContext, artist_id: str) -> list[str]:
 async def set_cover_art(
     uow: UnitOfWork, principal: Principal, playlist_id: str, asset_id: str | None
 ) -> None:
-    tenant_id, actor = tenant_actor(principal)
+    tenant_id, actor = acting_user(principal)
     uow.target_id = playlist_id
     await CoverArtRepository(uow.session, tenant_id).choose(playlist_id, asset_id, set_by=actor)
 
 
 async def set_press_kit(uow: UnitOfWork, principal: Principal, artist_id: str, asset_ids: list[str]) -> None:
-    tenant_id, _ = tenant_actor(principal)
+    tenant_id, _ = acting_user(principal)
     uow.target_id = artist_id
     if len(asset_ids) > MAX_PRESS_KIT:
         raise BadUserInput(f"A press kit holds at most {MAX_PRESS_KIT} assets", field="assetIds")

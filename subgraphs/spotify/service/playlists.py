@@ -6,7 +6,7 @@ from __future__ import annotations
 import base64
 from collections.abc import Sequence
 
-from shared.auth.principal import Principal
+from shared.auth.principal import Principal, acting_user
 from shared.context import RequestContext
 from shared.db import new_id
 from shared.errors import BadUserInput, Conflict
@@ -17,7 +17,6 @@ from subgraphs.spotify.models import EditablePlaylist
 from subgraphs.spotify.repository import (
     PlaylistRepository,
 )
-from subgraphs.spotify.service.access import tenant_actor, tenant_user
 
 MAX_TRACKS = 10_000
 MAX_TRACKS_PER_CHANGE = 100
@@ -62,7 +61,7 @@ async def known_tracks(context: RequestContext, track_ids: Sequence[str]) -> lis
 async def create_playlist(
     uow: UnitOfWork, principal: Principal, name: str, description: str | None, public: bool
 ) -> EditablePlaylist:
-    tenant_id, user_id = tenant_user(principal)
+    tenant_id, user_id = acting_user(principal)
     if description is not None and len(description) > 300:
         raise BadUserInput("Description has at most 300 characters", field="description")
     playlist = EditablePlaylist(
@@ -123,7 +122,7 @@ async def _change(
 async def _editable(
     uow: UnitOfWork, principal: Principal, playlist_id: str
 ) -> tuple[PlaylistRepository, EditablePlaylist]:
-    tenant_id, _ = tenant_actor(principal)
+    tenant_id, _ = acting_user(principal)
     uow.target_id = playlist_id
     repo = PlaylistRepository(uow.session, tenant_id)
     return repo, await repo.require(playlist_id)

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared import jobs
+from shared.auth.principal import acting_user
 from shared.context import RequestContext
 from shared.crypto import load_secret_box
 from shared.db import new_id, utcnow
@@ -28,7 +29,6 @@ from subgraphs.spotify.repository import (
     LibraryPlaylistRepository,
     PlayRepository,
 )
-from subgraphs.spotify.service.access import tenant_user
 
 SYNC_JOB_KIND = "spotify.sync_library"
 PAYLOAD_TTL_SECONDS = 3600
@@ -37,7 +37,7 @@ PAYLOAD_TTL_SECONDS = 3600
 async def seal_sync_payload(context: RequestContext) -> str:
     """Stores the caller's linked account (with its Spotify token) encrypted in Redis for
     the sync job, and returns its key: arq logs job arguments, and they must hold no secret."""
-    tenant_user(context.principal)
+    acting_user(context.principal)
     account = await linked_account(context)
     if account is None:
         raise BadUserInput("Link a Spotify account first", field="spotifyAccount")
@@ -49,7 +49,7 @@ async def seal_sync_payload(context: RequestContext) -> str:
 
 async def start_library_sync(uow: UnitOfWork, context: RequestContext, payload_key: str) -> jobs.JobHandle:
     """Enqueues the sync (or finds the one of this user already running)."""
-    tenant_id, user_id = tenant_user(context.principal)
+    tenant_id, user_id = acting_user(context.principal)
     queue = context.runtime.services.job_queue
     if queue is None:
         raise Unavailable("The job queue is not connected yet; retry shortly.")
