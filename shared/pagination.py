@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Callable, Sequence
-from typing import Generic, TypeVar
+from typing import Annotated, Generic, TypeVar
 
 import strawberry
 
@@ -13,6 +13,11 @@ from shared.errors import BadUserInput
 T = TypeVar("T")
 R = TypeVar("R")
 MAX_PAGE = 100
+
+PageSize = Annotated[int, strawberry.argument(description="Page size, 1 to 100.")]
+"""The `first` argument of a connection field."""
+PageCursor = Annotated[str | None, strawberry.argument(description="Cursor to continue after (`endCursor`).")]
+"""The `after` argument of a connection field."""
 
 
 # Value types every subgraph defines the same way: shareable in the supergraph.

@@ -89,6 +89,7 @@ def build_runtime(
     database: Database | None = None,
     api_keys: ApiKeyResolver | None = None,
     signs_tokens: bool = False,
+    policy_defaults: Iterable[list[str]] = (),
 ) -> SubgraphRuntime[None, None]:
     """The platform part of a runtime; `Subgraph.runtime` adds the subgraph's own parts."""
     ring = load_signing_keys(settings) if signs_tokens or not settings.jwks_url else []
@@ -102,7 +103,7 @@ def build_runtime(
         config=None,
         db=database or Database(settings.resolved_database_url),
         redis=redis,
-        policies=PolicyEngine(policy_files),
+        policies=PolicyEngine(policy_files, policy_defaults),
         authenticator=Authenticator(verifier, redis, api_keys),
         services=None,
         redis_url=redis_url,

@@ -60,6 +60,7 @@ class Subgraph(Generic[ConfigT, ServicesT]):
     ) -> SubgraphRuntime[ConfigT, ServicesT]:
         """`config`: this subgraph's settings (default: read from the environment)."""
         database = database or Database(settings.resolved_database_url)
+        schema = self.schema(settings)
         base = build_runtime(
             self.name,
             settings,
@@ -68,9 +69,8 @@ class Subgraph(Generic[ConfigT, ServicesT]):
             database=database,
             api_keys=self.api_keys(database) if self.api_keys else None,
             signs_tokens=self.signs_tokens,
+            policy_defaults=default_lines(schema._schema),
         )
-        schema = self.schema(settings)
-        base.policies.use_defaults(default_lines(schema._schema))
         configured: SubgraphRuntime[ConfigT, None] = replace(  # type: ignore[assignment]
             base,
             config=config if config is not None else self.settings(),  # type: ignore[arg-type]

@@ -34,24 +34,16 @@ class PolicyEngine:
     """Decides (subjects, domain, coordinate, action). Decisions are memoised per policy
     revision, so a warm process answers from a dict; `reload` bumps the revision."""
 
-    def __init__(self, policy_files: Iterable[Path]) -> None:
+    def __init__(self, policy_files: Iterable[Path], defaults: Iterable[list[str]] = ()) -> None:
+        """`defaults`: lines derived from the schema (`shared.permissions.defaults`)."""
         self.policy_files = [ROLES_PATH, *policy_files]
         self.enforce_calls = 0
         self.revision = 0
         self._memo: dict[tuple[tuple[str, ...], str, str, str], Decision] = {}
         self._lock = threading.Lock()
         self._explicit: set[str] = set()
-        self._defaults: list[list[str]] = []
-        self._tenant_lines: list[list[str]] = []
+        self._defaults = [list(line) for line in defaults]
         self._enforcer = self._build([])
-
-    def use_defaults(self, lines: list[list[str]]) -> None:
-        """Lines derived from the schema (`shared.permissions.defaults`), below the files'."""
-        with self._lock:
-            self._defaults = [list(line) for line in lines]
-            self._enforcer = self._build(self._tenant_lines)
-            self._memo = {}
-            self.revision += 1
 
     def _build(self, extra_lines: list[list[str]]) -> casbin.FastEnforcer:
         enforcer = casbin.FastEnforcer(str(MODEL_PATH), cache_key_order=list(FAST_KEY_ORDER))
@@ -76,7 +68,6 @@ class PolicyEngine:
             for ptype, assertion in collector.get_model().model.get(sec, {}).items():
                 lines.extend([ptype, *rule] for rule in assertion.policy)
         with self._lock:
-            self._tenant_lines = lines
             self._enforcer = self._build(lines)
             self._memo = {}
             self.revision += 1

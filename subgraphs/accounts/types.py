@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from enum import Enum
-from typing import Annotated
 
 import strawberry
 from strawberry.types import Info
 
 from shared.context import RequestContext
-from shared.pagination import Connection, check_first, connection, decode_cursor
+from shared.pagination import Connection, PageCursor, PageSize, check_first, connection, decode_cursor
 from shared.permissions import protected
 from shared.schema import described
 from subgraphs.accounts import models
@@ -185,10 +184,8 @@ class Tenant:
     async def members(
         self,
         info: AccountsInfo,
-        first: Annotated[int, strawberry.argument(description="Page size, 1 to 100.")] = 50,
-        after: Annotated[
-            str | None, strawberry.argument(description="Cursor to continue after (`endCursor`).")
-        ] = None,
+        first: PageSize = 50,
+        after: PageCursor = None,
     ) -> Connection[User] | None:
         check_first(first)
         rows = await UserRepository(await info.context.session(), self.row.id).page(

@@ -12,7 +12,7 @@ from strawberry.types import Info
 
 from shared.auth.principal import tenant_of
 from shared.context import RequestContext
-from shared.pagination import Connection, check_first, connection, decode_cursor
+from shared.pagination import Connection, PageCursor, PageSize, check_first, connection, decode_cursor
 from shared.permissions import protected
 from shared.runtime import NoSettings
 from shared.schema import UserExtension, described_enum, reference_only
@@ -109,10 +109,8 @@ class User(UserExtension):
     async def workspaces(
         self,
         info: CollabInfo,
-        first: Annotated[int, strawberry.argument(description="Page size, 1 to 100.")] = 50,
-        after: Annotated[
-            str | None, strawberry.argument(description="Cursor to continue after (`endCursor`).")
-        ] = None,
+        first: PageSize = 50,
+        after: PageCursor = None,
     ) -> Connection[Workspace] | None:
         check_first(first)
         session, tenant_id = await _session_and_tenant(info)
@@ -336,10 +334,8 @@ class Project:
     async def comments(
         self,
         info: CollabInfo,
-        first: Annotated[int, strawberry.argument(description="Page size, 1 to 100.")] = 50,
-        after: Annotated[
-            str | None, strawberry.argument(description="Cursor to continue after (`endCursor`).")
-        ] = None,
+        first: PageSize = 50,
+        after: PageCursor = None,
     ) -> Connection[Comment]:
         check_first(first)
         session, tenant_id = await _session_and_tenant(info)
@@ -399,10 +395,8 @@ class Workspace:
     async def members(
         self,
         info: CollabInfo,
-        first: Annotated[int, strawberry.argument(description="Page size, 1 to 100.")] = 50,
-        after: Annotated[
-            str | None, strawberry.argument(description="Cursor to continue after (`endCursor`).")
-        ] = None,
+        first: PageSize = 50,
+        after: PageCursor = None,
     ) -> Connection[WorkspaceMember]:
         check_first(first)
         session, tenant_id = await _session_and_tenant(info)
@@ -413,10 +407,8 @@ class Workspace:
     async def projects(
         self,
         info: CollabInfo,
-        first: Annotated[int, strawberry.argument(description="Page size, 1 to 100.")] = 50,
-        after: Annotated[
-            str | None, strawberry.argument(description="Cursor to continue after (`endCursor`).")
-        ] = None,
+        first: PageSize = 50,
+        after: PageCursor = None,
     ) -> Connection[Project]:
         check_first(first)
         session, tenant_id = await _session_and_tenant(info)
@@ -427,10 +419,8 @@ class Workspace:
     async def activity(
         self,
         info: CollabInfo,
-        first: Annotated[int, strawberry.argument(description="Page size, 1 to 100.")] = 50,
-        after: Annotated[
-            str | None, strawberry.argument(description="Cursor to continue after (`endCursor`).")
-        ] = None,
+        first: PageSize = 50,
+        after: PageCursor = None,
     ) -> Connection[ActivityEvent]:
         check_first(first)
         session, tenant_id = await _session_and_tenant(info)

@@ -13,7 +13,7 @@ from strawberry.types import Info
 
 from shared.context import RequestContext
 from shared.jobs import JobHandle
-from shared.pagination import Connection, Edge, PageInfo
+from shared.pagination import Connection, Edge, PageCursor, PageInfo
 from shared.schema import reference_only
 from subgraphs.spotify.catalogue import Page, SpotifyObject
 from subgraphs.spotify.catalogue.library import LinkedAccount
@@ -116,9 +116,7 @@ class Artist:
         self,
         info: SpotifyInfo,
         first: Annotated[int, strawberry.argument(description="Page size, 1 to 50.")] = 20,
-        after: Annotated[
-            str | None, strawberry.argument(description="Cursor to continue after (`endCursor`).")
-        ] = None,
+        after: PageCursor = None,
     ) -> Connection[Album]:
         check_page_size(first, 50)
         offset = decode_offset(after)
@@ -187,9 +185,7 @@ class Album:
         self,
         info: SpotifyInfo,
         first: Annotated[int, strawberry.argument(description="Page size, 1 to 50.")] = 50,
-        after: Annotated[
-            str | None, strawberry.argument(description="Cursor to continue after (`endCursor`).")
-        ] = None,
+        after: PageCursor = None,
     ) -> Connection[Track]:
         check_page_size(first, 50)
         offset = decode_offset(after)
@@ -318,9 +314,7 @@ class Playlist:
         self,
         info: SpotifyInfo,
         first: Annotated[int, strawberry.argument(description="Page size, 1 to 500.")] = 100,
-        after: Annotated[
-            str | None, strawberry.argument(description="Cursor to continue after (`endCursor`).")
-        ] = None,
+        after: PageCursor = None,
     ) -> Connection[Track]:
         check_page_size(first, PLAYLIST_PAGE_LIMIT)
         offset = decode_offset(after)

@@ -10,7 +10,7 @@ from shared.auth.principal import tenant_of
 from shared.config import Settings
 from shared.errors import Forbidden, NotFound
 from shared.mutations import unit_of_work
-from shared.pagination import Connection, check_first, connection, decode_cursor
+from shared.pagination import Connection, PageCursor, PageSize, check_first, connection, decode_cursor
 from shared.schema import PlatformSchema, build_schema
 from subgraphs.storage import service
 from subgraphs.storage.access import can_manage
@@ -104,10 +104,8 @@ class Query:
             AssetKind | None,
             strawberry.argument(description="Only assets of this kind; null for every kind."),
         ] = None,
-        first: Annotated[int, strawberry.argument(description="Page size, 1 to 100.")] = 20,
-        after: Annotated[
-            str | None, strawberry.argument(description="Cursor to continue after (`endCursor`).")
-        ] = None,
+        first: PageSize = 20,
+        after: PageCursor = None,
     ) -> Connection[Asset]:
         check_first(first)
         principal = info.context.principal

@@ -22,8 +22,7 @@ RESOURCE_PREFIX = re.compile(r"^[a-z]+:(?=[A-Z_])")
 def _engine_and_schema(name: str) -> tuple[PolicyEngine, dict[str, GraphQLObjectType]]:
     subgraph = declaration(name)
     schema = subgraph.schema(Settings(env="test"))._schema
-    engine = PolicyEngine([subgraph.policy])
-    engine.use_defaults(default_lines(schema))
+    engine = PolicyEngine([subgraph.policy], default_lines(schema))
     types = {
         type_name: type_
         for type_name, type_ in schema.type_map.items()

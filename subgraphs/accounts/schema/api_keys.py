@@ -8,7 +8,7 @@ import strawberry
 
 from shared.auth.principal import acting_user
 from shared.mutations import unit_of_work
-from shared.pagination import Connection, check_first, connection, decode_cursor
+from shared.pagination import Connection, PageCursor, PageSize, check_first, connection, decode_cursor
 from subgraphs.accounts.repository import ApiKeyRepository
 from subgraphs.accounts.schema.inputs import (
     ApiKeyPayload,
@@ -26,10 +26,8 @@ class ApiKeyQuery:
     async def api_keys(
         self,
         info: AccountsInfo,
-        first: Annotated[int, strawberry.argument(description="Page size, 1 to 100.")] = 50,
-        after: Annotated[
-            str | None, strawberry.argument(description="Cursor to continue after (`endCursor`).")
-        ] = None,
+        first: PageSize = 50,
+        after: PageCursor = None,
     ) -> Connection[ApiKey]:
         check_first(first)
         principal = info.context.principal

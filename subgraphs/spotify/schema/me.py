@@ -6,7 +6,7 @@ from typing import Annotated
 
 import strawberry
 
-from shared.pagination import Connection, Edge, PageInfo
+from shared.pagination import Connection, Edge, PageCursor, PageInfo
 from shared.permissions import protected
 from shared.schema import UserExtension
 from subgraphs.spotify.catalogue.library import PlaylistPage
@@ -34,9 +34,7 @@ class User(UserExtension):
         self,
         info: SpotifyInfo,
         first: Annotated[int, strawberry.argument(description="Page size, 1 to 50.")] = 20,
-        after: Annotated[
-            str | None, strawberry.argument(description="Cursor to continue after (`endCursor`).")
-        ] = None,
+        after: PageCursor = None,
     ) -> Connection[Playlist] | None:
         found = await me.my_playlists(info.context, first, after)
         return None if found is None else _playlist_connection(*found)
