@@ -28,7 +28,6 @@ class UnitOfWork:
     """Set when the mutation acts in a tenant the caller is not yet in (signUp)."""
     principal_id: str | None = None
     outcome: str = "success"
-    """A mutation that must commit a refusal (e.g. revoking a leaked session) says so here."""
     extra: dict[str, Any] = field(default_factory=dict)
 
     _after_commit: dict[str, Callable[[], Awaitable[Any]]] = field(default_factory=dict)
@@ -46,6 +45,16 @@ class UnitOfWork:
         """Runs `hook` once the transaction has committed (once per key): e.g. appending a
         subgraph's own live-stream rows. Nothing runs when the work is rolled back."""
         self._after_commit.setdefault(key, hook)
+
+
+class CommitThenRefuse(Exception):
+    """Raised in a unit of work whose refusal must still commit what it did (revoking a
+    leaked session): the work commits, audited as `outcome`, then the caller gets `error`."""
+
+    def __init__(self, error: DomainError, *, outcome: str) -> None:
+        super().__init__(str(error))
+        self.error = error
+        self.outcome = outcome
 
 
 @asynccontextmanager
@@ -70,10 +79,14 @@ async def unit_of_work(
         context, operation = source.context, operation or source.field_name
     input = input or {}
     runtime, principal = context.runtime, context.principal
+    refusal: DomainError | None = None
     try:
         async with runtime.db.write() as session:
             uow = UnitOfWork(session, context)
-            yield uow
+            try:
+                yield uow
+            except CommitThenRefuse as refused:
+                uow.outcome, refusal = refused.outcome, refused.error
             await record(
                 session,
                 subgraph=runtime.name,
@@ -102,3 +115,5 @@ async def unit_of_work(
         for hook in uow._after_commit.values():
             await hook()
         await context.after_write()
+        if refusal is not None:
+            raise refusal

@@ -4,6 +4,7 @@ hides soft-deleted rows unless the caller asks for them by name."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 from typing import Any, ClassVar, Generic, TypeVar
 
 from sqlalchemy import func, select, update
@@ -84,6 +85,22 @@ class TenantRepository(Generic[M]):
         row.deleted_by = None  # type: ignore[attr-defined]
         self.session.add(row)
         await self.session.flush()
+
+    async def set_deleted(self, id: str, by: str | None, at: datetime | None) -> bool:
+        """Soft-deletes (`at` set) or restores (`at` None) a row that is in the other state,
+        by one UPDATE; False when it is not (someone else was first)."""
+        model = self.model
+        values: dict[str, Any] = {"deleted_at": at, "deleted_by": by}
+        if hasattr(model, "updated_at"):
+            values["updated_at"] = utcnow()
+        stmt = (
+            update(model)
+            .where(model.tenant_id == self.tenant_id, model.id == id)
+            .where(model.deleted_at.is_(None) if at is not None else model.deleted_at.is_not(None))
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+        return bool((await self.session.execute(stmt)).rowcount)  # type: ignore[attr-defined]
 
     async def update_versioned(self, id: str, expected_version: int, **changes: Any) -> int:
         """Compare-and-set on `version`: a stale writer gets CONFLICT and changes nothing."""

@@ -1,6 +1,6 @@
 """Domain events of accounts (on `events:accounts`), for the subgraphs that keep projections
 of users and tenants. Ids and the fields a consumer needs; never a password, token, key
-secret or hash. (`events.py` is the per-user live stream of the accounts subscriptions.)"""
+secret or hash. (`service/stream.py` is the per-user live stream of the accounts subscriptions.)"""
 
 from __future__ import annotations
 
@@ -59,6 +59,15 @@ class InvitationCreated(EventPayload):
     email: str | None
     """Whom it is for (notifications send it); None for a link invitation."""
     expires_at: datetime
+
+
+@dataclass(frozen=True, kw_only=True)
+class PasswordChanged(EventPayload):
+    """A user changed their password; every other session of theirs was revoked."""
+
+    TYPE: ClassVar[str] = "accounts.user.password_changed"
+    user_id: str
+    revoked_sessions: int
 
 
 @dataclass(frozen=True, kw_only=True)

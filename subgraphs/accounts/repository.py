@@ -75,6 +75,19 @@ class RefreshTokenRepository(TenantRepository[RefreshToken]):
         result = await self.session.execute(stmt)
         return int(result.rowcount)  # type: ignore[attr-defined]
 
+    async def live_families(self, user_id: str) -> list[str]:
+        """The sessions of a user that are not revoked (a family per log-in)."""
+        stmt = (
+            select(RefreshToken.family_id)
+            .where(
+                col(RefreshToken.tenant_id) == self.tenant_id,
+                col(RefreshToken.user_id) == user_id,
+                col(RefreshToken.revoked_at).is_(None),
+            )
+            .distinct()
+        )
+        return list((await self.session.execute(stmt)).scalars())
+
 
 async def tenants_by_ids(session: AsyncSession, ids: Sequence[str]) -> dict[str, Tenant]:
     stmt = select(Tenant).where(col(Tenant.id).in_(ids), col(Tenant.deleted_at).is_(None))

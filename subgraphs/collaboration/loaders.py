@@ -1,4 +1,9 @@
-"""Per-request loaders: the caller's memberships and projects by id, one SQL per batch."""
+"""Per-request loaders: the caller's memberships and projects by id, one SQL per batch.
+
+Platform services (service tokens) are no member of any workspace, but Casbin may link their
+subject to a workspace role, e.g. `g, service:search, workspace:viewer, *`. A service then
+reads the workspaces of the tenant it acts for as a viewer would: never more than a viewer,
+never another tenant's."""
 
 from __future__ import annotations
 
@@ -7,9 +12,41 @@ from collections.abc import Sequence
 from strawberry.dataloader import DataLoader
 
 from shared.context import RequestContext
+from shared.permissions.enforcer import Decision
 from subgraphs.collaboration.models import Project, WorkspaceMember
-from subgraphs.collaboration.repository import MemberRepository, ProjectRepository
-from subgraphs.collaboration.service_access import service_memberships
+from subgraphs.collaboration.repository import MemberRepository, ProjectRepository, WorkspaceRepository
+
+SERVICE_ROLE = "viewer"
+"""The role a service holds in a workspace its policy lets it read."""
+READ_WORKSPACE = "ws:Query.workspace"
+"""What a service must be allowed in a workspace to be its viewer: reading it."""
+
+
+async def service_memberships(
+    context: RequestContext, workspace_ids: Sequence[str]
+) -> list[WorkspaceMember | None]:
+    principal = context.principal
+    if principal.kind != "service" or not principal.tenant_id or not principal.actor_id:
+        return [None] * len(workspace_ids)
+    tenant_id, subject = principal.tenant_id, principal.actor_id
+    found = await WorkspaceRepository(await context.session(), tenant_id).get_many(list(workspace_ids))
+    members: list[WorkspaceMember | None] = []
+    for workspace_id in workspace_ids:
+        readable = workspace_id in found and (
+            context.policies.decide((subject,), workspace_id, READ_WORKSPACE, "read") is Decision.ALLOW
+        )
+        members.append(
+            WorkspaceMember(
+                id=subject,
+                tenant_id=tenant_id,
+                workspace_id=workspace_id,
+                user_id=subject,
+                role=SERVICE_ROLE,
+            )
+            if readable
+            else None
+        )
+    return members
 
 
 def _memberships(context: RequestContext) -> DataLoader[str, WorkspaceMember | None]:

@@ -9,7 +9,7 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
-from shared.db import TenantRepository, utcnow
+from shared.db import TenantRepository
 from subgraphs.collaboration.models import (
     ActivityEvent,
     Comment,
@@ -81,20 +81,6 @@ class InvitationRepository(TenantRepository[Invitation]):
 
 class ProjectRepository(TenantRepository[Project]):
     model = Project
-
-    async def set_deleted(self, project_id: str, by: str | None, at: datetime | None) -> bool:
-        """Soft-deletes (`at` set) or restores (`at` None) a project that is in the other
-        state; False when it is not (someone else was first)."""
-        stmt = (
-            update(Project)
-            .where(col(Project.tenant_id) == self.tenant_id, col(Project.id) == project_id)
-            .where(
-                col(Project.deleted_at).is_(None) if at is not None else col(Project.deleted_at).is_not(None)
-            )
-            .values(deleted_at=at, deleted_by=by, updated_at=utcnow())
-            .execution_options(synchronize_session=False)
-        )
-        return bool((await self.session.execute(stmt)).rowcount)  # type: ignore[attr-defined]
 
     async def page(self, workspace_id: str, after: str | None, limit: int) -> Sequence[Project]:
         stmt = self.select().where(Project.workspace_id == workspace_id)

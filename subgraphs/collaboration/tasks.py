@@ -10,9 +10,10 @@ from arq import cron
 
 from shared.db import Database, utcnow
 from shared.events import EventStreams
-from subgraphs.collaboration import events, presence
-from subgraphs.collaboration.events import EventKind
 from subgraphs.collaboration.repository import unpublished_events
+from subgraphs.collaboration.service import activity as events
+from subgraphs.collaboration.service import presence
+from subgraphs.collaboration.service.activity import EventKind
 
 REPAIR_AFTER = timedelta(seconds=5)
 BATCH = 500

@@ -16,11 +16,9 @@ from shared.pagination import Connection, PageCursor, PageSize, check_first, con
 from shared.permissions import protected
 from shared.runtime import NoSettings
 from shared.schema import UserExtension, described_enum, reference_only
-from subgraphs.collaboration import access, presence
+from subgraphs.collaboration import access
 from subgraphs.collaboration.access import WorkspaceRole, on_workspace
 from subgraphs.collaboration.config import CollaborationServices
-from subgraphs.collaboration.content import ProjectType
-from subgraphs.collaboration.events import EventKind, StreamEvent
 from subgraphs.collaboration.loaders import project_loader
 from subgraphs.collaboration.models import ActivityEvent as ActivityRow
 from subgraphs.collaboration.models import Comment as CommentRow
@@ -36,6 +34,9 @@ from subgraphs.collaboration.repository import (
     VersionRepository,
     WorkspaceRepository,
 )
+from subgraphs.collaboration.service import presence
+from subgraphs.collaboration.service.activity import EventKind, StreamEvent
+from subgraphs.collaboration.service.content import ProjectType
 
 CollabInfo = Info[RequestContext[NoSettings, CollaborationServices], None]
 

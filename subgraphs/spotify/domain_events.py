@@ -33,6 +33,21 @@ class PlaylistChanged(EventPayload):
 
 
 @dataclass(frozen=True, kw_only=True)
+class PlaylistDetailsChanged(EventPayload):
+    """Name, description or visibility changed (`changed` names which); the full details
+    as they are now, so a projection (search's visibility filter) needs nothing else."""
+
+    TYPE: ClassVar[str] = "spotify.playlist.details_changed"
+    playlist_id: str
+    owner_id: str
+    name: str
+    description: str | None
+    public: bool
+    version: int
+    changed: list[str]
+
+
+@dataclass(frozen=True, kw_only=True)
 class LibraryPlaylistUpserted(EventPayload):
     """A playlist of the user's Spotify library imported (or refreshed) by the sync."""
 

@@ -11,8 +11,8 @@ from shared.runtime import SubgraphRuntime
 from shared.subgraph import Subgraph
 from subgraphs.storage import tasks
 from subgraphs.storage.backends.local import LocalBackend
+from subgraphs.storage.backends.routes import file_routes
 from subgraphs.storage.config import StorageServices, StorageSettings, build_services
-from subgraphs.storage.files import file_routes
 from subgraphs.storage.schema import create_schema
 
 

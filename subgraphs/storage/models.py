@@ -1,11 +1,49 @@
+"""Storage's table, and what each kind of asset may be: content types, size limit, and
+whether it is private (readable by its owner and tenant admins only)."""
+
 from __future__ import annotations
 
+import enum
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import BigInteger, Index
 from sqlmodel import Field
 
 from shared.db.mixins import SoftDeleteMixin, TenantMixin, TimestampMixin, UTCDateTime
+
+MB = 1024 * 1024
+
+
+class AssetKind(enum.StrEnum):
+    COVER_ART = "cover_art"
+    AUDIO = "audio"
+    STEM = "stem"
+    DOCUMENT = "document"
+    IMAGE = "image"
+
+
+@dataclass(frozen=True)
+class KindRule:
+    content_types: frozenset[str]
+    max_size: int
+    private: bool = False
+
+
+IMAGES = frozenset({"image/jpeg", "image/png", "image/webp"})
+AUDIO = frozenset({"audio/mpeg", "audio/wav", "audio/flac", "audio/ogg", "audio/mp4"})
+DOCUMENTS = frozenset({"application/pdf", "text/plain", "text/markdown"})
+
+RULES: dict[AssetKind, KindRule] = {
+    AssetKind.COVER_ART: KindRule(IMAGES, 10 * MB),
+    AssetKind.IMAGE: KindRule(IMAGES | {"image/gif"}, 20 * MB),
+    AssetKind.AUDIO: KindRule(AUDIO, 500 * MB),
+    AssetKind.STEM: KindRule(AUDIO, 500 * MB, private=True),
+    AssetKind.DOCUMENT: KindRule(DOCUMENTS, 50 * MB, private=True),
+}
+
+SNIFF_BYTES = 512
+"""How much of a stored object the completion check reads to tell its type."""
 
 
 class Asset(TenantMixin, TimestampMixin, SoftDeleteMixin, table=True):

@@ -8,15 +8,16 @@ import strawberry
 
 from shared.auth.principal import tenant_of
 from shared.config import Settings
-from shared.errors import Forbidden, NotFound
+from shared.errors import NotFound
 from shared.mutations import unit_of_work
 from shared.pagination import Connection, PageCursor, PageSize, check_first, connection, decode_cursor
+from shared.permissions.resources import granted
 from shared.schema import PlatformSchema, build_schema
 from subgraphs.storage import service
-from subgraphs.storage.access import can_manage
+from subgraphs.storage.access import on_asset
 from subgraphs.storage.backends import UploadTarget as BackendUploadTarget
-from subgraphs.storage.kinds import AssetKind
 from subgraphs.storage.loaders import asset_loader
+from subgraphs.storage.models import AssetKind
 from subgraphs.storage.repository import AssetRepository
 from subgraphs.storage.types import Asset, StorageInfo, User, backend, visible
 
@@ -129,13 +130,8 @@ class Mutation:
         audit = {"kind": input.kind.value, "contentType": input.content_type, "size": input.size}
         async with unit_of_work(info, audit) as uow:
             row, target = await service.create_upload(
-                uow.session,
-                info.context.principal,
-                backend(info),
-                info.context.runtime.config,
-                input.request(),
+                uow, info.context.principal, backend(info), info.context.runtime.config, input.request()
             )
-            uow.target_id = row.id
         return CreateUploadPayload(asset=Asset.from_row(row), upload=UploadTarget.of(target))
 
     @strawberry.mutation(description="Check the uploaded bytes against the declaration; READY if they match.")
@@ -148,29 +144,28 @@ class Mutation:
         ],
     ) -> AssetPayload:
         async with unit_of_work(info, {"id": id}) as uow:
-            uow.target_id = str(id)
             row = await service.complete_upload(
-                uow.session, info.context.runtime.db, info.context.principal, backend(info), str(id)
+                uow, info.context.runtime.db, info.context.principal, backend(info), str(id)
             )
         return AssetPayload(asset=Asset.from_row(row))
 
-    @strawberry.mutation(description="Soft-delete an asset (owner or admin); restorable until purged.")
+    @strawberry.mutation(
+        description="Soft-delete an asset (owner or admin); restorable until purged.",
+        extensions=[on_asset("id")],
+    )
     async def delete_asset(
         self,
         info: StorageInfo,
         id: Annotated[strawberry.ID, strawberry.argument(description="Storage asset id.")],
     ) -> AssetPayload:
-        principal = info.context.principal
-        tenant_id = tenant_of(principal)
         async with unit_of_work(info, {"id": id}) as uow:
-            uow.target_id = str(id)
-            row = await AssetRepository(uow.session, tenant_id).require(str(id))
-            if not can_manage(info.context, row):
-                raise Forbidden("Only the owner or an admin deletes an asset", id=str(id))
-            await service.delete_asset(uow.session, principal, row)
+            row = await service.set_asset_deleted(uow, info.context.principal, granted(info).resource, True)
         return AssetPayload(asset=Asset.from_row(row))
 
-    @strawberry.mutation(description="Bring back a soft-deleted asset (owner or admin).")
+    @strawberry.mutation(
+        description="Bring back a soft-deleted asset (owner or admin).",
+        extensions=[on_asset("id", deleted=True)],
+    )
     async def restore_asset(
         self,
         info: StorageInfo,
@@ -178,14 +173,8 @@ class Mutation:
             strawberry.ID, strawberry.argument(description="Storage asset id of a soft-deleted asset.")
         ],
     ) -> AssetPayload:
-        principal = info.context.principal
-        tenant_id = tenant_of(principal)
         async with unit_of_work(info, {"id": id}) as uow:
-            uow.target_id = str(id)
-            row = await service.deleted_asset(uow.session, tenant_id, str(id))
-            if not can_manage(info.context, row):
-                raise Forbidden("Only the owner or an admin restores an asset", id=str(id))
-            await service.restore_asset(uow.session, principal, row)
+            row = await service.set_asset_deleted(uow, info.context.principal, granted(info).resource, False)
         return AssetPayload(asset=Asset.from_row(row))
 
 

@@ -6,22 +6,49 @@ import re
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy.ext.asyncio import AsyncSession
+import puremagic
 
 from shared.auth.principal import Principal, tenant_of
 from shared.db import Database, new_id, utcnow
-from shared.domain_events import emit
+from shared.db.repository import changed_copy
 from shared.errors import BadUserInput, Forbidden, NotFound
+from shared.mutations import UnitOfWork
 from subgraphs.storage import domain_events as de
 from subgraphs.storage.backends import StorageBackend, StoredObject, UploadTarget
 from subgraphs.storage.backends.base import UploadSpec
 from subgraphs.storage.config import StorageSettings
-from subgraphs.storage.kinds import RULES, AssetKind, content_matches
-from subgraphs.storage.models import Asset
+from subgraphs.storage.models import RULES, Asset, AssetKind
 from subgraphs.storage.repository import AssetRepository
 
 SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
 FILENAME = re.compile(r"^[^/\\\x00-\x1f\"]{1,255}$")
+
+# Names the sniffer reports for the types we accept.
+_ALIASES = {
+    "audio/wav": {"audio/wav", "audio/wave", "audio/x-wav"},
+    "audio/mpeg": {"audio/mpeg", "audio/mp3"},
+    "audio/mp4": {"audio/mp4", "audio/x-m4a", "video/mp4"},
+    "audio/ogg": {"audio/ogg", "application/ogg"},
+    "audio/flac": {"audio/flac", "audio/x-flac"},
+}
+_TEXT = {"text/plain", "text/markdown"}
+
+
+def content_matches(declared: str, head: bytes) -> bool:
+    """Whether the first bytes of a file look like the declared type (a PNG called a PDF
+    does not). Text has no signature: it must decode as UTF-8 and carry no binary magic."""
+    try:
+        found = {match.mime_type for match in puremagic.magic_string(head) if match.mime_type}
+    except (puremagic.PureError, ValueError):
+        found = set()
+    if declared in _TEXT:
+        try:
+            head.decode("utf-8")
+        except UnicodeDecodeError as error:
+            if error.start < len(head) - 3:  # a multi-byte character cut at the end is fine
+                return False
+        return not found or found <= {"text/plain"}
+    return bool(found & _ALIASES.get(declared, {declared}))
 
 
 @dataclass(frozen=True)
@@ -63,7 +90,7 @@ def _owner(principal: Principal) -> str:
 
 
 async def create_upload(
-    session: AsyncSession,
+    uow: UnitOfWork,
     principal: Principal,
     backend: StorageBackend,
     config: StorageSettings,
@@ -85,9 +112,10 @@ async def create_upload(
         object_key=f"{tenant_id}/{asset_id}",
         upload_expires_at=utcnow() + timedelta(seconds=ttl),
     )
-    AssetRepository(session, tenant_id).add(asset)
-    await session.flush()
-    emit(session, de.of(de.AssetUploadStarted, asset, _owner(principal)))
+    uow.target_id = asset_id
+    AssetRepository(uow.session, tenant_id).add(asset)
+    await uow.session.flush()
+    uow.emit(de.of(de.AssetUploadStarted, asset, _owner(principal)))
     spec = UploadSpec(
         key=asset.object_key,
         content_type=asset.content_type,
@@ -111,15 +139,17 @@ def mismatches(asset: Asset, stored: StoredObject) -> list[str]:
 
 
 async def complete_upload(
-    session: AsyncSession, reading: Database, principal: Principal, backend: StorageBackend, asset_id: str
+    uow: UnitOfWork, reading: Database, principal: Principal, backend: StorageBackend, asset_id: str
 ) -> Asset:
     """Checks the stored object against the declaration. A mismatch removes the object and
     leaves the asset pending (the client may upload again until the window closes).
 
-    The object is inspected before `session` runs its first statement, i.e. before the write
+    The object is inspected before `uow.session` runs its first statement, i.e. before the write
     transaction begins: an S3 round trip must not hold SQLite's write lock (or a PostgreSQL
     transaction) open."""
+    uow.target_id = asset_id
     tenant_id = tenant_of(principal)
+    session = uow.session
     async with reading.read() as read_session:
         declared = await AssetRepository(read_session, tenant_id).require(asset_id)
     if declared.owner_id != _owner(principal):
@@ -145,24 +175,19 @@ async def complete_upload(
         asset.completed_at = asset.updated_at = utcnow()
         session.add(asset)
         await session.flush()
-        emit(session, de.of(de.AssetCompleted, asset, _owner(principal)))
+        uow.emit(de.of(de.AssetCompleted, asset, _owner(principal)))
     return asset
 
 
-async def delete_asset(session: AsyncSession, principal: Principal, asset: Asset) -> Asset:
-    await AssetRepository(session, tenant_of(principal)).soft_delete(asset, by=_owner(principal))
-    emit(session, de.of(de.AssetDeleted, asset, _owner(principal)))
-    return asset
-
-
-async def deleted_asset(session: AsyncSession, tenant_id: str, asset_id: str) -> Asset:
-    asset = await AssetRepository(session, tenant_id).get(asset_id, include_deleted=True)
-    if asset is None or asset.deleted_at is None:
-        raise NotFound("No deleted asset with this id", id=asset_id)
-    return asset
-
-
-async def restore_asset(session: AsyncSession, principal: Principal, asset: Asset) -> Asset:
-    await AssetRepository(session, tenant_of(principal)).restore(asset)
-    emit(session, de.of(de.AssetRestored, asset, _owner(principal)))
-    return asset
+async def set_asset_deleted(uow: UnitOfWork, principal: Principal, asset: Asset, deleted: bool) -> Asset:
+    """Soft-delete (restorable until purged), or restore a soft-deleted asset."""
+    uow.target_id = asset.id
+    by = _owner(principal)
+    at = utcnow() if deleted else None
+    if not await AssetRepository(uow.session, asset.tenant_id).set_deleted(
+        asset.id, by if deleted else None, at
+    ):
+        raise NotFound("No deleted asset with this id" if not deleted else "Asset not found", id=asset.id)
+    changed = changed_copy(asset, deleted_at=at, deleted_by=by if deleted else None, updated_at=utcnow())
+    uow.emit(de.of(de.AssetDeleted if deleted else de.AssetRestored, changed, by))
+    return changed

@@ -15,9 +15,9 @@ from shared.schema import described, described_enum, reference_only
 from subgraphs.storage.access import can_read
 from subgraphs.storage.backends import StorageBackend
 from subgraphs.storage.config import StorageServices, StorageSettings
-from subgraphs.storage.kinds import AssetKind
 from subgraphs.storage.loaders import asset_loader
 from subgraphs.storage.models import Asset as AssetRow
+from subgraphs.storage.models import AssetKind
 
 StorageInfo = Info[RequestContext[StorageSettings, StorageServices], None]
 MIN_URL_TTL, MAX_URL_TTL = 60, 7 * 24 * 3600

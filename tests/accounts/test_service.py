@@ -28,8 +28,8 @@ from shared.runtime import SubgraphRuntime
 from subgraphs.accounts import domain_events as de
 from subgraphs.accounts import service
 from subgraphs.accounts.models import ApiKey, Invitation, Tenant, User
-from subgraphs.accounts.secrets import digest
 from subgraphs.accounts.service import api_keys, members
+from subgraphs.accounts.service.secrets import digest
 from tests.support.graphql import PASSWORD, unique_email
 from tests.support.hosting import runtime_of
 from tests.support.secrets import remember_secret

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 from shared.redis import create_redis
-from subgraphs.collaboration import presence
+from subgraphs.collaboration.service import presence
 from subgraphs.collaboration.tasks import sweep_presence
 from tests.collaboration.conftest import make_project, make_team
 from tests.support.graphql import codes

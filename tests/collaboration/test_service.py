@@ -20,16 +20,17 @@ from shared.db import Database, new_id, utcnow
 from shared.domain_events.models import OutboxEvent
 from shared.errors import BadUserInput, Conflict, Forbidden, NotFound
 from shared.mutations import UnitOfWork
-from subgraphs.collaboration import content, service
 from subgraphs.collaboration import domain_events as de
+from subgraphs.collaboration import service
 from subgraphs.collaboration.access import ProjectAccess, WorkspaceRole
-from subgraphs.collaboration.content import (
+from subgraphs.collaboration.models import Invitation, Project, WorkspaceMember
+from subgraphs.collaboration.service import content
+from subgraphs.collaboration.service.content import (
     MAX_CONTENT_BYTES,
     MAX_OPERATIONS,
     MAX_OPERATIONS_BYTES,
     ProjectType,
 )
-from subgraphs.collaboration.models import Invitation, Project, WorkspaceMember
 from tests.support.secrets import remember_secret
 
 TENANT = "tnt_collaboration_rules"

@@ -7,13 +7,14 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import ExitStack
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 import pytest
 
-from gateway.host import build_runtimes, create_host_app, definitions
+from gateway.host import definitions
 from gateway.registry.app import create_registry_app
 from gateway.registry.bootstrap import publish_platform
 from gateway.registry.service import Registry
@@ -25,6 +26,7 @@ from shared.redis import free_port
 from subgraphs.spotify.catalogue.offline import load_sample
 from tests.registry.conftest import CHECK, PUBLISH, TENANT, api_key
 from tests.support.graphql import codes, gql, sign_up
+from tests.support.hosting import served_together
 from tests.support.partner import CONFLICTING, MERCH_SDL, WITHOUT_PRICE, WITHOUT_SKU, merch_app
 from tests.support.servers import ServerThread
 
@@ -66,9 +68,8 @@ async def stack(tmp_path, redis_server, sqlite_factory) -> AsyncIterator[Stack]:
         registry_port=registry_port,
         registry_router_token=ROUTER_TOKEN,
     )
-    host = ServerThread(
-        create_host_app(build_runtimes(base, redis_server.url, SUBGRAPHS)), port=subgraph_port
-    ).start()
+    exits = ExitStack()
+    _, host = exits.enter_context(served_together(SUBGRAPHS, base, redis_server.url, port=subgraph_port))
     host_client = httpx.AsyncClient(base_url=host.url, timeout=60)
     admin = await sign_up(host_client, path="/accounts/graphql", tenant_name="Platform Ops")
     tenant = (await gql(host_client, TENANT, token=admin["token"], path="/accounts/graphql"))["data"]["me"][
@@ -104,7 +105,7 @@ async def stack(tmp_path, redis_server, sqlite_factory) -> AsyncIterator[Stack]:
         await asyncio.to_thread(router.stop)
         registry.stop()
         await host_client.aclose()
-        host.stop()
+        exits.close()
         await database.dispose()
 
 

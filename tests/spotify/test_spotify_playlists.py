@@ -137,3 +137,66 @@ async def test_another_tenants_playlist_does_not_exist_for_you(spotify):
     body = await gql(client, ADD, {"i": {"playlistId": playlist["id"], "trackIds": [T[3]]}}, token=mallory)
     assert codes(body) == ["NOT_FOUND"]
     assert ids((await gql(client, GET, {"id": playlist["id"]}, token=alice))["data"]["playlist"]) == T[:2]
+
+
+DETAILS = """mutation($i: ChangePlaylistDetailsInput!) {
+  changePlaylistDetails(input: $i) { playlist { id name description public snapshotId } }
+}"""
+
+
+async def test_change_details_is_versioned_and_published(spotify, database):
+    from sqlmodel import select
+
+    from shared.domain_events.models import OutboxEvent
+
+    client, accounts_client = spotify
+    token = (await sign_up(accounts_client))["token"]
+    playlist = await _playlist(client, token, T[:2])
+    changed = await gql(
+        client,
+        DETAILS,
+        {
+            "i": {
+                "playlistId": playlist["id"],
+                "public": True,
+                "description": "Summer",
+                "snapshotId": playlist["snapshotId"],
+            }
+        },
+        token=token,
+    )
+    details = changed["data"]["changePlaylistDetails"]["playlist"]
+    assert (details["name"], details["description"], details["public"]) == ("Release plan", "Summer", True)
+    assert details["snapshotId"] != playlist["snapshotId"]
+
+    stale = await gql(
+        client,
+        DETAILS,
+        {"i": {"playlistId": playlist["id"], "name": "X", "snapshotId": playlist["snapshotId"]}},
+        token=token,
+    )
+    assert codes(stale) == ["CONFLICT"]
+    nothing = await gql(client, DETAILS, {"i": {"playlistId": playlist["id"]}}, token=token)
+    assert codes(nothing) == ["BAD_USER_INPUT"]
+    too_long = await gql(
+        client, DETAILS, {"i": {"playlistId": playlist["id"], "name": "n" * 101}}, token=token
+    )
+    assert codes(too_long) == ["BAD_USER_INPUT"]
+    private = await gql(
+        client,
+        DETAILS,
+        {"i": {"playlistId": playlist["id"], "public": False, "description": ""}},
+        token=token,
+    )
+    assert private["data"]["changePlaylistDetails"]["playlist"]["description"] is None
+    after = (await gql(client, GET, {"id": playlist["id"]}, token=token))["data"]["playlist"]
+    assert after["name"] == "Release plan"
+
+    async with database.read() as session:
+        rows = (
+            await session.execute(
+                select(OutboxEvent).where(OutboxEvent.type == "spotify.playlist.details_changed")
+            )
+        ).scalars()
+        published = [(row.payload["public"], row.payload["changed"]) for row in rows]
+    assert published == [(True, ["description", "public"]), (False, ["description", "public"])]

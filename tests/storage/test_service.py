@@ -18,13 +18,14 @@ from shared.auth.principal import Principal
 from shared.db import Database, utcnow
 from shared.domain_events.models import OutboxEvent
 from shared.errors import BadUserInput, DomainError, Forbidden, Unauthenticated
+from shared.mutations import UnitOfWork
 from subgraphs.storage import domain_events as de
 from subgraphs.storage import service
 from subgraphs.storage.backends import StoredObject, UploadTarget
 from subgraphs.storage.backends.base import UploadSpec
 from subgraphs.storage.config import StorageSettings
-from subgraphs.storage.kinds import MB, RULES, AssetKind, content_matches
-from subgraphs.storage.models import Asset
+from subgraphs.storage.models import MB, RULES, Asset, AssetKind
+from subgraphs.storage.service import content_matches
 from tests.storage.conftest import PDF, PNG
 
 CONFIG = StorageSettings()
@@ -92,7 +93,7 @@ async def _create(
     principal: Principal = ALICE,
 ) -> Asset:
     async with database.write() as session:
-        asset, _ = await service.create_upload(session, principal, backend, CONFIG, request)
+        asset, _ = await service.create_upload(UnitOfWork(session), principal, backend, CONFIG, request)
     return asset
 
 
@@ -100,7 +101,7 @@ async def _complete(
     database: Database, backend: RecordingBackend, asset_id: str, principal: Principal = ALICE
 ) -> Asset:
     async with database.write() as session:
-        return await service.complete_upload(session, database, principal, backend, asset_id)
+        return await service.complete_upload(UnitOfWork(session), database, principal, backend, asset_id)
 
 
 # Declarations -------------------------------------------------------------------------------

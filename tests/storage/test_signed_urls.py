@@ -9,8 +9,8 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import pytest
 
 from subgraphs.storage.backends.s3 import S3Backend
+from subgraphs.storage.backends.signing import SignatureError, UrlSigner
 from subgraphs.storage.config import StorageSettings
-from subgraphs.storage.signing import SignatureError, UrlSigner
 from tests.storage.conftest import PNG
 from tests.support.graphql import sign_up
 

@@ -7,9 +7,9 @@ from typing import Annotated
 import strawberry
 
 from shared.mutations import unit_of_work
-from subgraphs.accounts import events
 from subgraphs.accounts.schema.inputs import ConsentInput, ConsentPayload
 from subgraphs.accounts.service import consents
+from subgraphs.accounts.service import stream as events
 from subgraphs.accounts.types import AccountsInfo, User
 
 

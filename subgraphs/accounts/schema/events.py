@@ -1,4 +1,4 @@
-"""The live account stream (`accountEvents`) over `subgraphs.accounts.events`."""
+"""The live account stream (`accountEvents`) over `subgraphs.accounts.service.stream`."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Annotated
 
 import strawberry
 
-from subgraphs.accounts import events
+from subgraphs.accounts.service import stream as events
 from subgraphs.accounts.types import AccountEvent, AccountsInfo
 
 

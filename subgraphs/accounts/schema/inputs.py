@@ -83,6 +83,22 @@ class RefreshSessionInput:
     )
 
 
+@strawberry.input(description="Your current password and the new one.")
+class ChangePasswordInput:
+    current_password: str = strawberry.field(description="The password you signed in with.")
+    new_password: str = strawberry.field(
+        description="At least the platform's minimum length (10 by default), different from the current one."
+    )
+
+
+@strawberry.type(description="The password was changed; your other sessions were signed out.")
+class ChangePasswordPayload:
+    user: User = strawberry.field(description="You.")
+    revoked_sessions: int = strawberry.field(
+        description="How many of your other sessions (other devices, older log-ins) were revoked."
+    )
+
+
 @strawberry.type(description="A new session: a 15-minute access token and a rotating refresh token.")
 class AuthPayload:
     user: User = strawberry.field(

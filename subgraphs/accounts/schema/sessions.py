@@ -1,4 +1,4 @@
-"""Who you are and your session: `me`, sign up, log in, refresh, log out."""
+"""Who you are and your session: `me`, sign up, log in, refresh, change password, log out."""
 
 from __future__ import annotations
 
@@ -6,12 +6,13 @@ from typing import Annotated
 
 import strawberry
 
-from shared.errors import Unauthenticated
 from shared.mutations import unit_of_work
 from subgraphs.accounts import service
 from subgraphs.accounts.loaders import user_loader
 from subgraphs.accounts.schema.inputs import (
     AuthPayload,
+    ChangePasswordInput,
+    ChangePasswordPayload,
     LogInInput,
     LogOutPayload,
     RefreshSessionInput,
@@ -81,17 +82,23 @@ class SessionMutation:
         ],
     ) -> AuthPayload:
         async with unit_of_work(info, {}) as uow:
-            result = await service.refresh_session(uow.session, info.context.runtime, input.refresh_token)
-            if isinstance(result, service.ReuseDetected):
-                uow.outcome, uow.target_id = "REFRESH_TOKEN_REUSED", result.family_id
-            else:
-                uow.target_id, uow.tenant_id = result.user.id, result.user.tenant_id
-        if isinstance(result, service.ReuseDetected):
-            raise Unauthenticated(
-                "Refresh token reuse detected; the session was revoked",
-                reason="REFRESH_TOKEN_REUSED",
-            )
+            result = await service.refresh_session(uow, info.context.runtime, input.refresh_token)
         return await _auth_payload(info, result)
+
+    @strawberry.mutation(
+        description="Change your password (in a user session). Every other session of yours is "
+        "signed out; this one stays. A wrong current password counts as a failed log-in."
+    )
+    async def change_password(
+        self,
+        info: AccountsInfo,
+        input: Annotated[ChangePasswordInput, strawberry.argument(description="Current and new password.")],
+    ) -> ChangePasswordPayload:
+        async with unit_of_work(info, {}) as uow:
+            user, revoked = await service.change_password(
+                uow, info.context.runtime, info.context.principal, input.current_password, input.new_password
+            )
+        return ChangePasswordPayload(user=User.from_row(user), revoked_sessions=revoked)
 
     @strawberry.mutation(description="End the current session everywhere.")
     async def log_out(self, info: AccountsInfo) -> LogOutPayload:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,9 +19,10 @@ from shared.auth.tokens import issue_access_token
 from shared.db import new_id, utcnow
 from shared.domain_events import emit
 from shared.errors import BadUserInput, ConsentRequired, RateLimited, Unauthenticated
+from shared.mutations import CommitThenRefuse, UnitOfWork
 from shared.runtime import SubgraphRuntime
 from subgraphs.accounts import domain_events as de
-from subgraphs.accounts import events, repository
+from subgraphs.accounts import repository
 from subgraphs.accounts.models import (
     CONSENTS,
     REQUIRED_CONSENTS,
@@ -30,7 +32,8 @@ from subgraphs.accounts.models import (
     User,
 )
 from subgraphs.accounts.repository import RefreshTokenRepository, UserRepository
-from subgraphs.accounts.secrets import (
+from subgraphs.accounts.service import stream as events
+from subgraphs.accounts.service.secrets import (
     digest,
     hash_password,
     new_refresh_token,
@@ -238,17 +241,10 @@ async def log_in(
     return started
 
 
-@dataclass(frozen=True)
-class ReuseDetected:
-    family_id: str
-
-
-async def refresh_session(
-    session: AsyncSession, runtime: SubgraphRuntime, refresh_token: str
-) -> Session | ReuseDetected:
+async def refresh_session(uow: UnitOfWork, runtime: SubgraphRuntime, refresh_token: str) -> Session:
     """Rotates the refresh token. Presenting a rotated one again means it leaked: the
-    whole family (every token of that login) is revoked, and the caller must commit that
-    before refusing."""
+    whole family (every token of that login) is revoked, committed, and the caller refused."""
+    session = uow.session
     row = await repository.refresh_token_by_hash(session, digest(refresh_token))
     if row is None:
         raise Unauthenticated("Unknown refresh token")
@@ -258,7 +254,11 @@ async def refresh_session(
     if row.rotated_at is not None:
         await tokens.revoke_family(row.family_id)
         await _mark_revoked(runtime, row.family_id, row.user_id)
-        return ReuseDetected(row.family_id)
+        uow.target_id = row.family_id
+        reused = Unauthenticated(
+            "Refresh token reuse detected; the session was revoked", reason="REFRESH_TOKEN_REUSED"
+        )
+        raise CommitThenRefuse(reused, outcome="REFRESH_TOKEN_REUSED")
     if row.expires_at <= utcnow():
         raise Unauthenticated("Refresh token expired")
     row.rotated_at = utcnow()
@@ -266,7 +266,42 @@ async def refresh_session(
     user = await UserRepository(session, row.tenant_id).get(row.user_id)
     if user is None:
         raise Unauthenticated("Account no longer exists")
+    uow.target_id, uow.tenant_id = user.id, user.tenant_id
     return await start_session(session, runtime, user, family_id=row.family_id)
+
+
+async def change_password(
+    uow: UnitOfWork, runtime: SubgraphRuntime, principal: Principal, current: str, new: str
+) -> tuple[User, int]:
+    """Checks the current password (failures count towards the log-in limit, so a stolen
+    access token cannot guess it), sets the new one and revokes every other session of the
+    user. Returns the user and how many sessions were revoked."""
+    tenant_id, user_id = principal.tenant_id, principal.user_id
+    if principal.kind != "user" or not tenant_id or not user_id or not principal.session_id:
+        raise Unauthenticated("Changing the password needs a user session")
+    user = await UserRepository(uow.session, tenant_id).require(user_id)
+    await _check_login_rate(runtime.redis, runtime, user.email, principal.client_address)
+    if not verify_password(current, user.password_hash):
+        await _record_failure(runtime.redis, runtime, user.email, principal.client_address)
+        raise BadUserInput("The current password is wrong", field="currentPassword")
+    minimum = runtime.config.password_min_length
+    if len(new) < minimum:
+        raise BadUserInput(f"Password must have at least {minimum} characters", field="newPassword")
+    if new == current:
+        raise BadUserInput("The new password is the current one", field="newPassword")
+    user.password_hash = hash_password(new)
+    uow.session.add(user)
+    tokens = RefreshTokenRepository(uow.session, tenant_id)
+    others = [family for family in await tokens.live_families(user_id) if family != principal.session_id]
+    for family in others:
+        await tokens.revoke_family(family)
+        uow.after_commit(f"revoked:{family}", partial(_mark_revoked, runtime, family, user_id))
+    uow.target_id = user_id
+    changed = de.PasswordChanged(
+        tenant_id=tenant_id, actor_id=user_id, user_id=user_id, revoked_sessions=len(others)
+    )
+    uow.emit(changed)
+    return user, len(others)
 
 
 async def log_out(session: AsyncSession, runtime: SubgraphRuntime, principal: Principal) -> str:

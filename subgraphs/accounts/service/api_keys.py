@@ -16,7 +16,7 @@ from subgraphs.accounts import domain_events as de
 from subgraphs.accounts import repository
 from subgraphs.accounts.models import ApiKey
 from subgraphs.accounts.repository import ApiKeyRepository
-from subgraphs.accounts.secrets import digest, new_api_key, same_digest
+from subgraphs.accounts.service.secrets import digest, new_api_key, same_digest
 
 SCOPE = re.compile(r"^[a-z][a-z0-9-]*:(read|write|check|publish)$")
 LAST_USE_RESOLUTION = timedelta(minutes=1)

@@ -15,7 +15,7 @@ from shared.errors import BadUserInput, Conflict, Forbidden
 from subgraphs.accounts import domain_events as de
 from subgraphs.accounts.models import ROLES, Invitation, User
 from subgraphs.accounts.repository import UserRepository
-from subgraphs.accounts.secrets import digest, new_invitation_code
+from subgraphs.accounts.service.secrets import digest, new_invitation_code
 
 
 def _rank(role: str) -> int:

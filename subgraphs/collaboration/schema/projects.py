@@ -12,7 +12,7 @@ from shared.mutations import unit_of_work
 from shared.permissions.resources import granted
 from subgraphs.collaboration import service
 from subgraphs.collaboration.access import on_project, on_workspace
-from subgraphs.collaboration.content import ProjectType
+from subgraphs.collaboration.service.content import ProjectType
 from subgraphs.collaboration.types import CollabInfo, Project, readable_project
 
 

@@ -20,6 +20,24 @@ class CreatePlaylistInput:
     public: bool = strawberry.field(default=False, description="Whether the playlist is meant to be public.")
 
 
+@strawberry.input(description="New details of a platform playlist; leave out what stays.")
+class ChangePlaylistDetailsInput:
+    playlist_id: strawberry.ID = strawberry.field(description="Platform playlist id (`plst_…`).")
+    name: str | None = strawberry.field(default=None, description="New name, 1 to 100 characters.")
+    description: str | None = strawberry.field(
+        default=None, description="New description, up to 300 characters; an empty string clears it."
+    )
+    public: bool | None = strawberry.field(default=None, description="New visibility.")
+    snapshot_id: str | None = strawberry.field(
+        default=None, description="Refuse with CONFLICT if the playlist moved on; null skips the check."
+    )
+
+    def details(self) -> playlists.Details:
+        return playlists.Details(
+            str(self.playlist_id), self.name, self.description, self.public, self.snapshot_id
+        )
+
+
 @strawberry.input(description="Tracks to add to one of your platform playlists.")
 class AddTracksToPlaylistInput:
     playlist_id: strawberry.ID = strawberry.field(description="Platform playlist id (`plst_…`).")
@@ -55,6 +73,18 @@ class ReorderPlaylistInput:
     )
     range_length: int = strawberry.field(default=1, description="How many consecutive tracks to move.")
 
+    def move(self) -> playlists.Move:
+        return playlists.Move(
+            str(self.playlist_id), self.range_start, self.range_length, self.insert_before, self.snapshot_id
+        )
+
+    def audit(self) -> dict[str, object]:
+        return {
+            "playlistId": self.playlist_id,
+            "rangeStart": self.range_start,
+            "insertBefore": self.insert_before,
+        }
+
 
 @strawberry.type(description="The playlist after the change.")
 class PlaylistPayload:
@@ -74,6 +104,18 @@ class PlaylistMutation:
         principal = info.context.principal
         async with unit_of_work(info, {"name": input.name}) as uow:
             row = await playlists.create_playlist(uow, principal, input.name, input.description, input.public)
+        return PlaylistPayload(playlist=Playlist.from_row(row))
+
+    @strawberry.mutation(description="Change a playlist's name, description or visibility.")
+    async def change_playlist_details(
+        self,
+        info: SpotifyInfo,
+        input: Annotated[
+            ChangePlaylistDetailsInput, strawberry.argument(description="The playlist and what changes.")
+        ],
+    ) -> PlaylistPayload:
+        async with unit_of_work(info, {"playlistId": input.playlist_id}) as uow:
+            row = await playlists.change_details(uow, info.context.principal, input.details())
         return PlaylistPayload(playlist=Playlist.from_row(row))
 
     @strawberry.mutation(description="Add tracks (up to 100) at a position.")
@@ -116,19 +158,6 @@ class PlaylistMutation:
             ReorderPlaylistInput, strawberry.argument(description="The playlist and the range to move.")
         ],
     ) -> PlaylistPayload:
-        audit = {
-            "playlistId": input.playlist_id,
-            "rangeStart": input.range_start,
-            "insertBefore": input.insert_before,
-        }
-        async with unit_of_work(info, audit) as uow:
-            row = await playlists.reorder(
-                uow,
-                info.context.principal,
-                str(input.playlist_id),
-                input.range_start,
-                input.range_length,
-                input.insert_before,
-                input.snapshot_id,
-            )
+        async with unit_of_work(info, input.audit()) as uow:
+            row = await playlists.reorder(uow, info.context.principal, input.move())
         return PlaylistPayload(playlist=Playlist.from_row(row))

@@ -1,10 +1,11 @@
-"""Playlists made on the platform: create, add, remove, reorder. Every change bumps the
+"""Playlists made on the platform: create, change details, add, remove, reorder. Every change bumps the
 version; the snapshot id a client holds names a version, and a stale one gets CONFLICT."""
 
 from __future__ import annotations
 
 import base64
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from shared.auth.principal import Principal, acting_user
 from shared.context import RequestContext
@@ -62,8 +63,7 @@ async def create_playlist(
     uow: UnitOfWork, principal: Principal, name: str, description: str | None, public: bool
 ) -> EditablePlaylist:
     tenant_id, user_id = acting_user(principal)
-    if description is not None and len(description) > 300:
-        raise BadUserInput("Description has at most 300 characters", field="description")
+    _check_description(description)
     playlist = EditablePlaylist(
         id=new_id("plst"),
         tenant_id=tenant_id,
@@ -86,6 +86,56 @@ async def create_playlist(
             description=playlist.description,
             public=playlist.public,
             version=playlist.version,
+        )
+    )
+    return playlist
+
+
+def _check_description(description: str | None) -> str | None:
+    if description is not None and len(description) > 300:
+        raise BadUserInput("Description has at most 300 characters", field="description")
+    return description
+
+
+@dataclass(frozen=True)
+class Details:
+    """New details of a playlist; None leaves one as it is (an empty description clears it)."""
+
+    playlist_id: str
+    name: str | None = None
+    description: str | None = None
+    public: bool | None = None
+    snapshot_id: str | None = None
+
+
+async def change_details(uow: UnitOfWork, principal: Principal, details: Details) -> EditablePlaylist:
+    """Spotify's "change playlist details": name, description, visibility."""
+    changes: dict[str, object] = {}
+    if details.name is not None:
+        changes["name"] = _check_name(details.name)
+    if details.description is not None:
+        changes["description"] = _check_description(details.description) or None
+    if details.public is not None:
+        changes["public"] = details.public
+    if not changes:
+        raise BadUserInput("Give a name, a description or a visibility to change", field="input")
+    repo, playlist = await _editable(uow, principal, details.playlist_id)
+    expected = playlist.version if details.snapshot_id is None else _version_in(details.snapshot_id, playlist)
+    if expected != playlist.version:
+        raise Conflict("The playlist changed since that snapshot", currentSnapshotId=snapshot_of(playlist))
+    await repo.update_versioned(playlist.id, expected, **changes)
+    await uow.session.refresh(playlist)
+    uow.emit(
+        de.PlaylistDetailsChanged(
+            tenant_id=playlist.tenant_id,
+            actor_id=principal.user_id,
+            playlist_id=playlist.id,
+            owner_id=playlist.owner_id,
+            name=playlist.name,
+            description=playlist.description,
+            public=playlist.public,
+            version=playlist.version,
+            changed=sorted(changes),
         )
     )
     return playlist
@@ -161,18 +211,21 @@ async def remove_tracks(
     return await _change(uow, principal, repo, current, snapshot_id, kept, "tracks_removed")
 
 
-async def reorder(
-    uow: UnitOfWork,
-    principal: Principal,
-    playlist_id: str,
-    range_start: int,
-    range_length: int,
-    insert_before: int,
-    snapshot_id: str,
-) -> EditablePlaylist:
+@dataclass(frozen=True)
+class Move:
     """Spotify's semantics: move `range_length` tracks from `range_start` to before
-    `insert_before` (positions in the list as it was)."""
-    repo, current = await _editable(uow, principal, playlist_id)
+    `insert_before` (positions in the list as it was), if the playlist is at `snapshot_id`."""
+
+    playlist_id: str
+    range_start: int
+    range_length: int
+    insert_before: int
+    snapshot_id: str
+
+
+async def reorder(uow: UnitOfWork, principal: Principal, move: Move) -> EditablePlaylist:
+    repo, current = await _editable(uow, principal, move.playlist_id)
+    range_start, range_length, insert_before = move.range_start, move.range_length, move.insert_before
     tracks = list(current.track_ids)
     if range_length < 1 or range_start < 0 or range_start + range_length > len(tracks):
         raise BadUserInput("The range is outside the playlist", field="rangeStart")
@@ -183,4 +236,4 @@ async def reorder(
     target = insert_before if insert_before <= range_start else insert_before - range_length
     target = max(0, min(target, len(rest)))
     changed = rest[:target] + moved + rest[target:]
-    return await _change(uow, principal, repo, current, snapshot_id, changed, "reordered")
+    return await _change(uow, principal, repo, current, move.snapshot_id, changed, "reordered")

@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING
 from shared.config import Settings
 from shared.crypto import derive_key
 from subgraphs.storage.backends.base import StoredObject, UploadSpec, UploadTarget
-from subgraphs.storage.kinds import SNIFF_BYTES
-from subgraphs.storage.signing import UrlSigner
+from subgraphs.storage.backends.signing import UrlSigner
+from subgraphs.storage.models import SNIFF_BYTES
 
 if TYPE_CHECKING:
     from subgraphs.storage.config import StorageSettings

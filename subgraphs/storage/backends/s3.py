@@ -15,8 +15,8 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from subgraphs.storage.backends.base import StoredObject, UploadSpec, UploadTarget
-from subgraphs.storage.kinds import SNIFF_BYTES
-from subgraphs.storage.signing import UrlSigner
+from subgraphs.storage.backends.signing import UrlSigner
+from subgraphs.storage.models import SNIFF_BYTES
 
 if TYPE_CHECKING:
     from subgraphs.storage.config import StorageSettings

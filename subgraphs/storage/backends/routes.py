@@ -17,7 +17,7 @@ from subgraphs.storage.backends.local import (
     LocalBackend,
     UploadTooLarge,
 )
-from subgraphs.storage.signing import SignatureError
+from subgraphs.storage.backends.signing import SignatureError
 
 Handler = Callable[[Request], Awaitable[Response]]
 
