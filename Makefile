@@ -10,7 +10,7 @@ ROUTER := gateway/router
 NODE_STAMP := $(ROUTER)/node_modules/.installed
 SYSTEM_STAMP := .data/.system-deps
 
-.PHONY: dev test bench lint deps system-deps lock clean
+.PHONY: dev test bench lint deps system-deps bench-deps lock clean
 
 deps: $(PY_STAMP) $(NODE_STAMP)
 
@@ -35,13 +35,19 @@ $(SYSTEM_STAMP):
 	fi
 	@mkdir -p $(dir $@) && touch $@
 
+# The benchmarks' load generator: wrk (C, one thread), so the generator is not the bottleneck.
+bench-deps:
+	@command -v wrk >/dev/null || { \
+		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; \
+		else echo "install wrk (apt-get install wrk)"; exit 1; fi; }
+
 dev: deps
 	$(VENV)/bin/spotify-agent dev
 
 test: deps system-deps
 	$(PY) -m pytest -m "" -p no:cacheprovider
 
-bench: deps
+bench: deps system-deps bench-deps
 	$(PY) -m tests.bench
 
 lint: deps

@@ -1,5 +1,6 @@
-"""`spotify-agent dev`: migrate, seed, then run the subgraphs, the registry (which our own
-subgraphs are published through), the worker, and the router polling the registry."""
+"""`spotify-agent dev`: migrate, seed, then run the subgraphs (the host's own processes, one
+per core), the registry (which our own subgraphs are published through), the worker, and the
+router polling the registry."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ from typing import Any
 
 import uvicorn
 
-from gateway.host import build_runtimes, create_host_app, definitions
+from gateway.host import definitions
+from gateway.host_process import HostProcess
 from gateway.migrate import upgrade
 from gateway.registry.app import create_registry_app, router_token
 from gateway.registry.bootstrap import publish_platform
@@ -80,11 +82,13 @@ async def run_dev(settings: Settings, redis_url: str) -> int:
     for line in await publish_platform(registry_app.state.registry, definitions(settings, SUBGRAPHS)):
         print(f"  registry: {line}", flush=True)
 
-    server = _server(
-        create_host_app(build_runtimes(settings, redis_url, SUBGRAPHS)), settings, settings.subgraph_port
-    )
-    serving = await _started(server)
-    if serving is None:
+    host = HostProcess(settings, redis_url, SUBGRAPHS)
+    try:
+        await host.astart()
+    except RuntimeError as error:
+        print(f"  {error}", flush=True)
+        registry_server.should_exit = True
+        await registry_serving
         return 1
     worker = create_worker(settings, redis_url)
     working = asyncio.create_task(worker.async_run())
@@ -94,21 +98,24 @@ async def run_dev(settings: Settings, redis_url: str) -> int:
         print(
             f"\n  Spotify Agent API  http://{settings.host}:{settings.router_port}/graphql"
             "  (GraphiQL in a browser)\n"
-            f"  subgraphs          {settings.subgraph_base_url}/<name>/graphql\n"
+            f"  subgraphs          {settings.subgraph_base_url}/<name>/graphql"
+            f"  ({host.workers} processes)\n"
             f"  schema registry    {settings.registry_base_url}/  (API /graphql, /supergraph.graphql)\n"
             f"  router log         {settings.data_dir / 'router.log'}\n",
             flush=True,
         )
-        # Until Ctrl-C (uvicorn handles the signal) ends either server; the other follows.
-        await asyncio.wait([serving, registry_serving], return_when=asyncio.FIRST_COMPLETED)
+        # Until Ctrl-C (uvicorn handles the signal) ends the registry or the host ends.
+        hosting = asyncio.create_task(host.exited())
+        await asyncio.wait([hosting, registry_serving], return_when=asyncio.FIRST_COMPLETED)
+        hosting.cancel()
     finally:
         router.stop()
+        await asyncio.to_thread(host.stop)
         working.cancel()
         with contextlib.suppress(asyncio.CancelledError, Exception):
             await worker.close()
             await working
-        for running, task in ((server, serving), (registry_server, registry_serving)):
-            if not task.done():
-                running.should_exit = True
-                await task
+        if not registry_serving.done():
+            registry_server.should_exit = True
+            await registry_serving
     return 0

@@ -28,10 +28,13 @@ KEEP_ALIVE_SECONDS = 75
 
 
 def server(app: Any, *, host: str, port: int, settle_heap: bool = True, **options: Any) -> Server:
-    """Logging stays ours (`log_config=None`); WebSocket compression is off: clients are the
+    """Logging stays ours (`log_config=None`, no access log); WebSocket compression is off: clients are the
     router and browsers on fast links, where deflate only costs CPU per message.
     `settle_heap=False` for a server sharing a process it does not own (tests)."""
     options.setdefault("ws_per_message_deflate", False)
+    # One log line per GraphQL operation is ours (shared.schema.OperationLog); an access line
+    # per request on top would double the logging cost of every request.
+    options.setdefault("access_log", False)
     options.setdefault("timeout_keep_alive", KEEP_ALIVE_SECONDS)
     config = uvicorn.Config(app, host=host, port=port, log_config=None, **options)
     return Server(config, settle_heap=settle_heap)

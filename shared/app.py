@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
+import orjson
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -19,6 +20,7 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from shared.context import RequestContext
 from shared.errors import TRANSIENT_ERRORS, DomainError, Unavailable
+from shared.limits import BodyLimit
 from shared.permissions.watcher import watch_policies
 from shared.runtime import SubgraphRuntime
 from shared.telemetry import request_trace_id, start_request_trace
@@ -55,6 +57,14 @@ class SubgraphGraphQL(GraphQL[RequestContext, None]):
         self.runtime = runtime
         # The router carries every subscription of one token over one upstream socket.
         self.max_subscriptions_per_connection = runtime.settings.max_subscriptions_per_connection
+
+    def decode_json(self, data: str | bytes) -> object:
+        return orjson.loads(data)
+
+    def encode_json(self, data: object) -> str:
+        # A str, not bytes: Strawberry sends bytes over WebSockets as binary frames, which
+        # graphql-transport-ws clients do not expect.
+        return orjson.dumps(data, option=orjson.OPT_NON_STR_KEYS).decode()
 
     async def get_context(self, request: Any, response: Any = None) -> RequestContext:  # type: ignore[override]
         context = RequestContext(runtime=self.runtime, request=request, response=response)
@@ -159,7 +169,8 @@ def create_subgraph_app(
                 await runtime.close()
 
     routes: list[BaseRoute] = [
-        Route("/graphql", graphql, methods=["GET", "POST"]),
+        # GraphQL bodies only: the storage file routes take uploads far above the limit.
+        Route("/graphql", BodyLimit(graphql, runtime.settings.max_body_bytes), methods=["GET", "POST"]),
         WebSocketRoute("/graphql", graphql),
         Route("/healthz", _healthz),
         Route("/readyz", _readyz(runtime)),

@@ -56,6 +56,8 @@ class Settings(BaseSettings):
 
     host: str = "127.0.0.1"
     subgraph_port: int = 4001
+    host_workers: int = 0
+    """Processes serving the subgraph host in `make dev` (HOST_WORKERS); 0: one per CPU core."""
     router_port: int = 4000
     subgraph_urls: str = ""
     """Per-subgraph routing URLs when each runs apart: `accounts=http://accounts:4001/graphql,…`."""
@@ -66,6 +68,8 @@ class Settings(BaseSettings):
     max_aliases: int = 30
     max_tokens: int = 2000
     max_subscriptions_per_connection: int = 5000
+    max_body_bytes: int = 1024 * 1024
+    """Request bodies above this are refused with 413 before they are parsed (MAX_BODY_BYTES)."""
 
     log_level: str = "INFO"
     log_json: bool = True

@@ -6,20 +6,30 @@ one id finds a request in the router's answer and in every subgraph's log."""
 from __future__ import annotations
 
 import logging
+import re
 import secrets
 from collections.abc import Mapping
 from contextvars import ContextVar
 
-from opentelemetry import propagate, trace
-
 current_trace_id: ContextVar[str | None] = ContextVar("current_trace_id", default=None)
 
 
+_TRACEPARENT = re.compile(r"([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(-.*)?")
+_ZERO_TRACE, _ZERO_SPAN = "0" * 32, "0" * 16
+
+
 def trace_id_from(headers: Mapping[str, str]) -> str | None:
-    """The trace id of a valid `traceparent` among `headers` (lower-case names), else None."""
-    span = trace.get_current_span(propagate.extract(headers))
-    context = span.get_span_context()
-    return trace.format_trace_id(context.trace_id) if context.is_valid else None
+    """The trace id of a valid W3C `traceparent` among `headers` (lower-case names), else
+    None. Parsed here rather than by OpenTelemetry's propagator, which costs ~2 % of a small
+    request when tracing is off."""
+    value = headers.get("traceparent")
+    match = _TRACEPARENT.fullmatch(value.strip().lower()) if value else None
+    if match is None:
+        return None
+    version, trace_id, span_id, _flags, rest = match.groups()
+    if version == "ff" or trace_id == _ZERO_TRACE or span_id == _ZERO_SPAN or (version == "00" and rest):
+        return None
+    return trace_id
 
 
 def start_request_trace(headers: Mapping[str, str] | None) -> str:

@@ -21,6 +21,20 @@ import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { maxDepthPlugin } from '@escape.tech/graphql-armor-max-depth';
 import { GraphQLError } from 'graphql';
 import { usageReportingOptionsFromEnv, useUsageReporting } from './usage-reporting.mjs';
+import { DEFAULT_MAX_BODY_BYTES, useBodyLimit } from './body-limit.mjs';
+
+// Query planner: Hive Router's Rust planner and executor (@graphql-hive/router-runtime, a native
+// addon) unless ROUTER_QUERY_PLANNER=js, or its binary does not load here: then the default
+// JavaScript (stitching) runtime. `make bench` measures both.
+let plannerRuntime = {};
+if ((process.env.ROUTER_QUERY_PLANNER || 'rust') !== 'js') {
+  try {
+    const { unifiedGraphHandler } = await import('@graphql-hive/router-runtime');
+    plannerRuntime = { unifiedGraphHandler };
+  } catch (error) {
+    console.warn(`Rust query planner unavailable (${error.message}); using the JavaScript planner`);
+  }
+}
 
 const source = process.env.SUPERGRAPH;
 const isUrl = (value) => /^https?:\/\//.test(value ?? '');
@@ -142,6 +156,7 @@ function depthLimit(maxDepth) {
 }
 
 export const gatewayConfig = defineConfig({
+  ...plannerRuntime,
   // A function returning the path: the gateway re-reads the file on each load, and the CLI does
   // not attach its own watcher (it only does for a plain string).
   ...(supergraphFile
@@ -208,6 +223,7 @@ export const gatewayConfig = defineConfig({
   // Usage reporting to the schema registry only when USAGE_REPORT_URL is set (usage-reporting.mjs).
   plugins: (context) => [
     clientIdentityAndSupergraphWatch(),
+    useBodyLimit(Number(process.env.ROUTER_MAX_BODY_BYTES) || DEFAULT_MAX_BODY_BYTES),
     depthLimit(Number(process.env.ROUTER_MAX_DEPTH) || 12),
     traceparentOnAnswers(),
     ...(process.env.USAGE_REPORT_URL

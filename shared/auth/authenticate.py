@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
+from weakref import WeakSet
 
 from redis.asyncio import Redis
 
@@ -23,6 +24,24 @@ def revoked_session_key(session_id: str) -> str:
 # How stale a "not revoked" answer may be for a live subscription: a logout ends the
 # subscriptions of that session within this, at their next event.
 REVOCATION_RECHECK_SECONDS = 5.0
+# The same for requests: one Redis round trip per session every this many seconds, not one per
+# request. A revocation made in this process (`note_revoked`) is seen at once; one made in
+# another process within this.
+REQUEST_REVOCATION_CACHE_SECONDS = 2.0
+
+_authenticators: WeakSet[Authenticator] = WeakSet()
+
+
+def forget_live_sessions() -> None:
+    """Every authenticator of this process asks Redis on the next request of any session."""
+    for authenticator in list(_authenticators):
+        authenticator._request_checked.clear()
+
+
+def note_revoked(session_id: str) -> None:
+    """Every authenticator of this process forgets that `session_id` was live for requests."""
+    for authenticator in list(_authenticators):
+        authenticator.forget(session_id)
 
 
 class Authenticator:
@@ -36,7 +55,28 @@ class Authenticator:
         self.redis = redis
         self.api_keys = api_keys
         self._session_checked: dict[str, float] = {}
-        """Session id -> when it was last seen not revoked (monotonic)."""
+        """Session id -> when it was last seen not revoked (monotonic), for subscriptions."""
+        self._request_checked: dict[str, float] = {}
+        """The same for requests."""
+        _authenticators.add(self)
+
+    def forget(self, session_id: str) -> None:
+        """The next request of the session asks Redis. (Its subscriptions keep their own
+        schedule: they deliver the revocation event, then end.)"""
+        self._request_checked.pop(session_id, None)
+
+    async def _revoked(self, session_id: str) -> bool:
+        now = time.monotonic()
+        checked = self._request_checked.get(session_id)
+        if checked is not None and now - checked < REQUEST_REVOCATION_CACHE_SECONDS:
+            return False
+        if await self.redis.exists(revoked_session_key(session_id)):
+            self._request_checked.pop(session_id, None)
+            return True
+        if len(self._request_checked) > 100_000:
+            self._request_checked.clear()
+        self._request_checked[session_id] = now
+        return False
 
     async def ensure_current(self, principal: Principal) -> None:
         """For long-lived operations (subscriptions) authenticated once, at connection_init:
@@ -78,6 +118,6 @@ class Authenticator:
         if self.verifier.needs_keys(credential):
             await asyncio.to_thread(self.verifier.refresh_keys)  # JWKS over HTTP: off the event loop
         principal = self.verifier.verify(credential)
-        if principal.session_id and await self.redis.exists(revoked_session_key(principal.session_id)):
+        if principal.session_id and await self._revoked(principal.session_id):
             raise Unauthenticated("Session revoked")
         return principal.with_address(address)

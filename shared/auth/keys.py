@@ -84,10 +84,13 @@ def load_signing_keys(settings: Settings) -> list[SigningKey]:
         tmp = path.with_suffix(f".{os.getpid()}.tmp")
         tmp.write_bytes(_generate_pem())
         tmp.chmod(0o600)
-        # Another process may have won the race: keep whichever landed first.
-        if not path.exists():
-            tmp.replace(path)
-        else:
+        # Another process may win the race: a hard link fails when the name exists, so
+        # every process ends up with whichever key landed first.
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            pass
+        finally:
             tmp.unlink()
     return signing_keys_from_pem(path.read_bytes())
 

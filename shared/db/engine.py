@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from functools import lru_cache
 from pathlib import Path
@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from shared.config import get_settings
+from shared.db.keyed import KeyedReads
 
 
 def _sqlite_engine(url: str, immediate: bool) -> AsyncEngine:
@@ -61,6 +62,9 @@ class Database:
         self._reader = async_sessionmaker(self.engine, expire_on_commit=False)
         self._writer = async_sessionmaker(self.write_engine, expire_on_commit=False)
         self._write_turns: WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = WeakKeyDictionary()
+        self.statement_listeners: list[Callable[[str], None]] = []
+        """Called with each statement sent outside the engines (`keyed`): statement counts."""
+        self.keyed = KeyedReads(self)
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:
@@ -92,6 +96,7 @@ class Database:
             await connection.execute(text("SELECT 1"))
 
     async def dispose(self) -> None:
+        await self.keyed.close()
         await self.engine.dispose()
         if self.write_engine is not self.engine:
             await self.write_engine.dispose()

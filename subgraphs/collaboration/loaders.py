@@ -29,7 +29,7 @@ async def service_memberships(
     if principal.kind != "service" or not principal.tenant_id or not principal.actor_id:
         return [None] * len(workspace_ids)
     tenant_id, subject = principal.tenant_id, principal.actor_id
-    found = await WorkspaceRepository(await context.session(), tenant_id).get_many(list(workspace_ids))
+    found = await WorkspaceRepository.load_many(context.runtime.db, tenant_id, workspace_ids)
     members: list[WorkspaceMember | None] = []
     for workspace_id in workspace_ids:
         readable = workspace_id in found and (
@@ -56,8 +56,9 @@ def _memberships(context: RequestContext) -> DataLoader[str, WorkspaceMember | N
             return await service_memberships(context, workspace_ids)
         if not principal.tenant_id or not principal.user_id:
             return [None] * len(workspace_ids)
-        repo = MemberRepository(await context.session(), principal.tenant_id)
-        found = await repo.of_user(principal.user_id, workspace_ids)
+        found = await MemberRepository.load_of_user(
+            context.runtime.db, principal.tenant_id, principal.user_id, workspace_ids
+        )
         return [found.get(id) for id in workspace_ids]
 
     return DataLoader(load_fn=load)
@@ -68,7 +69,7 @@ def _projects(context: RequestContext) -> DataLoader[str, Project | None]:
         tenant_id = context.principal.tenant_id
         if not tenant_id:
             return [None] * len(ids)
-        found = await ProjectRepository(await context.session(), tenant_id).get_many(ids)
+        found = await ProjectRepository.load_many(context.runtime.db, tenant_id, ids)
         return [found.get(id) for id in ids]
 
     return DataLoader(load_fn=load)

@@ -9,7 +9,7 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
-from shared.db import TenantRepository
+from shared.db import Database, TenantRepository
 from subgraphs.collaboration.models import (
     ActivityEvent,
     Comment,
@@ -33,6 +33,19 @@ class MemberRepository(TenantRepository[WorkspaceMember]):
             WorkspaceMember.user_id == user_id, col(WorkspaceMember.workspace_id).in_(workspace_ids)
         )
         return {row.workspace_id: row for row in (await self.session.execute(stmt)).scalars()}
+
+    @classmethod
+    async def load_of_user(
+        cls, database: Database, tenant_id: str, user_id: str, workspace_ids: Sequence[str]
+    ) -> dict[str, WorkspaceMember]:
+        """`of_user` for the loaders, off the ORM (`shared/db/keyed.py`)."""
+        if not database.keyed.in_process:
+            async with database.read() as session:
+                return await cls(session, tenant_id).of_user(user_id, workspace_ids)
+        rows = await database.keyed.fetch(
+            WorkspaceMember, tenant_id, key="workspace_id", values=workspace_ids, equals={"user_id": user_id}
+        )
+        return {row.workspace_id: row for row in rows}
 
     async def find(self, workspace_id: str, user_id: str) -> WorkspaceMember | None:
         return (await self.of_user(user_id, [workspace_id])).get(workspace_id)

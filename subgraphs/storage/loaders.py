@@ -16,7 +16,7 @@ def _assets_loader(context: RequestContext) -> DataLoader[str, Asset | None]:
         tenant_id = context.principal.tenant_id
         if not tenant_id:
             return [None] * len(ids)
-        found = await AssetRepository(await context.session(), tenant_id).get_many(ids)
+        found = await AssetRepository.load_many(context.runtime.db, tenant_id, ids)
         return [found.get(id) for id in ids]
 
     return DataLoader(load_fn=load)

@@ -8,17 +8,18 @@ from tests.bench import (
     bench_collaboration,
     bench_field_authorization,
     bench_registry,
+    bench_request_path,
     bench_router_usage,
     bench_spotify_lists,
-    bench_subgraph_overhead,
 )
 
 
 def main() -> None:
+    print("== the request path end to end (router, subgraphs, database) ==", flush=True)
+    asyncio.run(bench_request_path.run())
+    print()
     print("== field-level Casbin on a 1,000-row list ==", flush=True)
     asyncio.run(bench_field_authorization.run())
-    print("\n== subgraph CPU per request: full platform stack vs bare Strawberry ==", flush=True)
-    asyncio.run(bench_subgraph_overhead.run())
     print("\n== spotify subgraph: big lists ==", flush=True)
     asyncio.run(bench_spotify_lists.run())
     print("\n== collaboration: live fan-out through the router, edits per second ==", flush=True)

@@ -22,6 +22,7 @@ from gateway.host import build_runtimes, create_host_app, definitions
 from gateway.migrate import upgrade
 from gateway.router_process import RouterProcess
 from shared.config import Settings
+from shared.logging import configure_logging
 from shared.redis import EmbeddedRedis, free_port
 from tests.support.databases import PostgresFactory
 from tests.support.postgres import PostgresCluster
@@ -32,10 +33,11 @@ SUBGRAPH_NAMES = ("accounts", "collaboration")
 REPOSITORY = Path(__file__).resolve().parents[2]
 
 
-def serve_subgraphs(settings_json: str, redis_url: str) -> None:
+def serve_subgraphs(settings_json: str, redis_url: str, names: str = ",".join(SUBGRAPH_NAMES)) -> None:
     """Child process entry: the subgraph host served the way the design asks (uvloop, httptools)."""
     settings = Settings.model_validate_json(settings_json)
-    runtimes = build_runtimes(settings, redis_url, SUBGRAPH_NAMES)
+    configure_logging(settings.log_level, settings.log_json)  # as the CLI does for `make dev`
+    runtimes = build_runtimes(settings, redis_url, names.split(","))
     serving.run(
         create_host_app(runtimes),
         host="127.0.0.1",
@@ -51,9 +53,10 @@ class SubgraphHost:
     """The subgraph host in a child interpreter (a plain subprocess: multiprocessing would
     re-import the caller's main module, which a script calling `run()` may not guard)."""
 
-    def __init__(self, settings: Settings, redis_url: str) -> None:
+    def __init__(self, settings: Settings, redis_url: str, names: tuple[str, ...] = SUBGRAPH_NAMES) -> None:
         self.settings = settings
         self.redis_url = redis_url
+        self.names = names
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -69,7 +72,14 @@ class SubgraphHost:
         code = "import sys; from tests.bench.collab_platform import serve_subgraphs; serve_subgraphs(*sys.argv[1:])"
         log = (self.settings.data_dir / "subgraphs.log").open("ab")
         self.process = subprocess.Popen(
-            [sys.executable, "-c", code, self.settings.model_dump_json(), self.redis_url],
+            [
+                sys.executable,
+                "-c",
+                code,
+                self.settings.model_dump_json(),
+                self.redis_url,
+                ",".join(self.names),
+            ],
             cwd=REPOSITORY,
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -151,8 +161,10 @@ async def postgres_database() -> AsyncIterator[str]:
 
 
 @asynccontextmanager
-async def subgraph_host(settings: Settings, redis_url: str) -> AsyncIterator[SubgraphHost]:
-    host = SubgraphHost(settings, redis_url)
+async def subgraph_host(
+    settings: Settings, redis_url: str, names: tuple[str, ...] = SUBGRAPH_NAMES
+) -> AsyncIterator[SubgraphHost]:
+    host = SubgraphHost(settings, redis_url, names)
     try:
         yield await host.start()
     finally:
@@ -160,10 +172,14 @@ async def subgraph_host(settings: Settings, redis_url: str) -> AsyncIterator[Sub
 
 
 @asynccontextmanager
-async def router(settings: Settings) -> AsyncIterator[RouterProcess]:
+async def router(
+    settings: Settings, names: tuple[str, ...] = SUBGRAPH_NAMES, env: dict[str, str] | None = None
+) -> AsyncIterator[RouterProcess]:
     supergraph = settings.data_dir / "supergraph.graphql"
-    await asyncio.to_thread(write_supergraph, definitions(settings, SUBGRAPH_NAMES), supergraph)
-    process = RouterProcess(supergraph, port=settings.router_port, log_path=settings.data_dir / "router.log")
+    await asyncio.to_thread(write_supergraph, definitions(settings, names), supergraph)
+    process = RouterProcess(
+        supergraph, port=settings.router_port, log_path=settings.data_dir / "router.log", env=env
+    )
     async with process:
         yield process
 

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from shared.auth.authenticate import forget_live_sessions
 from shared.redis import EmbeddedRedis
 from tests.collaboration.conftest import UPDATE, make_project, make_team, serve
 from tests.collaboration.test_realtime import EVENTS, _event, _subscribed
@@ -34,6 +35,9 @@ async def test_subscribers_resume_after_a_redis_restart(settings, database, tmp_
                 assert (await _event(ws))["version"] == 2
 
             redis.kill()
+            # A session checked in the last seconds is not asked about again (the request
+            # revocation cache): this request must ask, and find Redis gone.
+            forget_live_sessions()
             refused = await collab.gql(UPDATE, _edit(project["id"], 2), editor)
             assert codes(refused) == ["UNAVAILABLE"]
             redis.start()

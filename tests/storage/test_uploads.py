@@ -131,3 +131,10 @@ async def test_the_stored_object_is_inspected_outside_the_write_transaction(stor
     done = await storage.gql(COMPLETE, {"id": created["asset"]["id"]}, owner["token"])
     assert done["data"]["completeUpload"]["asset"]["status"] == "READY"
     assert connections_held == [0]
+
+
+async def test_an_upload_above_the_graphql_body_limit_goes_through_the_file_route(storage):
+    owner = await sign_up(storage.accounts)
+    body = PNG + bytes(3 * 1024 * 1024)  # 3 MiB: three times MAX_BODY_BYTES, within cover art's 10 MB
+    asset = await storage.upload(owner["token"], body)
+    assert asset["status"] == "READY" and asset["size"] == len(body)

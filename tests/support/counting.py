@@ -1,4 +1,4 @@
-"""Counts real upstream work: SQL statements sent by an engine."""
+"""Counts real upstream work: SQL statements sent by an engine or by the keyed reads."""
 
 from __future__ import annotations
 
@@ -29,10 +29,15 @@ def count_statements(database: Database) -> Iterator[StatementCounter]:
         if not statement.lstrip().upper().startswith(("BEGIN", "PRAGMA", "COMMIT", "ROLLBACK")):
             counter.statements.append(statement)
 
+    def keyed(statement: str) -> None:
+        counter.statements.append(statement)
+
     for engine in engines:
         event.listen(engine.sync_engine, "before_cursor_execute", record)
+    database.statement_listeners.append(keyed)
     try:
         yield counter
     finally:
+        database.statement_listeners.remove(keyed)
         for engine in engines:
             event.remove(engine.sync_engine, "before_cursor_execute", record)

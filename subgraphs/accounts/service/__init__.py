@@ -13,7 +13,7 @@ from functools import partial
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared.auth.authenticate import revoked_session_key
+from shared.auth.authenticate import note_revoked, revoked_session_key
 from shared.auth.principal import Principal
 from shared.auth.tokens import issue_access_token
 from shared.db import new_id, utcnow
@@ -316,4 +316,5 @@ async def _mark_revoked(runtime: SubgraphRuntime, family_id: str, user_id: str) 
     # Access tokens of the session stop working everywhere before they expire.
     ttl = runtime.config.access_token_ttl_seconds + 60
     await runtime.redis.set(revoked_session_key(family_id), "1", ex=ttl)
+    note_revoked(family_id)
     await events.publish(runtime.redis, user_id, "SESSION_REVOKED", sessionId=family_id)
