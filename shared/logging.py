@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 import sys
 from datetime import UTC, datetime
 from typing import Any
+
+import orjson
 
 from shared.telemetry import TraceIdFilter
 
@@ -93,7 +94,8 @@ class JsonFormatter(logging.Formatter):
                 payload[key] = value
         if record.exc_info:
             payload["exc"] = self.formatException(record.exc_info)
-        return redact(json.dumps(redact_mapping(payload, LOGGED_STRING_LIMIT, strings=False), default=str))
+        structured = redact_mapping(payload, LOGGED_STRING_LIMIT, strings=False)
+        return redact(orjson.dumps(structured, default=str, option=orjson.OPT_NON_STR_KEYS).decode())
 
 
 class RedactingFormatter(logging.Formatter):

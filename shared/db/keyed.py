@@ -62,9 +62,19 @@ class KeyedReads:
         return not self.database.is_sqlite or self._sqlite_path is not None
 
     def _shape(
-        self, model: type[SQLModel], key: str, equals: tuple[str, ...], include_deleted: bool
+        self,
+        model: type[SQLModel],
+        equals: tuple[str, ...],
+        include_deleted: bool,
+        *,
+        key: str | None = None,
+        order: str | None = None,
+        after: bool = False,
     ) -> _Shape:
-        cache_key = (model, key, equals, include_deleted)
+        """`key`: rows whose `key` is in a list; `order`: a page ordered by `order`, from
+        `after` (exclusive), with a limit. Parameters: tenant, `equals`..., then the list, or
+        the `after` value (when given) and the limit."""
+        cache_key = (model, equals, include_deleted, key, order, after)
         shape = self._shapes.get(cache_key)
         if shape is not None:
             return shape
@@ -77,18 +87,23 @@ class KeyedReads:
             column.type.dialect_impl(self.dialect).result_processor(self.dialect, None)
             for column in table.columns
         )
-        sqlite = self.database.is_sqlite
-        filters = ["tenant_id = ?" if sqlite else "tenant_id = $1"]
-        for number, column in enumerate(equals, start=2):
-            filters.append(f"{column} = ?" if sqlite else f"{column} = ${number}")
-        last = len(equals) + 2
-        filters.append(
-            f"{key} IN (SELECT value FROM json_each(?))" if sqlite else f"{key} = ANY(${last}::text[])"
-        )
+        numbers = iter(range(1, 100))
+        mark = (lambda: "?") if self.database.is_sqlite else (lambda: f"${next(numbers)}")
+        filters = [f"tenant_id = {mark()}", *(f"{column} = {mark()}" for column in equals)]
+        if key is not None:
+            filters.append(
+                f"{key} IN (SELECT value FROM json_each({mark()}))"
+                if self.database.is_sqlite
+                else f"{key} = ANY({mark()}::text[])"
+            )
+        if order is not None and after:
+            filters.append(f"{order} > {mark()}")
         if not include_deleted and "deleted_at" in columns:
             filters.append("deleted_at IS NULL")
         quoted = ", ".join(f'"{name}"' for name in columns)
         sql = f"SELECT {quoted} FROM {table.name} WHERE {' AND '.join(filters)}"
+        if order is not None:
+            sql += f" ORDER BY {order} LIMIT {mark()}"
         shape = self._shapes[cache_key] = _Shape(sql, columns, processors)
         return shape
 
@@ -102,23 +117,40 @@ class KeyedReads:
         equals: Mapping[str, Any] | None = None,
         include_deleted: bool = False,
     ) -> list[M]:
-        if not tenant_id:
-            raise ValueError("a keyed read needs a tenant id")
+        """The rows whose `key` is one of `values` (in no particular order)."""
         wanted = list(dict.fromkeys(values))
         if not wanted:
             return []
         equals = equals or {}
-        shape = self._shape(model, key, tuple(equals), include_deleted)
+        shape = self._shape(model, tuple(equals), include_deleted, key=key)
+        list_param: Any = json.dumps(wanted) if self.database.is_sqlite else wanted
+        return await self._run(model, shape, [_tenant(tenant_id), *equals.values(), list_param])
+
+    async def page(
+        self,
+        model: type[M],
+        tenant_id: str,
+        *,
+        order: str,
+        limit: int,
+        after: str | None = None,
+        equals: Mapping[str, Any] | None = None,
+        include_deleted: bool = False,
+    ) -> list[M]:
+        """Up to `limit` rows matching `equals`, ordered by `order`, after `after` (keyset)."""
+        equals = equals or {}
+        shape = self._shape(model, tuple(equals), include_deleted, order=order, after=after is not None)
+        params = [_tenant(tenant_id), *equals.values(), *([after] if after is not None else []), limit]
+        return await self._run(model, shape, params)
+
+    async def _run(self, model: type[M], shape: _Shape, params: list[Any]) -> list[M]:
         for listener in self.database.statement_listeners:
             listener(shape.sql)
-        params = [tenant_id, *equals.values()]
         if self._sqlite_path is not None:
-            rows: Sequence[Sequence[Any]] = (
-                self._sqlite().execute(shape.sql, (*params, json.dumps(wanted))).fetchall()
-            )
+            rows: Sequence[Sequence[Any]] = self._sqlite().execute(shape.sql, params).fetchall()
         else:
             pool = await self._pool()
-            rows = await pool.fetch(shape.sql, *params, wanted)
+            rows = await pool.fetch(shape.sql, *params)
         return [_construct(model, shape, row) for row in rows]
 
     def _sqlite(self) -> sqlite3.Connection:
@@ -158,6 +190,12 @@ class KeyedReads:
         pool = self._pools.pop(loop, None)
         if pool is not None:
             await pool.close()
+
+
+def _tenant(tenant_id: str) -> str:
+    if not tenant_id:
+        raise ValueError("a keyed read needs a tenant id")
+    return tenant_id
 
 
 def _construct(model: type[M], shape: _Shape, row: Sequence[Any]) -> M:

@@ -69,6 +69,34 @@ class TenantRepository(Generic[M]):
         rows = await database.keyed.fetch(cls.model, tenant_id, values=list(ids))
         return {row.id: row for row in rows}  # type: ignore[attr-defined]
 
+    @classmethod
+    async def load_page(
+        cls,
+        database: Database,
+        tenant_id: str,
+        *,
+        order: str,
+        limit: int,
+        after: str | None = None,
+        **equals: Any,
+    ) -> Sequence[M]:
+        """A keyset page (rows matching `equals`, by `order`, after `after`) for the lists of
+        the request path, off the ORM (`shared/db/keyed.py`); the rows are read-only."""
+        if not database.keyed.in_process:
+            async with database.read() as session:
+                return await cls(session, tenant_id).page_where(order, limit, after, **equals)
+        keyed = database.keyed
+        return await keyed.page(cls.model, tenant_id, order=order, limit=limit, after=after, equals=equals)
+
+    async def page_where(
+        self, order: str, limit: int, after: str | None = None, **equals: Any
+    ) -> Sequence[M]:
+        column = getattr(self.model, order)
+        stmt = self.select().where(*(getattr(self.model, name) == value for name, value in equals.items()))
+        if after is not None:
+            stmt = stmt.where(column > after)
+        return (await self.session.execute(stmt.order_by(column).limit(limit))).scalars().all()
+
     async def list(self, *filters: Any, limit: int = 100, offset: int = 0) -> Sequence[M]:
         stmt = self.select().where(*filters).order_by(self.model.id).limit(limit).offset(offset)
         return (await self.session.execute(stmt)).scalars().all()

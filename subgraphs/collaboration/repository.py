@@ -61,13 +61,6 @@ class MemberRepository(TenantRepository[WorkspaceMember]):
     async def count_owners(self, workspace_id: str) -> int:
         return await self.count(WorkspaceMember.workspace_id == workspace_id, WorkspaceMember.role == "owner")
 
-    async def workspaces_of(self, user_id: str, after: str | None, limit: int) -> Sequence[WorkspaceMember]:
-        stmt = self.select().where(WorkspaceMember.user_id == user_id)
-        if after is not None:
-            stmt = stmt.where(col(WorkspaceMember.workspace_id) > after)
-        stmt = stmt.order_by(col(WorkspaceMember.workspace_id)).limit(limit)
-        return (await self.session.execute(stmt)).scalars().all()
-
 
 class InvitationRepository(TenantRepository[Invitation]):
     model = Invitation

@@ -114,10 +114,16 @@ class User(UserExtension):
         after: PageCursor = None,
     ) -> Connection[Workspace] | None:
         check_first(first)
-        session, tenant_id = await _session_and_tenant(info)
-        members = MemberRepository(session, tenant_id)
-        rows = await members.workspaces_of(str(self.id), decode_cursor(after), first + 1)
-        found = await WorkspaceRepository(session, tenant_id).get_many([row.workspace_id for row in rows])
+        database, tenant_id = info.context.runtime.db, tenant_of(info.context.principal)
+        rows = await MemberRepository.load_page(
+            database,
+            tenant_id,
+            order="workspace_id",
+            limit=first + 1,
+            after=decode_cursor(after),
+            user_id=str(self.id),
+        )
+        found = await WorkspaceRepository.load_many(database, tenant_id, [row.workspace_id for row in rows])
         roles = {row.workspace_id: row.role for row in rows}
         live = [found[row.workspace_id] for row in rows if row.workspace_id in found]
         return connection(
@@ -412,8 +418,14 @@ class Workspace:
         after: PageCursor = None,
     ) -> Connection[Project]:
         check_first(first)
-        session, tenant_id = await _session_and_tenant(info)
-        rows = await ProjectRepository(session, tenant_id).page(str(self.id), decode_cursor(after), first + 1)
+        rows = await ProjectRepository.load_page(
+            info.context.runtime.db,
+            tenant_of(info.context.principal),
+            order="id",
+            limit=first + 1,
+            after=decode_cursor(after),
+            workspace_id=str(self.id),
+        )
         return connection(rows, first, key=lambda row: row.id, node=Project.from_row)
 
     @strawberry.field(description="What happened here, newest first.")

@@ -100,3 +100,47 @@ async def test_soft_deleted_rows_are_not_read_and_writes_are_seen_at_once(rows):
     assert await UserRepository.load_many(database, "tnt_a", []) == {}
     with pytest.raises(ValueError):
         await database.keyed.fetch(User, "", values=["usr_tnt_a_1"])
+
+
+async def test_keyed_pages_answer_what_the_orm_answers(rows):
+    database = rows
+    async with database.write() as session:
+        for n in range(5):
+            session.add(
+                WorkspaceMember(
+                    id=f"wsm_p{n}",
+                    tenant_id="tnt_a",
+                    workspace_id=f"wks_p{n}",
+                    user_id="usr_tnt_a_0",
+                    role="viewer",
+                )
+            )
+        session.add(
+            WorkspaceMember(
+                id="wsm_b", tenant_id="tnt_b", workspace_id="wks_p9", user_id="usr_tnt_a_0", role="owner"
+            )
+        )
+    pages = [(None, 2), ("wks_p1", 2), ("wks_p3", 10)]
+    async with database.read() as session:
+        expected = [
+            await MemberRepository(session, "tnt_a").page_where(
+                "workspace_id", limit, after, user_id="usr_tnt_a_0"
+            )
+            for after, limit in pages
+        ]
+    with count_statements(database) as counter:
+        found = [
+            await MemberRepository.load_page(
+                database, "tnt_a", order="workspace_id", limit=limit, after=after, user_id="usr_tnt_a_0"
+            )
+            for after, limit in pages
+        ]
+    assert counter.count == 3
+    assert [[row.workspace_id for row in page] for page in found] == [
+        ["wks_p0", "wks_p1"],
+        ["wks_p2", "wks_p3"],
+        ["wks_p4"],
+    ]
+    assert [[_values(row) for row in page] for page in found] == [
+        [_values(row) for row in page] for page in expected
+    ]
