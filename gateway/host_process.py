@@ -28,7 +28,7 @@ from uvicorn.supervisors.multiprocess import Multiprocess
 from gateway.serving import KEEP_ALIVE_SECONDS
 from shared.config import Settings
 from shared.heap import settle_after_startup
-from shared.processes import dying_with_us
+from shared.processes import dying_with_us, stop_process
 
 SPEC_ENV = "SPOTIFY_AGENT_HOST_SPEC"
 REPOSITORY = Path(__file__).resolve().parents[1]
@@ -167,13 +167,8 @@ class HostProcess:
             await asyncio.to_thread(self.process.wait)
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()  # the supervisor stops its workers gracefully
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=5)
+        if self.process is not None:
+            stop_process(self.process, grace=30)  # the supervisor stops its workers gracefully
         self.process = None
         if self._log is not None:
             self._log.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import subprocess
 import threading
 
 
@@ -15,3 +16,15 @@ def dying_with_us(command: list[str]) -> list[str]:
     if setpriv is None or threading.current_thread() is not threading.main_thread():
         return command
     return [setpriv, "--pdeathsig", "TERM", "--", *command]
+
+
+def stop_process(process: subprocess.Popen[bytes], grace: float = 15) -> None:
+    """SIGTERM (a graceful stop), then SIGKILL if it has not ended after `grace` seconds."""
+    if process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=5)

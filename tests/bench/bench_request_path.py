@@ -39,6 +39,7 @@ from gateway.seed import seed_catalogue
 from gateway.serving import KEEP_ALIVE_SECONDS
 from shared.redis import free_port
 from subgraphs.spotify.catalogue.offline import load_sample
+from tests.bench.bench_router_usage import wait_for_subgraph
 from tests.bench.collab_platform import embedded_redis, migrated_sqlite, platform_settings, postgres_database
 from tests.bench.loadgen import Load, post_load
 
@@ -99,15 +100,7 @@ def bare_subgraph() -> Iterator[tuple[str, int]]:
     process = subprocess.Popen(command, cwd=REPO, stdin=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}/graphql"
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                httpx.post(url, json={"query": "{ __typename }"}, timeout=1)
-                break
-            except httpx.HTTPError:
-                if time.monotonic() > deadline or process.poll() is not None:
-                    raise RuntimeError("bare subgraph did not start") from None
-                time.sleep(0.05)
+        wait_for_subgraph(url, process)
         yield url, process.pid
     finally:
         process.terminate()

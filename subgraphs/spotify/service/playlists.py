@@ -97,6 +97,22 @@ def _check_description(description: str | None) -> str | None:
     return description
 
 
+async def _versioned_update(
+    uow: UnitOfWork,
+    repo: PlaylistRepository,
+    playlist: EditablePlaylist,
+    snapshot_id: str | None,
+    changes: dict[str, object],
+) -> None:
+    """Applies `changes` if the playlist is still at `snapshot_id` (CONFLICT otherwise) and
+    bumps its version; `playlist` is refreshed to the new state."""
+    expected = playlist.version if snapshot_id is None else _version_in(snapshot_id, playlist)
+    if expected != playlist.version:
+        raise Conflict("The playlist changed since that snapshot", currentSnapshotId=snapshot_of(playlist))
+    await repo.update_versioned(playlist.id, expected, **changes)
+    await uow.session.refresh(playlist)
+
+
 @dataclass(frozen=True)
 class Details:
     """New details of a playlist; None leaves one as it is (an empty description clears it)."""
@@ -120,11 +136,7 @@ async def change_details(uow: UnitOfWork, principal: Principal, details: Details
     if not changes:
         raise BadUserInput("Give a name, a description or a visibility to change", field="input")
     repo, playlist = await _editable(uow, principal, details.playlist_id)
-    expected = playlist.version if details.snapshot_id is None else _version_in(details.snapshot_id, playlist)
-    if expected != playlist.version:
-        raise Conflict("The playlist changed since that snapshot", currentSnapshotId=snapshot_of(playlist))
-    await repo.update_versioned(playlist.id, expected, **changes)
-    await uow.session.refresh(playlist)
+    await _versioned_update(uow, repo, playlist, details.snapshot_id, changes)
     uow.emit(
         de.PlaylistDetailsChanged(
             tenant_id=playlist.tenant_id,
@@ -150,11 +162,7 @@ async def _change(
     track_ids: list[str],
     change: str,
 ) -> EditablePlaylist:
-    expected = playlist.version if snapshot_id is None else _version_in(snapshot_id, playlist)
-    if expected != playlist.version:
-        raise Conflict("The playlist changed since that snapshot", currentSnapshotId=snapshot_of(playlist))
-    await repo.update_versioned(playlist.id, expected, track_ids=track_ids)
-    await uow.session.refresh(playlist)
+    await _versioned_update(uow, repo, playlist, snapshot_id, {"track_ids": track_ids})
     uow.emit(
         de.PlaylistChanged(
             tenant_id=playlist.tenant_id,
