@@ -15,6 +15,7 @@ from gateway.composition import SubgraphDefinition
 from gateway.subgraphs import declaration
 from shared.config import Settings
 from shared.db import Database
+from shared.metrics import metrics_endpoint, platform_gauges
 from shared.runtime import SubgraphRuntime
 
 
@@ -67,8 +68,10 @@ def create_host_app(runtimes: dict[str, SubgraphRuntime[Any, Any]]) -> Starlette
     async def healthz(_: Request) -> JSONResponse:
         return JSONResponse({"status": "ok", "subgraphs": sorted(apps)})
 
+    any_runtime = next(iter(runtimes.values()))
     routes = [
         Route("/healthz", healthz),
+        Route("/metrics", metrics_endpoint(platform_gauges(any_runtime.redis))),
         *(Mount(f"/{name}", app=app) for name, app in apps.items()),
     ]
     return Starlette(routes=routes, lifespan=lifespan)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -96,6 +97,7 @@ class HostProcess:
         workers: int | None = None,
         log_path: Path | None = None,
         ready_timeout: float = 90,
+        env: dict[str, str] | None = None,
     ) -> None:
         self.settings = settings
         self.redis_url = redis_url
@@ -103,7 +105,11 @@ class HostProcess:
         self.workers = workers or worker_count(settings)
         self.log_path = log_path
         """Where its output goes; None: this process's stdout and stderr."""
+        self.metrics_dir = settings.data_dir / "metrics" / f"host-{settings.subgraph_port}"
+        """The workers' shared Prometheus files (emptied at each start)."""
         self.ready_timeout = ready_timeout
+        self.env = dict(env or {})
+        """Extra environment of the host's processes."""
         self.process: subprocess.Popen[bytes] | None = None
         self._log: IO[bytes] | None = None
 
@@ -127,10 +133,17 @@ class HostProcess:
         if self.log_path is not None:
             self.log_path.parent.mkdir(parents=True, exist_ok=True)
             self._log = self.log_path.open("ab")
+        shutil.rmtree(self.metrics_dir, ignore_errors=True)
+        self.metrics_dir.mkdir(parents=True)
         self.process = subprocess.Popen(
             dying_with_us([sys.executable, "-m", "gateway.host_process"]),
             cwd=REPOSITORY,
-            env={**os.environ, SPEC_ENV: json.dumps(spec)},
+            env={
+                **os.environ,
+                SPEC_ENV: json.dumps(spec),
+                "PROMETHEUS_MULTIPROC_DIR": str(self.metrics_dir),
+                **self.env,
+            },
             stdout=self._log,
             stderr=subprocess.STDOUT if self._log else None,
             stdin=subprocess.DEVNULL,

@@ -21,6 +21,7 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from shared.context import RequestContext
 from shared.errors import TRANSIENT_ERRORS, DomainError, Unavailable
 from shared.limits import BodyLimit
+from shared.metrics import metrics_endpoint, platform_gauges
 from shared.permissions.watcher import watch_policies
 from shared.runtime import SubgraphRuntime
 from shared.telemetry import request_trace_id, start_request_trace
@@ -173,6 +174,7 @@ def create_subgraph_app(
         Route("/graphql", BodyLimit(graphql, runtime.settings.max_body_bytes), methods=["GET", "POST"]),
         WebSocketRoute("/graphql", graphql),
         Route("/healthz", _healthz),
+        Route("/metrics", metrics_endpoint(platform_gauges(runtime.redis))),
         Route("/readyz", _readyz(runtime)),
         *extra_routes,
     ]

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.auth.principal import ANONYMOUS, Principal
 from shared.errors import DomainError
+from shared.metrics import measured_batches
 from shared.runtime import ConfigT, ServicesT, SubgraphRuntime
 
 
@@ -63,5 +64,7 @@ class RequestContext(Generic[ConfigT, ServicesT]):
 
     def loader(self, name: str, factory: Any) -> Any:
         if name not in self.loaders:
-            self.loaders[name] = factory(self)
+            loader = factory(self)
+            loader.load_fn = measured_batches(name, loader.load_fn)
+            self.loaders[name] = loader
         return self.loaders[name]

@@ -30,6 +30,7 @@ from strawberry.types import ExecutionResult, Info
 from shared.audit.service_calls import ServiceAudit
 from shared.config import Settings
 from shared.errors import ErrorCodes, Unauthenticated, type_errors
+from shared.metrics import observe_operation
 from shared.permissions.extension import FieldAuthorization
 from shared.permissions.middleware import AuthorizingMiddleware, fields_by_resolver
 from shared.telemetry import current_trace_id
@@ -67,8 +68,9 @@ class RequestLifecycle(SchemaExtension):
 
 
 class OperationLog(SchemaExtension):
-    """One structured line per operation. Variables pass the redaction step like every
-    other log field, so a password in signUp's input never reaches the log."""
+    """One structured line per operation, and its count and duration in the metrics.
+    Variables pass the redaction step like every other log field, so a password in signUp's
+    input never reaches the log."""
 
     async def on_operation(self) -> AsyncIterator[None]:  # type: ignore[override]
         started = time.perf_counter()
@@ -76,6 +78,11 @@ class OperationLog(SchemaExtension):
         context = self.execution_context
         principal = context.context.principal
         result = context.result
+        seconds = time.perf_counter() - started
+        error_codes = [
+            (error.extensions or {}).get("code") for error in (getattr(result, "errors", None) or [])
+        ]
+        observe_operation(context.context.subgraph, context.operation_name, error_codes, seconds)
         log.info(
             "graphql operation",
             extra={
@@ -83,11 +90,9 @@ class OperationLog(SchemaExtension):
                 "subgraph": context.context.subgraph,
                 "principal": principal.user_id or principal.kind,
                 "tenant": principal.tenant_id,
-                "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                "duration_ms": round(seconds * 1000, 2),
                 "trace_id": current_trace_id.get(),
-                "error_codes": [
-                    (error.extensions or {}).get("code") for error in (getattr(result, "errors", None) or [])
-                ],
+                "error_codes": error_codes,
                 "variables": context.variables,
             },
         )

@@ -12,6 +12,8 @@ from casbin.persist.adapters import FileAdapter
 from casbin.util import key_match
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from shared.metrics import count_decision
+
 HERE = Path(__file__).parent
 MODEL_PATH = HERE / "model.conf"
 ROLES_PATH = HERE / "roles.csv"
@@ -95,6 +97,7 @@ class PolicyEngine:
             decision = Decision.OWNER_ONLY
         else:
             decision = Decision.DENY
+        count_decision(decision.value)
         if len(self._memo) > 50_000:
             self._memo.clear()
         self._memo[key] = decision

@@ -1,6 +1,6 @@
 """The subgraph host as several worker processes (what `make dev` runs): every worker answers,
-and what one worker signed (a session) every other accepts, since nothing they share lives in
-a process."""
+what one worker signed (a session) every other accepts, since nothing they share lives in a
+process, and `/metrics` counts the requests of all of them."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import psutil
 from gateway.host_process import HostProcess
 from shared.config import Settings
 from shared.redis import free_port
+from tests.platform.test_metrics import samples, value
 from tests.support.graphql import gql, sign_up
 
 
@@ -36,4 +37,8 @@ async def test_two_workers_serve_the_subgraphs_and_share_sessions(tmp_path, redi
                 )
         assert [answer.get("errors") for answer in answers] == [None] * 12
         assert {answer["data"]["me"]["id"] for answer in answers} == {user["user"]["id"]}
+        async with httpx.AsyncClient(base_url=host.url, timeout=30) as client:
+            metrics = samples((await client.get("/metrics")).text)  # whichever worker answers: all of them
+        served = {"subgraph": "accounts", "operation": "anonymous", "outcome": "ok"}
+        assert value(metrics, "graphql_operations_total", **served) == 12
     assert not any(worker.is_running() and worker.status() != psutil.STATUS_ZOMBIE for worker in workers)

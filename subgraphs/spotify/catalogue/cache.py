@@ -11,6 +11,7 @@ from typing import TypeVar
 import orjson
 from redis.asyncio import Redis
 
+from shared.metrics import count_cache
 from subgraphs.spotify.catalogue import SpotifyObject
 
 DEFAULT_TTL_SECONDS = 6 * 3600
@@ -57,6 +58,7 @@ class ObjectCache:
                 misses.append(id)
             else:
                 found[id] = None if raw in (MISSING, MISSING_BYTES) else build(orjson.loads(raw))
+        count_cache(f"spotify:{kind}", len(ids) - len(misses), len(misses))
         if misses:
             found.update(await self._fetch_and_store(kind, misses, fetch, build, fetch_size))
         return [found[id] for id in ids]

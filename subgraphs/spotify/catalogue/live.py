@@ -14,6 +14,7 @@ import httpx
 import spotipy
 from spotipy.exceptions import SpotifyException
 
+from shared.metrics import count_upstream
 from subgraphs.spotify.catalogue import Page, SpotifyObject
 
 if TYPE_CHECKING:
@@ -49,8 +50,11 @@ class SpotifyCaller:
             async with self._limit:
                 self.requests[endpoint] += 1
                 try:
-                    return await asyncio.to_thread(blocking)
+                    answer = await asyncio.to_thread(blocking)
+                    count_upstream("spotify", 200)
+                    return answer
                 except SpotifyException as error:
+                    count_upstream("spotify", error.http_status)
                     if error.http_status == 429:
                         delay = _retry_after(error.headers) + random.uniform(0, self.base_delay)
                     elif error.http_status >= 500:

@@ -1,0 +1,184 @@
+"""Prometheus metrics of a process, served at `/metrics` (text format 0.0.4).
+
+The subgraph host's worker processes share one directory (`PROMETHEUS_MULTIPROC_DIR`, set by
+`gateway.host_process`) and any worker's `/metrics` answers for all of them. Gauges that
+describe shared state (event consumer lag, job queue depth) are read from Redis when scraped.
+
+Operation names come from clients: a process labels at most `MAX_OPERATION_NAMES` distinct
+ones, later ones count as `other`, so a client cannot grow the series without bound."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+)
+from prometheus_client import multiprocess as multiprocess_mode
+from starlette.requests import Request
+from starlette.responses import Response
+
+ENABLED = os.environ.get("METRICS", "on").lower() not in ("off", "0", "false")
+"""`METRICS=off` turns the recording off (the bench measures what it costs)."""
+MAX_OPERATION_NAMES = 200
+_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
+_seen_operations: set[str] = set()
+
+OPERATIONS = Counter(
+    "graphql_operations",
+    "GraphQL operations served, by subgraph, operation name and outcome (ok, or the first error code).",
+    ["subgraph", "operation", "outcome"],
+)
+OPERATION_SECONDS = Histogram(
+    "graphql_operation_duration_seconds",
+    "Time to serve one GraphQL operation in a subgraph.",
+    ["subgraph", "operation"],
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+)
+LOADER_BATCH = Histogram(
+    "dataloader_batch_size",
+    "Keys per DataLoader batch (one SQL statement or upstream call each).",
+    ["loader"],
+    buckets=(1, 2, 5, 10, 20, 50, 100, 200, 500, 1000),
+)
+AUTHORIZATION_DECISIONS = Counter(
+    "casbin_decisions",
+    "Casbin decisions computed (memoised repeats are not counted), by result.",
+    ["decision"],
+)
+CACHE_REQUESTS = Counter(
+    "cache_requests",
+    "Lookups in the Redis object caches, by cache and result (hit or miss).",
+    ["cache", "result"],
+)
+UPSTREAM_REQUESTS = Counter(
+    "upstream_requests",
+    "Calls to outside services (Spotify, S3), by service and HTTP status (429: rate limited).",
+    ["service", "status"],
+)
+
+
+def operation_label(name: str | None) -> str:
+    if not name:
+        return "anonymous"
+    if name in _seen_operations:
+        return name
+    if not _NAME.match(name) or len(_seen_operations) >= MAX_OPERATION_NAMES:
+        return "other"
+    _seen_operations.add(name)
+    return name
+
+
+def observe_operation(
+    subgraph: str, operation: str | None, error_codes: Sequence[str | None], seconds: float
+) -> None:
+    if not ENABLED:
+        return
+    label = operation_label(operation)
+    outcome = next((code for code in error_codes if code), None) or "ok"
+    OPERATIONS.labels(subgraph, label, outcome).inc()
+    OPERATION_SECONDS.labels(subgraph, label).observe(seconds)
+
+
+def measured_batches(name: str, load: Callable[[Any], Awaitable[Any]]) -> Callable[[Any], Awaitable[Any]]:
+    """A DataLoader's load function that records each batch's size."""
+    if not ENABLED:
+        return load
+    histogram = LOADER_BATCH.labels(name)
+
+    async def load_measured(keys: Any) -> Any:
+        histogram.observe(len(keys))
+        return await load(keys)
+
+    return load_measured
+
+
+def count_decision(decision: str) -> None:
+    if ENABLED:
+        AUTHORIZATION_DECISIONS.labels(decision).inc()
+
+
+def count_cache(cache: str, hits: int, misses: int) -> None:
+    if ENABLED:
+        if hits:
+            CACHE_REQUESTS.labels(cache, "hit").inc(hits)
+        if misses:
+            CACHE_REQUESTS.labels(cache, "miss").inc(misses)
+
+
+def count_upstream(service: str, status: int) -> None:
+    if ENABLED:
+        UPSTREAM_REQUESTS.labels(service, str(status)).inc()
+
+
+SharedGauges = Callable[[], Awaitable[list[tuple[str, dict[str, str], int]]]]
+"""Reads gauges of shared state when scraped: (metric, labels, value) samples."""
+
+
+def _registry() -> CollectorRegistry:
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        registry = CollectorRegistry()
+        multiprocess_mode.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+        return registry
+    return REGISTRY
+
+
+_HELP = {
+    "domain_events_stream_length": "Events retained in a domain's stream.",
+    "domain_events_lag": "Events of a domain stream a consumer group has not read yet.",
+    "domain_events_pending": "Events a consumer group read and has not acknowledged.",
+    "domain_events_dead_lettered": "Events a consumer group gave up on (its dead-letter stream).",
+    "job_queue_depth": "Jobs waiting in the arq queue.",
+}
+
+
+async def _shared_text(read: SharedGauges | None) -> bytes:
+    if read is None:
+        return b""
+    by_name: dict[str, list[tuple[dict[str, str], int]]] = {}
+    for name, labels, value in await read():
+        by_name.setdefault(name, []).append((labels, value))
+    registry = CollectorRegistry()
+    for name, samples in by_name.items():
+        label_names = sorted({key for labels, _ in samples for key in labels})
+        gauge = Gauge(name, _HELP.get(name, name), label_names, registry=registry)
+        for labels, value in samples:
+            (gauge.labels(**labels) if label_names else gauge).set(value)
+    return generate_latest(registry)
+
+
+def metrics_endpoint(read_shared: SharedGauges | None = None) -> Callable[[Request], Awaitable[Response]]:
+    """`/metrics`: this process's (or host's) metrics, then the shared gauges read now."""
+
+    async def metrics(_: Request) -> Response:
+        body = generate_latest(_registry()) + await _shared_text(read_shared)
+        return Response(body, media_type=CONTENT_TYPE_LATEST)
+
+    return metrics
+
+
+def platform_gauges(redis: Any) -> SharedGauges:
+    """Event streams and consumer groups (`spotify-agent events status`'s numbers) and the
+    arq queue's depth, read from Redis at each scrape."""
+
+    async def read() -> list[tuple[str, dict[str, str], int]]:
+        from arq.constants import default_queue_name
+
+        from shared.domain_events.status import gauges
+
+        samples = await gauges(redis)
+        samples.append(
+            ("job_queue_depth", {"queue": default_queue_name}, int(await redis.zcard(default_queue_name)))
+        )
+        return samples
+
+    return read

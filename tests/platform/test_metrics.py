@@ -1,0 +1,72 @@
+"""`/metrics` parses with Prometheus's own text parser and moves when requests are served:
+operations by subgraph, name and outcome, their durations, DataLoader batch sizes, Casbin
+decisions, and the event-stream and job-queue gauges read from Redis."""
+
+from __future__ import annotations
+
+from prometheus_client.parser import text_string_to_metric_families
+
+from tests.support.graphql import gql, sign_up
+from tests.support.hosting import hosted_together
+
+ME = "query Me { me { id displayName } }"
+
+
+def samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    found: dict[tuple[str, tuple[tuple[str, str], ...]], float] = {}
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            found[(sample.name, tuple(sorted(sample.labels.items())))] = sample.value
+    return found
+
+
+def value(found: dict, name: str, **labels: str) -> float:
+    return found.get((name, tuple(sorted(labels.items()))), 0.0)
+
+
+async def test_metrics_parse_and_move_with_requests(settings, redis_server):
+    async with hosted_together(["accounts", "collaboration"], settings, redis_server.url) as platform:
+        client = platform.client
+        user = await sign_up(client, path="/accounts/graphql")
+        before = samples((await client.get("/metrics")).text)
+        for _ in range(3):
+            answer = await gql(client, ME, token=user["token"], path="/accounts/graphql")
+            assert answer["data"]["me"]["id"] == user["user"]["id"]
+        refused = await gql(client, ME, token="not-a-token", path="/accounts/graphql")
+        assert refused["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+        response = await client.get("/metrics")
+        assert response.headers["content-type"].startswith("text/plain")
+        after = samples(response.text)
+
+    ok = {"subgraph": "accounts", "operation": "Me", "outcome": "ok"}
+    assert (
+        value(after, "graphql_operations_total", **ok) - value(before, "graphql_operations_total", **ok) == 3
+    )
+    refusals = {**ok, "outcome": "UNAUTHENTICATED"}
+    assert (
+        value(after, "graphql_operations_total", **refusals)
+        - value(before, "graphql_operations_total", **refusals)
+        == 1
+    )
+    timed = {"subgraph": "accounts", "operation": "Me"}
+    assert (
+        value(after, "graphql_operation_duration_seconds_count", **timed)
+        - value(before, "graphql_operation_duration_seconds_count", **timed)
+        == 4
+    )
+    batches = {"loader": "accounts.users"}
+    assert (
+        value(after, "dataloader_batch_size_count", **batches)
+        - value(before, "dataloader_batch_size_count", **batches)
+        == 3
+    )
+    assert (
+        value(after, "dataloader_batch_size_sum", **batches)
+        - value(before, "dataloader_batch_size_sum", **batches)
+        == 3
+    )
+    assert sum(v for (name, _), v in after.items() if name == "casbin_decisions_total") > 0
+    assert (
+        value(after, "domain_events_stream_length", stream="events:accounts") >= 2
+    )  # tenant created, signed up
+    assert ("job_queue_depth", (("queue", "arq:queue"),)) in after
