@@ -15,6 +15,7 @@ import typer
 from gateway.events_cli import events_app
 from gateway.registry.cli import schema_app
 from gateway.service_token import service_token
+from shared import tracing
 from shared.config import Settings, get_settings
 from shared.logging import configure_logging
 
@@ -66,6 +67,7 @@ def _require_migrated(settings: Settings) -> None:
 def _settings() -> Settings:
     settings = get_settings()
     configure_logging(settings.log_level, settings.log_json)
+    tracing.configure("spotify-agent")  # only when OTEL_TRACES_EXPORTER asks for it
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     return settings
 

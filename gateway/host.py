@@ -74,4 +74,5 @@ def create_host_app(runtimes: dict[str, SubgraphRuntime[Any, Any]]) -> Starlette
         Route("/metrics", metrics_endpoint(platform_gauges(any_runtime.redis))),
         *(Mount(f"/{name}", app=app) for name, app in apps.items()),
     ]
+    # The request spans are made by each mounted subgraph app (shared/app.py).
     return Starlette(routes=routes, lifespan=lifespan)

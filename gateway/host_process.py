@@ -27,6 +27,7 @@ from starlette.applications import Starlette
 from uvicorn.supervisors.multiprocess import Multiprocess
 
 from gateway.serving import KEEP_ALIVE_SECONDS
+from shared import tracing
 from shared.config import Settings
 from shared.heap import settle_after_startup
 from shared.processes import dying_with_us, stop_process
@@ -47,6 +48,7 @@ def app_from_environment() -> Starlette:
     spec = json.loads(os.environ[SPEC_ENV])
     settings = Settings.model_validate(spec["settings"])
     configure_logging(settings.log_level, settings.log_json)
+    tracing.configure("spotify-agent-subgraphs")
     app = create_host_app(build_runtimes(settings, spec["redis_url"], spec["names"]))
     started = app.router.lifespan_context
 

@@ -18,6 +18,7 @@ from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
+from shared import tracing
 from shared.context import RequestContext
 from shared.errors import TRANSIENT_ERRORS, DomainError, Unavailable
 from shared.limits import BodyLimit
@@ -178,6 +179,6 @@ def create_subgraph_app(
         Route("/readyz", _readyz(runtime)),
         *extra_routes,
     ]
-    app = Starlette(routes=routes, lifespan=lifespan)
+    app = Starlette(routes=routes, lifespan=lifespan, middleware=tracing.middleware())
     app.state.runtime = runtime
     return app

@@ -78,6 +78,46 @@ def redact_mapping(value: Any, limit: int | None = None, *, strings: bool = True
     return value
 
 
+def _secret_variables(document: Any) -> frozenset[str]:
+    from graphql import ArgumentNode, ObjectFieldNode, VariableNode, visit
+    from graphql.language import Visitor
+
+    found: set[str] = set()
+
+    class Bindings(Visitor):
+        def enter_argument(self, node: ArgumentNode, *_: Any) -> None:
+            self._bind(node.name.value, node.value)
+
+        def enter_object_field(self, node: ObjectFieldNode, *_: Any) -> None:
+            self._bind(node.name.value, node.value)
+
+        def _bind(self, name: str, value: Any) -> None:
+            if isinstance(value, VariableNode) and SECRET_KEYS.search(name):
+                found.add(value.name.value)
+
+    visit(document, Bindings())
+    return frozenset(found)
+
+
+_secret_variables_of: dict[str, frozenset[str]] = {}
+
+
+def logged_variables(query: str | None, document: Any, variables: dict[str, Any] | None) -> Any:
+    """An operation's variables as they may be logged. Clients name variables as they like
+    (`logIn(input: {password: $p})`): a variable bound to an argument or input field whose
+    name is a secret's is redacted by that binding, whatever it is called; inside variables
+    that hold whole inputs, keys do the same (`redact_mapping`)."""
+    if not variables:
+        return variables
+    secret = _secret_variables_of.get(query or "")
+    if secret is None:
+        secret = _secret_variables(document) if document is not None else frozenset()
+        if len(_secret_variables_of) > 1000:
+            _secret_variables_of.clear()
+        _secret_variables_of[query or ""] = secret
+    return {name: _REDACTED if name in secret else value for name, value in variables.items()}
+
+
 _STANDARD_ATTRS = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message"}
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import inspect
 import logging
 import time
@@ -27,9 +28,11 @@ from strawberry.federation.schema import FederationAny
 from strawberry.federation.schema_directives import FieldSet, Key
 from strawberry.types import ExecutionResult, Info
 
+from shared import tracing
 from shared.audit.service_calls import ServiceAudit
 from shared.config import Settings
 from shared.errors import ErrorCodes, Unauthenticated, type_errors
+from shared.logging import logged_variables
 from shared.metrics import observe_operation
 from shared.permissions.extension import FieldAuthorization
 from shared.permissions.middleware import AuthorizingMiddleware, fields_by_resolver
@@ -74,7 +77,16 @@ class OperationLog(SchemaExtension):
 
     async def on_operation(self) -> AsyncIterator[None]:  # type: ignore[override]
         started = time.perf_counter()
-        yield
+        execution = self.execution_context
+        with tracing.span("graphql", subgraph=execution.context.subgraph) as span:
+            yield
+            if span is not None:  # named once parsed: the operation is known only now
+                name = execution.operation_name or "anonymous"
+                span.update_name(f"graphql {name}")
+                span.set_attribute("graphql.operation.name", name)
+                span.set_attribute(
+                    "graphql.document.sha256", hashlib.sha256((execution.query or "").encode()).hexdigest()
+                )
         context = self.execution_context
         principal = context.context.principal
         result = context.result
@@ -93,7 +105,7 @@ class OperationLog(SchemaExtension):
                 "duration_ms": round(seconds * 1000, 2),
                 "trace_id": current_trace_id.get(),
                 "error_codes": error_codes,
-                "variables": context.variables,
+                "variables": logged_variables(context.query, context.graphql_document, context.variables),
             },
         )
 

@@ -11,6 +11,8 @@ import secrets
 from collections.abc import Mapping
 from contextvars import ContextVar
 
+from shared import tracing
+
 current_trace_id: ContextVar[str | None] = ContextVar("current_trace_id", default=None)
 
 
@@ -35,7 +37,11 @@ def trace_id_from(headers: Mapping[str, str]) -> str | None:
 def start_request_trace(headers: Mapping[str, str] | None) -> str:
     """The request's trace id (from its headers, or a new one), current for this task and the
     tasks it starts."""
-    trace_id = (trace_id_from(headers) if headers is not None else None) or secrets.token_hex(16)
+    trace_id = (
+        tracing.current_trace_id()
+        or (trace_id_from(headers) if headers is not None else None)
+        or secrets.token_hex(16)
+    )
     current_trace_id.set(trace_id)
     return trace_id
 

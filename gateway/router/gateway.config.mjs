@@ -111,6 +111,11 @@ function clientIdentityAndSupergraphWatch() {
 }
 
 const TRACE_HEADERS = ['tracestate', 'x-request-id'];
+// The sampling decision of a trace the router starts (its `traceparent` flags): a share of
+// ROUTER_TRACE_SAMPLE_RATIO (default 0.1) is marked sampled, and the subgraphs' parent-based
+// samplers follow it, so one request is traced everywhere or nowhere.
+const traceSampleRatio = Math.min(1, Math.max(0, Number(process.env.ROUTER_TRACE_SAMPLE_RATIO ?? 0.1)));
+const sampledFlag = () => (Math.random() < traceSampleRatio ? '01' : '00');
 const TRACEPARENT = /^00-(?!0{32})[0-9a-f]{32}-(?!0{16})[0-9a-f]{16}-[0-9a-f]{2}$/;
 const traceparents = new WeakMap();
 
@@ -123,7 +128,7 @@ function traceparentOf(request) {
     const given = request.headers.get('traceparent')?.trim().toLowerCase();
     value = given && TRACEPARENT.test(given)
       ? given
-      : `00-${randomBytes(16).toString('hex')}-${randomBytes(8).toString('hex')}-01`;
+      : `00-${randomBytes(16).toString('hex')}-${randomBytes(8).toString('hex')}-${sampledFlag()}`;
     traceparents.set(request, value);
   }
   return value;

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from shared import tracing
 from shared.config import get_settings
 from shared.db.keyed import KeyedReads
 
@@ -59,6 +60,9 @@ class Database:
         else:
             self.engine = create_async_engine(url, pool_pre_ping=True, pool_size=10)
             self.write_engine = self.engine
+        tracing.instrument_engine(self.engine)
+        if self.write_engine is not self.engine:
+            tracing.instrument_engine(self.write_engine)
         self._reader = async_sessionmaker(self.engine, expire_on_commit=False)
         self._writer = async_sessionmaker(self.write_engine, expire_on_commit=False)
         self._write_turns: WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = WeakKeyDictionary()

@@ -30,6 +30,8 @@ from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.orm import configure_mappers
 from sqlmodel import SQLModel
 
+from shared import tracing
+
 if TYPE_CHECKING:
     from shared.db.engine import Database
 
@@ -39,6 +41,7 @@ Processor = Callable[[Any], Any] | None
 
 @dataclass(frozen=True)
 class _Shape:
+    table: str
     sql: str
     columns: tuple[str, ...]
     processors: tuple[Processor, ...]
@@ -104,7 +107,7 @@ class KeyedReads:
         sql = f"SELECT {quoted} FROM {table.name} WHERE {' AND '.join(filters)}"
         if order is not None:
             sql += f" ORDER BY {order} LIMIT {mark()}"
-        shape = self._shapes[cache_key] = _Shape(sql, columns, processors)
+        shape = self._shapes[cache_key] = _Shape(table.name, sql, columns, processors)
         return shape
 
     async def fetch(
@@ -146,11 +149,13 @@ class KeyedReads:
     async def _run(self, model: type[M], shape: _Shape, params: list[Any]) -> list[M]:
         for listener in self.database.statement_listeners:
             listener(shape.sql)
-        if self._sqlite_path is not None:
-            rows: Sequence[Sequence[Any]] = self._sqlite().execute(shape.sql, params).fetchall()
-        else:
-            pool = await self._pool()
-            rows = await pool.fetch(shape.sql, *params)
+        system = "sqlite" if self._sqlite_path is not None else "postgresql"
+        with tracing.client_span(f"SELECT {shape.table}", **{"db.system": system, "db.statement": shape.sql}):
+            if self._sqlite_path is not None:
+                rows: Sequence[Sequence[Any]] = self._sqlite().execute(shape.sql, params).fetchall()
+            else:
+                pool = await self._pool()
+                rows = await pool.fetch(shape.sql, *params)
         return [_construct(model, shape, row) for row in rows]
 
     def _sqlite(self) -> sqlite3.Connection:

@@ -47,3 +47,18 @@ def test_no_secret_reached_any_log_line():
     assert captured, "the suite should have written log lines"
     leaked = sorted(secret for secret in SECRETS_SEEN if secret in captured or secret in router_logs)
     assert leaked == [], f"{len(leaked)} secrets leaked, e.g. {[item[:12] for item in leaked[:5]]}"
+
+
+def test_a_variable_bound_to_a_secret_field_is_redacted_whatever_its_name():
+    from graphql import parse
+
+    from shared.logging import logged_variables
+
+    query = """mutation($e: String!, $p: String!, $deep: String, $n: Int) {
+      logIn(input: {email: $e, password: $p}) { accessToken }
+      other(input: {nested: {refreshToken: $deep}}, first: $n) { id }
+    }"""
+    variables = {"e": "ada@example.com", "p": "hunter2hunter2", "deep": "srt_x", "n": 3}
+    logged = logged_variables(query, parse(query), variables)
+    assert logged == {"e": "ada@example.com", "p": "[REDACTED]", "deep": "[REDACTED]", "n": 3}
+    assert logged_variables(query, parse(query), None) is None
