@@ -1,5 +1,6 @@
 """The per-subgraph parts of `docker/compose.yaml`, generated from the list of subgraphs:
-each subgraph's service, its route in SUBGRAPH_URLS, and the publish step's wait on it.
+each subgraph's service, its route in SUBGRAPH_URLS, the publish step's wait on it, and
+Prometheus's scrape of its /metrics.
 They sit between `# begin generated: <part>` and `# end generated: <part>` lines; the rest
 of the file is written by hand."""
 
@@ -33,10 +34,15 @@ def _readiness(names: Sequence[str], indent: str) -> list[str]:
     return [f"{indent}{name}: {{condition: service_healthy}}" for name in names]
 
 
+def _scrape(names: Sequence[str], indent: str) -> list[str]:
+    return [f"{indent}- {name}:{PORT}" for name in names]
+
+
 PARTS: dict[str, Callable[[Sequence[str], str], list[str]]] = {
     "routes": _routes,
     "services": _services,
     "readiness": _readiness,
+    "scrape": _scrape,
 }
 _BLOCK = re.compile(
     r"^(?P<indent>[ ]*)# begin generated: (?P<part>[a-z]+)\n.*?^(?P=indent)# end generated: (?P=part)\n",

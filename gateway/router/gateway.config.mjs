@@ -36,6 +36,28 @@ if ((process.env.ROUTER_QUERY_PLANNER || 'rust') !== 'js') {
   }
 }
 
+// OpenTelemetry traces when the standard variables ask for them (OTEL_TRACES_EXPORTER=otlp,
+// OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_SERVICE_NAME): spans for the request, the operation, its
+// planning and each subgraph call, exported over OTLP/HTTP; each subgraph call carries the
+// router's span as its `traceparent`, so a subgraph's spans are children of the router's.
+const tracesRequested =
+  !['', 'none'].includes((process.env.OTEL_TRACES_EXPORTER || 'none').trim().toLowerCase()) &&
+  (process.env.OTEL_SDK_DISABLED || '').toLowerCase() !== 'true';
+const traceSampleRatio = Math.min(1, Math.max(0, Number(process.env.ROUTER_TRACE_SAMPLE_RATIO ?? 0.1)));
+let otel = null;
+if (tracesRequested) {
+  const { openTelemetrySetup } = await import('@graphql-hive/plugin-opentelemetry/setup');
+  const { AsyncLocalStorageContextManager } = await import('@opentelemetry/context-async-hooks');
+  const { OTLPTraceExporter } = await import('@opentelemetry/exporter-trace-otlp-http');
+  openTelemetrySetup({
+    contextManager: new AsyncLocalStorageContextManager(),
+    resource: { serviceName: process.env.OTEL_SERVICE_NAME || 'spotify-agent-router' },
+    traces: { exporter: new OTLPTraceExporter() },
+    samplingRate: traceSampleRatio,
+  });
+  otel = await import('@graphql-hive/plugin-opentelemetry/api');
+}
+
 const source = process.env.SUPERGRAPH;
 const isUrl = (value) => /^https?:\/\//.test(value ?? '');
 const supergraphFile = source && !isUrl(source) ? resolve(source) : null;
@@ -114,7 +136,6 @@ const TRACE_HEADERS = ['tracestate', 'x-request-id'];
 // The sampling decision of a trace the router starts (its `traceparent` flags): a share of
 // ROUTER_TRACE_SAMPLE_RATIO (default 0.1) is marked sampled, and the subgraphs' parent-based
 // samplers follow it, so one request is traced everywhere or nowhere.
-const traceSampleRatio = Math.min(1, Math.max(0, Number(process.env.ROUTER_TRACE_SAMPLE_RATIO ?? 0.1)));
 const sampledFlag = () => (Math.random() < traceSampleRatio ? '01' : '00');
 const TRACEPARENT = /^00-(?!0{32})[0-9a-f]{32}-(?!0{16})[0-9a-f]{16}-[0-9a-f]{2}$/;
 const traceparents = new WeakMap();
@@ -123,6 +144,11 @@ const traceparents = new WeakMap();
  * call of the request carries it and so does the answer, so one trace id finds the request in
  * the client's hands and in every subgraph's log. */
 function traceparentOf(request) {
+  if (otel) {
+    // With traces on, the request's own span (continuing the client's traceparent, if any).
+    const span = otel.trace.getSpanContext(otel.hive.getHttpContext(request));
+    if (span && otel.isSpanContextValid(span)) return `00-${span.traceId}-${span.spanId}-0${span.traceFlags & 1}`;
+  }
   let value = traceparents.get(request);
   if (!value) {
     const given = request.headers.get('traceparent')?.trim().toLowerCase();
@@ -225,6 +251,37 @@ export const gatewayConfig = defineConfig({
     defaultQuery: '# Headers tab: {"Authorization": "Bearer <token>"}\n{\n  me {\n    id\n    displayName\n  }\n}\n',
   },
   landingPage: false,
+  ...(tracesRequested ? { openTelemetry: { traces: true } } : {}),
+  // Prometheus metrics at /metrics (ROUTER_METRICS=off drops them): requests and their
+  // durations and errors, and each subgraph call's duration and errors by subgraph. Parse,
+  // validation and planning phases are not timed separately: their caches make them near zero.
+  // No operation-name label: names come from clients, and each new one would be a new series
+  // (the subgraphs label at most 200 names per process).
+  ...(process.env.ROUTER_METRICS === 'off'
+    ? {}
+    : {
+        prometheus: {
+          endpoint: '/metrics',
+          metrics: {
+            graphql_envelop_request_duration: true,
+            graphql_envelop_error_result: true,
+            graphql_gateway_subgraph_execute_duration: true,
+            graphql_gateway_subgraph_execute_errors: true,
+            graphql_gateway_fetch_duration: false,
+            graphql_yoga_http_duration: false,
+            graphql_envelop_phase_parse: false,
+            graphql_envelop_phase_validate: false,
+            graphql_envelop_phase_context: false,
+            graphql_envelop_phase_execute: false,
+            graphql_envelop_phase_subscribe: false,
+            graphql_envelop_request_time_summary: false,
+            graphql_envelop_request: false,
+            graphql_envelop_deprecated_field: false,
+            graphql_envelop_schema_change: false,
+          },
+          labels: { subgraphName: true, operationName: false, path: false },
+        },
+      }),
   // Usage reporting to the schema registry only when USAGE_REPORT_URL is set (usage-reporting.mjs).
   plugins: (context) => [
     clientIdentityAndSupergraphWatch(),

@@ -76,3 +76,60 @@ def test_start_up_waits_for_readiness() -> None:
                 assert condition == "service_completed_successfully", (name, dependency)
                 assert target.get("healthcheck", {}).get("disable"), f"{dependency} is a one-shot"
     assert "migrate" in SERVICES["registry"]["depends_on"]  # the registry's own upgrade is then a no-op
+
+
+ROUTER_METRICS = {
+    "graphql_envelop_request_duration",
+    "graphql_envelop_error_result",
+    "graphql_gateway_subgraph_execute_duration",
+    "graphql_gateway_subgraph_execute_errors",
+}
+"""What gateway/router/gateway.config.mjs turns on (tests/router/test_router_metrics.py scrapes them)."""
+
+
+def _metric_names() -> set[str]:
+    from prometheus_client import REGISTRY
+
+    import shared.metrics as metrics
+
+    names = {family.name for family in REGISTRY.collect()} | set(metrics._HELP) | ROUTER_METRICS
+    expanded = set(names)
+    for name in names:
+        expanded |= {f"{name}_total", f"{name}_bucket", f"{name}_sum", f"{name}_count"}
+    return expanded
+
+
+def test_traces_and_metrics_have_somewhere_to_go() -> None:
+    collector = yaml.safe_load(STACK["configs"]["otel_collector"]["content"])
+    assert collector["service"]["pipelines"]["traces"]["receivers"] == ["otlp"]
+    assert "4318" in collector["receivers"]["otlp"]["protocols"]["http"]["endpoint"]
+    for name in [*PYTHON, "router"]:
+        environment = {**SERVICES[name].get("environment", {})}
+        assert environment["OTEL_EXPORTER_OTLP_ENDPOINT"] == "http://otel-collector:4318", name
+        assert environment["OTEL_TRACES_EXPORTER"] == "otlp", name
+    prometheus = yaml.safe_load(STACK["configs"]["prometheus"]["content"])
+    targets = {
+        target
+        for job in prometheus["scrape_configs"]
+        for config in job["static_configs"]
+        for target in config["targets"]
+    }
+    assert targets == {"router:4000", *(f"{name}:4001" for name in SUBGRAPHS)}
+
+
+def test_every_dashboard_query_names_a_metric_we_export() -> None:
+    import json
+    import re
+
+    dashboard = json.loads(
+        (Path(__file__).parents[2] / "docker" / "grafana" / "platform-dashboard.json").read_text()
+    )
+    known = _metric_names()
+    functions = {"sum", "rate", "max", "histogram_quantile", "by", "le"}
+    for panel in dashboard["panels"]:
+        assert panel["datasource"]["uid"] == "prometheus"
+        for target in panel["targets"]:
+            expr = re.sub(r"\{[^}]*\}|\[[^\]]*\]", "", target["expr"])
+            used = set(re.findall(r"[a-z_][a-z0-9_]*", expr)) - functions
+            used = {name for name in used if "_" in name and not name.startswith(("subgraph", "loader"))}
+            assert used and used <= known, (panel["title"], used - known)
