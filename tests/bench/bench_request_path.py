@@ -492,6 +492,37 @@ async def observability_round(directory: Path, database_url: str) -> dict[str, f
     return medians
 
 
+SOAK_MINUTES = int(os.environ.get("BENCH_SOAK_MINUTES", "5"))
+
+
+async def soak_round(directory: Path, database_url: str) -> list[tuple[float, float]]:
+    """Query 1 at c=32 for SOAK_MINUTES minutes, one load per minute back to back: each
+    minute's req/s and the router's RSS after it."""
+    settings = platform_settings(directory, database_url).model_copy(update={"log_level": "INFO"})
+    await seed_catalogue(settings)
+    minutes: list[tuple[float, float]] = []
+    async with AsyncExitStack() as stack:
+        redis = await stack.enter_async_context(embedded_redis(directory))
+        host = await stack.enter_async_context(
+            HostProcess(settings, redis.url, NAMES, log_path=directory / "subgraphs.log")
+        )
+        from gateway.host import definitions
+
+        supergraph = directory / "supergraph.graphql"
+        await asyncio.to_thread(write_supergraph, definitions(settings, NAMES), supergraph)
+        router = await stack.enter_async_context(router_on(supergraph, directory, "soak"))
+        seeded = await seed(f"{router.url}/graphql", f"{host.url}/accounts/graphql")
+        for _ in range(SOAK_MINUTES):
+            load = await post_load(
+                f"{router.url}/graphql", ME, authorization=f"Bearer {seeded.token}", seconds=60
+            )
+            minutes.append((load.rate, rss_mb(router.process.pid)))  # type: ignore[union-attr]
+            print(
+                f"  soak minute {len(minutes)}: {load.line()}  router RSS {minutes[-1][1]:.0f} MB", flush=True
+            )
+    return minutes
+
+
 async def bare_round(directory: Path) -> Measured:
     with bare_subgraph() as (url, pid):
         supergraph = directory / "bare-supergraph.graphql"
@@ -533,6 +564,7 @@ async def run() -> None:
         f"metrics + tracing at 10 % {observed['tracing']:.0f} req/s ({observed['exports']:.0f} OTLP exports); "
         "medians of 2 alternated rounds"
     )
+    soak = await soak_round(root / "soak", await migrated_sqlite(root / "soak")) if SOAK_MINUTES >= 2 else []
     q1, q2 = sqlite["query 1 (me)"], sqlite["query 2 (3 subgraphs)"]
     plain1 = sqlite["plain query 1 (me)"]
     print()
@@ -592,6 +624,22 @@ async def run() -> None:
     )
     rss = sqlite["router rss"].cpu_ms["router_mb"]
     print(ratio_line("6. router RSS after the loads (MB)", rss, "<= 300", rss <= 300))  # fmt: skip
+    if soak:
+        growth = soak[-1][1] / soak[0][1] - 1
+        print(
+            ratio_line(
+                f"6. soak {len(soak)} min: router RSS growth, first to last minute",
+                growth,
+                "<= 0.10",
+                growth <= 0.10,
+            )
+        )
+        drift = abs(soak[-1][0] / soak[0][0] - 1)
+        print(
+            ratio_line(
+                "6. soak: last minute's req/s vs the first's (|change|)", drift, "<= 0.10", drift <= 0.10
+            )
+        )
 
 
 if __name__ == "__main__":
