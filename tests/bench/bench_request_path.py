@@ -523,6 +523,25 @@ async def soak_round(directory: Path, database_url: str) -> list[tuple[float, fl
     return minutes
 
 
+async def bare_soak_round(directory: Path) -> list[tuple[float, float]]:
+    """The same soak on the bare stack (the router in front of the from-memory subgraph): if its
+    throughput drifts as much, the drift is the machine's, not the platform's."""
+    minutes: list[tuple[float, float]] = []
+    with bare_subgraph() as (url, _):
+        supergraph = directory / "bare-soak-supergraph.graphql"
+        sdl = BARE_SCHEMA.as_str()
+        await asyncio.to_thread(write_supergraph, [SubgraphDefinition("accounts", url, sdl)], supergraph)
+        async with router_on(supergraph, directory, "bare-soak") as router:
+            for _ in range(SOAK_MINUTES):
+                load = await post_load(f"{router.url}/graphql", ME, authorization="Bearer bare", seconds=60)
+                minutes.append((load.rate, rss_mb(router.process.pid)))  # type: ignore[union-attr]
+                print(
+                    f"  bare soak minute {len(minutes)}: {load.line()}  router RSS {minutes[-1][1]:.0f} MB",
+                    flush=True,
+                )
+    return minutes
+
+
 async def bare_round(directory: Path) -> Measured:
     with bare_subgraph() as (url, pid):
         supergraph = directory / "bare-supergraph.graphql"
@@ -565,6 +584,7 @@ async def run() -> None:
         "medians of 2 alternated rounds"
     )
     soak = await soak_round(root / "soak", await migrated_sqlite(root / "soak")) if SOAK_MINUTES >= 2 else []
+    bare_soak = await bare_soak_round(root / "soak") if soak else []
     q1, q2 = sqlite["query 1 (me)"], sqlite["query 2 (3 subgraphs)"]
     plain1 = sqlite["plain query 1 (me)"]
     print()
