@@ -660,6 +660,10 @@ async def run() -> None:
                 "6. soak: last minute's req/s vs the first's (|change|)", drift, "<= 0.10", drift <= 0.10
             )
         )
+        bare_drift = bare_soak[-1][0] / bare_soak[0][0] - 1
+        print(
+            f"     (the bare stack over the same soak: {bare_drift:+.0%} from its first minute to its last)"
+        )
 
 
 if __name__ == "__main__":
