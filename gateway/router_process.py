@@ -38,9 +38,9 @@ def _source(supergraph: str | Path) -> str:
 
 # V8's old generation is capped (ROUTER_HEAP_MB): left to its default (~2 GB here) the router
 # grew from ~250 MB to 450-760 MB under a minute of load before collecting, on a machine whose
-# memory it shares with everything else. At 256 MB its RSS stays at ~265 MB after short loads and
-# ~336 MB, flat, over a 5-minute soak; at 128 MB it does not start (its heap after start-up is
-# larger), so 256 keeps a margin.
+# memory it shares with everything else. At 256 MB its RSS stayed at ~265 MB after short loads and
+# ~336 MB, flat, over a 5-minute soak (297 MB after 60 s once GraphiQL's page was loaded lazily);
+# at 128 MB it did not start (its heap after start-up is larger), so 256 keeps a margin.
 DEFAULT_HEAP_MB = 256
 
 

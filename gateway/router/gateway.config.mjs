@@ -17,7 +17,6 @@ import { randomBytes } from 'node:crypto';
 import { watch } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { defineConfig } from '@graphql-hive/gateway';
-import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { maxDepthPlugin } from '@escape.tech/graphql-armor-max-depth';
 import { GraphQLError } from 'graphql';
 import { usageReportingOptionsFromEnv, useUsageReporting } from './usage-reporting.mjs';
@@ -168,6 +167,14 @@ function traceparentOnAnswers() {
   };
 }
 
+/** GraphiQL's page (~9 MB, its bundle inlined) is loaded on the first browser visit, not at
+ * start-up: most routers never serve it, and it is the largest thing their heap would hold. */
+let graphiqlRenderer;
+async function renderGraphiQLOnFirstVisit(options) {
+  graphiqlRenderer ??= (await import('@graphql-yoga/render-graphiql')).renderGraphiQL;
+  return graphiqlRenderer(options);
+}
+
 /** The depth limit (graphql-armor) as a validation error with a code: by default it throws a
  * bare error, the one refusal that would reach a client without `extensions.code`. */
 function depthLimit(maxDepth) {
@@ -245,7 +252,7 @@ export const gatewayConfig = defineConfig({
   // Inbound deduplication stays off (the default): no request ever shares another's execution.
   // GraphiQL with its whole bundle inlined (~9 MB): works with no internet, unlike the default
   // Hive Laboratory (editor from cdn.jsdelivr) or --render-legacy-graphiql (unpkg).
-  renderGraphiQL,
+  renderGraphiQL: renderGraphiQLOnFirstVisit,
   graphiql: {
     title: 'Spotify Agent API',
     defaultQuery: '# Headers tab: {"Authorization": "Bearer <token>"}\n{\n  me {\n    id\n    displayName\n  }\n}\n',
