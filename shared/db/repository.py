@@ -60,14 +60,28 @@ class TenantRepository(Generic[M]):
         return {row.id: row for row in (await self.session.execute(stmt)).scalars()}  # type: ignore[attr-defined]
 
     @classmethod
-    async def load_many(cls, database: Database, tenant_id: str, ids: Iterable[str]) -> dict[str, M]:
-        """`get_many` for the loaders of the request path, off the ORM (`shared/db/keyed.py`);
-        the rows are read-only."""
+    async def load_where(
+        cls, database: Database, tenant_id: str, key: str, values: Iterable[str], **equals: Any
+    ) -> Sequence[M]:
+        """The rows whose `key` is one of `values` (and that match `equals`), for the loaders
+        of the request path, off the ORM (`shared/db/keyed.py`); the rows are read-only."""
+        wanted = list(dict.fromkeys(values))
         if not database.keyed.in_process:
             async with database.read() as session:
-                return await cls(session, tenant_id).get_many(ids)
-        rows = await database.keyed.fetch(cls.model, tenant_id, values=list(ids))
-        return {row.id: row for row in rows}  # type: ignore[attr-defined]
+                return await cls(session, tenant_id).rows_where(key, wanted, **equals)
+        return await database.keyed.fetch(cls.model, tenant_id, key=key, values=wanted, equals=equals)
+
+    @classmethod
+    async def load_many(cls, database: Database, tenant_id: str, ids: Iterable[str]) -> dict[str, M]:
+        """`get_many` for the loaders (`load_where` on the id)."""
+        return {row.id: row for row in await cls.load_where(database, tenant_id, "id", ids)}  # type: ignore[attr-defined]
+
+    async def rows_where(self, key: str, values: Sequence[str], **equals: Any) -> Sequence[M]:
+        if not values:
+            return []
+        stmt = self.select().where(getattr(self.model, key).in_(values))
+        stmt = stmt.where(*(getattr(self.model, name) == value for name, value in equals.items()))
+        return (await self.session.execute(stmt)).scalars().all()
 
     @classmethod
     async def load_page(

@@ -38,13 +38,8 @@ class MemberRepository(TenantRepository[WorkspaceMember]):
     async def load_of_user(
         cls, database: Database, tenant_id: str, user_id: str, workspace_ids: Sequence[str]
     ) -> dict[str, WorkspaceMember]:
-        """`of_user` for the loaders, off the ORM (`shared/db/keyed.py`)."""
-        if not database.keyed.in_process:
-            async with database.read() as session:
-                return await cls(session, tenant_id).of_user(user_id, workspace_ids)
-        rows = await database.keyed.fetch(
-            WorkspaceMember, tenant_id, key="workspace_id", values=workspace_ids, equals={"user_id": user_id}
-        )
+        """`of_user` for the loaders, off the ORM."""
+        rows = await cls.load_where(database, tenant_id, "workspace_id", workspace_ids, user_id=user_id)
         return {row.workspace_id: row for row in rows}
 
     async def find(self, workspace_id: str, user_id: str) -> WorkspaceMember | None:

@@ -500,7 +500,6 @@ async def soak_round(directory: Path, database_url: str) -> list[tuple[float, fl
     minute's req/s and the router's RSS after it."""
     settings = platform_settings(directory, database_url).model_copy(update={"log_level": "INFO"})
     await seed_catalogue(settings)
-    minutes: list[tuple[float, float]] = []
     async with AsyncExitStack() as stack:
         redis = await stack.enter_async_context(embedded_redis(directory))
         host = await stack.enter_async_context(
@@ -512,34 +511,31 @@ async def soak_round(directory: Path, database_url: str) -> list[tuple[float, fl
         await asyncio.to_thread(write_supergraph, definitions(settings, NAMES), supergraph)
         router = await stack.enter_async_context(router_on(supergraph, directory, "soak"))
         seeded = await seed(f"{router.url}/graphql", f"{host.url}/accounts/graphql")
-        for _ in range(SOAK_MINUTES):
-            load = await post_load(
-                f"{router.url}/graphql", ME, authorization=f"Bearer {seeded.token}", seconds=60
-            )
-            minutes.append((load.rate, rss_mb(router.process.pid)))  # type: ignore[union-attr]
-            print(
-                f"  soak minute {len(minutes)}: {load.line()}  router RSS {minutes[-1][1]:.0f} MB", flush=True
-            )
+        return await soak(router, seeded.token, "soak")
+
+
+async def soak(router: RouterProcess, token: str, label: str) -> list[tuple[float, float]]:
+    """Query 1 for SOAK_MINUTES one-minute loads back to back: each one's req/s and the
+    router's RSS after it."""
+    minutes: list[tuple[float, float]] = []
+    for _ in range(SOAK_MINUTES):
+        load = await post_load(f"{router.url}/graphql", ME, authorization=f"Bearer {token}", seconds=60)
+        minutes.append((load.rate, rss_mb(router.process.pid)))  # type: ignore[union-attr]
+        print(
+            f"  {label} minute {len(minutes)}: {load.line()}  router RSS {minutes[-1][1]:.0f} MB", flush=True
+        )
     return minutes
 
 
 async def bare_soak_round(directory: Path) -> list[tuple[float, float]]:
     """The same soak on the bare stack (the router in front of the from-memory subgraph): if its
     throughput drifts as much, the drift is the machine's, not the platform's."""
-    minutes: list[tuple[float, float]] = []
     with bare_subgraph() as (url, _):
         supergraph = directory / "bare-soak-supergraph.graphql"
         sdl = BARE_SCHEMA.as_str()
         await asyncio.to_thread(write_supergraph, [SubgraphDefinition("accounts", url, sdl)], supergraph)
         async with router_on(supergraph, directory, "bare-soak") as router:
-            for _ in range(SOAK_MINUTES):
-                load = await post_load(f"{router.url}/graphql", ME, authorization="Bearer bare", seconds=60)
-                minutes.append((load.rate, rss_mb(router.process.pid)))  # type: ignore[union-attr]
-                print(
-                    f"  bare soak minute {len(minutes)}: {load.line()}  router RSS {minutes[-1][1]:.0f} MB",
-                    flush=True,
-                )
-    return minutes
+            return await soak(router, "bare", "bare soak")
 
 
 async def bare_round(directory: Path) -> Measured:
