@@ -224,6 +224,8 @@ def serve(
 @app.command()
 def worker() -> None:
     """Run the arq worker with the jobs of every subgraph."""
+    from prometheus_client import start_http_server
+
     from gateway.worker import create_worker
     from shared.heap import settle_after_startup
 
@@ -233,6 +235,8 @@ def worker() -> None:
         # Created inside the running loop: arq's Worker binds to the loop current at creation.
         # SIGTERM/SIGINT: no new jobs, running ones get 8 s (then they are retried elsewhere).
         worker = create_worker(settings, redis_url, handle_signals=True, job_completion_wait=8)
+        if settings.worker_metrics_port:
+            start_http_server(settings.worker_metrics_port, addr=settings.host)
         settle_after_startup()  # every job module is imported: a long-lived heap from here on
         try:
             await worker.async_run()

@@ -5,32 +5,39 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from dataclasses import replace
 from typing import Any
 from urllib.parse import urlparse
 
 from arq import cron
 from arq.connections import RedisSettings
-from arq.worker import Worker, func
+from arq.cron import CronJob
+from arq.worker import Function, Worker, func
 
 from gateway.subgraphs import declarations
 from shared.config import Settings
 from shared.db import Database
 from shared.domain_events import Consumer, ConsumerRunner, repair_outbox
+from shared.metrics import measured_job
 from shared.redis import create_redis
 
 REPAIR_OUTBOX = func(repair_outbox, name="repair_domain_event_outbox")
 
 
-def _tasks() -> tuple[list[Any], list[Any]]:
-    """The jobs and cron jobs every subgraph declares, and the platform's outbox repair."""
-    functions: list[Any] = [REPAIR_OUTBOX]
-    cron_jobs: list[Any] = [
+def _tasks() -> tuple[list[Function], list[CronJob]]:
+    """The jobs and cron jobs every subgraph declares, and the platform's outbox repair, each
+    timed into `job_duration_seconds`."""
+    functions: list[Function] = [REPAIR_OUTBOX]
+    cron_jobs: list[CronJob] = [
         cron(repair_outbox, name="repair_domain_event_outbox", second={10, 25, 40, 55}, run_at_startup=True)
     ]
     for subgraph in declarations():
-        functions.extend(subgraph.jobs)
+        functions.extend(func(job) for job in subgraph.jobs)
         cron_jobs.extend(subgraph.cron)
-    return functions, cron_jobs
+    return (
+        [replace(job, coroutine=measured_job(job.name, job.coroutine)) for job in functions],
+        [replace(job, coroutine=measured_job(job.name, job.coroutine)) for job in cron_jobs],
+    )
 
 
 def consumers() -> list[Consumer]:

@@ -59,6 +59,9 @@ class Settings(BaseSettings):
     host_workers: int = 0
     """Processes serving the subgraph host in `make dev` (HOST_WORKERS); 0: one per CPU core."""
     router_port: int = 4000
+    worker_metrics_port: int = 4003
+    """Where `spotify-agent worker` serves its /metrics (job durations); 0: not served. In
+    `make dev` the worker shares the registry's process and its /metrics."""
     subgraph_urls: str = ""
     """Per-subgraph routing URLs when each runs apart: `accounts=http://accounts:4001/graphql,…`."""
     public_subgraph_base: str | None = None

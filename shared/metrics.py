@@ -9,10 +9,12 @@ ones, later ones count as `other`, so a client cannot grow the series without bo
 
 from __future__ import annotations
 
+import functools
 import os
 import re
+import time
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -62,8 +64,21 @@ CACHE_REQUESTS = Counter(
 )
 UPSTREAM_REQUESTS = Counter(
     "upstream_requests",
-    "Calls to outside services (Spotify, S3), by service and HTTP status (429: rate limited).",
+    "Calls to outside services (Spotify, S3), by service and HTTP status (429: rate limited;"
+    " error: no HTTP answer).",
     ["service", "status"],
+)
+JOB_SECONDS = Histogram(
+    "job_duration_seconds",
+    "Time one run of an arq job or cron job took, by function and outcome (ok, retry, failed).",
+    ["function", "outcome"],
+    buckets=(0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 1800),
+)
+DB_CONNECTIONS = Gauge(
+    "db_pool_connections",
+    "Database connections of the process's pools, by pool and state (open, in_use).",
+    ["pool", "state"],
+    multiprocess_mode="livesum",
 )
 
 
@@ -115,9 +130,54 @@ def count_cache(cache: str, hits: int, misses: int) -> None:
             CACHE_REQUESTS.labels(cache, "miss").inc(misses)
 
 
-def count_upstream(service: str, status: int) -> None:
+def count_upstream(service: str, status: int | str) -> None:
     if ENABLED:
         UPSTREAM_REQUESTS.labels(service, str(status)).inc()
+
+
+Job = TypeVar("Job", bound=Callable[..., Awaitable[Any]])
+
+
+def measured_job(name: str, run: Job) -> Job:
+    """An arq job's coroutine that records how long each run took and how it ended."""
+    if not ENABLED:
+        return run
+    from arq.worker import Retry
+
+    @functools.wraps(run)
+    async def run_measured(ctx: Any, *args: Any, **kwargs: Any) -> Any:
+        started = time.perf_counter()
+        outcome = "failed"
+        try:
+            result = await run(ctx, *args, **kwargs)
+            outcome = "ok"
+            return result
+        except Retry:
+            outcome = "retry"
+            raise
+        finally:
+            JOB_SECONDS.labels(name, outcome).observe(time.perf_counter() - started)
+
+    return cast(Job, run_measured)
+
+
+def watch_pool(engine: Any, pool: str) -> None:
+    """Keeps `db_pool_connections` for a SQLAlchemy engine's pool from its pool events."""
+    if not ENABLED:
+        return
+    from sqlalchemy import event
+
+    opened, in_use = DB_CONNECTIONS.labels(pool, "open"), DB_CONNECTIONS.labels(pool, "in_use")
+    event.listen(engine, "connect", lambda *_: opened.inc())
+    event.listen(engine, "close", lambda *_: opened.dec())
+    event.listen(engine, "close_detached", lambda *_: opened.dec())
+    event.listen(engine, "checkout", lambda *_: in_use.inc())
+    event.listen(engine, "checkin", lambda *_: in_use.dec())
+
+
+def pool_gauges(pool: str) -> tuple[Gauge, Gauge]:
+    """(open, in_use) gauges of a pool that is not SQLAlchemy's (the keyed reads')."""
+    return DB_CONNECTIONS.labels(pool, "open"), DB_CONNECTIONS.labels(pool, "in_use")
 
 
 SharedGauges = Callable[[], Awaitable[list[tuple[str, dict[str, str], int]]]]

@@ -21,6 +21,7 @@ from shared.config import Settings
 from shared.crypto import derive_key
 from shared.db import Database
 from shared.errors import DomainError, Unauthenticated
+from shared.metrics import metrics_endpoint
 from subgraphs.accounts.service.api_keys import ApiKeyAuthenticator
 
 log = logging.getLogger("gateway.registry")
@@ -149,6 +150,7 @@ def create_registry_app(settings: Settings, database: Database | None = None) ->
             Route("/graphql", graphql, methods=["GET", "POST"]),
             Route("/supergraph.graphql", _supergraph(registry)),
             Route("/usage", _usage(registry), methods=["POST"]),
+            Route("/metrics", metrics_endpoint()),
             Route("/healthz", _healthz),
             Route("/readyz", _healthz),
         ]

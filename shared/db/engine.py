@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
-from shared import tracing
+from shared import metrics, tracing
 from shared.config import get_settings
 from shared.db.keyed import KeyedReads
 
@@ -61,8 +61,10 @@ class Database:
             self.engine = create_async_engine(url, pool_pre_ping=True, pool_size=10)
             self.write_engine = self.engine
         tracing.instrument_engine(self.engine)
+        metrics.watch_pool(self.engine.sync_engine, "read" if self.is_sqlite else "orm")
         if self.write_engine is not self.engine:
             tracing.instrument_engine(self.write_engine)
+            metrics.watch_pool(self.write_engine.sync_engine, "write")
         self._reader = async_sessionmaker(self.engine, expire_on_commit=False)
         self._writer = async_sessionmaker(self.write_engine, expire_on_commit=False)
         self._write_turns: WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = WeakKeyDictionary()

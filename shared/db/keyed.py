@@ -30,7 +30,7 @@ from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.orm import configure_mappers
 from sqlmodel import SQLModel
 
-from shared import tracing
+from shared import metrics, tracing
 
 if TYPE_CHECKING:
     from shared.db.engine import Database
@@ -58,6 +58,7 @@ class KeyedReads:
         self._local = threading.local()
         self._pools: WeakKeyDictionary[asyncio.AbstractEventLoop, Any] = WeakKeyDictionary()
         self._sqlite_path = _sqlite_path(database.url) if database.is_sqlite else None
+        self._open, self._in_use = metrics.pool_gauges("keyed")
 
     @property
     def in_process(self) -> bool:
@@ -155,7 +156,13 @@ class KeyedReads:
                 rows: Sequence[Sequence[Any]] = self._sqlite().execute(shape.sql, params).fetchall()
             else:
                 pool = await self._pool()
-                rows = await pool.fetch(shape.sql, *params)
+                async with pool.acquire() as connection:
+                    self._in_use.inc()
+                    self._open.set(pool.get_size())
+                    try:
+                        rows = await connection.fetch(shape.sql, *params)
+                    finally:
+                        self._in_use.dec()
         return [_construct(model, shape, row) for row in rows]
 
     def _sqlite(self) -> sqlite3.Connection:
@@ -167,6 +174,7 @@ class KeyedReads:
             connection.execute("PRAGMA query_only=ON")
             connection.execute("PRAGMA busy_timeout=5000")
             self._local.connection = connection
+            self._open.inc()
         return connection
 
     async def _pool(self) -> Any:
@@ -191,6 +199,7 @@ class KeyedReads:
         if connection is not None:
             connection.close()
             self._local.connection = None
+            self._open.dec()
         loop = asyncio.get_running_loop()
         pool = self._pools.pop(loop, None)
         if pool is not None:

@@ -114,7 +114,7 @@ def test_traces_and_metrics_have_somewhere_to_go() -> None:
         for config in job["static_configs"]
         for target in config["targets"]
     }
-    assert targets == {"router:4000", *(f"{name}:4001" for name in SUBGRAPHS)}
+    assert targets == {"router:4000", "worker:4003", "registry:4002", *(f"{name}:4001" for name in SUBGRAPHS)}
 
 
 def test_every_dashboard_query_names_a_metric_we_export() -> None:

@@ -1,11 +1,17 @@
 """`/metrics` parses with Prometheus's own text parser and moves when requests are served:
 operations by subgraph, name and outcome, their durations, DataLoader batch sizes, Casbin
-decisions, and the event-stream and job-queue gauges read from Redis."""
+decisions, database pool connections, the event-stream and job-queue gauges read from Redis,
+and the worker's job durations."""
 
 from __future__ import annotations
 
+import pytest
+from arq.worker import Retry
+from prometheus_client import REGISTRY
 from prometheus_client.parser import text_string_to_metric_families
 
+from gateway.worker import _tasks
+from shared.metrics import measured_job
 from tests.support.graphql import gql, sign_up
 from tests.support.hosting import hosted_together
 
@@ -70,3 +76,42 @@ async def test_metrics_parse_and_move_with_requests(settings, redis_server):
         value(after, "domain_events_stream_length", stream="events:accounts") >= 2
     )  # tenant created, signed up
     assert ("job_queue_depth", (("queue", "arq:queue"),)) in after
+    # The loaders read off the ORM (keyed reads); sign-up wrote through the write pool.
+    assert value(after, "db_pool_connections", pool="keyed", state="open") >= 1
+    assert value(after, "db_pool_connections", pool="keyed", state="in_use") == 0
+    assert value(after, "db_pool_connections", pool="write", state="open") >= 1
+    assert value(after, "db_pool_connections", pool="write", state="in_use") == 0
+
+
+def test_every_job_and_cron_job_is_timed():
+    functions, cron_jobs = _tasks()
+    assert functions and cron_jobs
+    for job in [*functions, *cron_jobs]:
+        assert hasattr(job.coroutine, "__wrapped__"), job.name
+
+
+async def test_job_runs_are_timed_by_outcome():
+    async def succeeds(ctx):
+        return "done"
+
+    async def asks_to_retry(ctx):
+        raise Retry(defer=1)
+
+    async def fails(ctx):
+        raise ValueError("broken")
+
+    def runs(name: str, outcome: str) -> float:
+        labels = {"function": name, "outcome": outcome}
+        return REGISTRY.get_sample_value("job_duration_seconds_count", labels) or 0.0
+
+    assert await measured_job("test_succeeds", succeeds)({}) == "done"
+    with pytest.raises(Retry):
+        await measured_job("test_retries", asks_to_retry)({})
+    with pytest.raises(ValueError):
+        await measured_job("test_fails", fails)({})
+    assert (runs("test_succeeds", "ok"), runs("test_retries", "retry"), runs("test_fails", "failed")) == (
+        1,
+        1,
+        1,
+    )
+    assert runs("test_succeeds", "failed") == 0

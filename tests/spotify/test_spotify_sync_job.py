@@ -7,6 +7,7 @@ import httpx
 import pytest
 from arq.connections import ArqRedis
 from arq.jobs import Job
+from prometheus_client import REGISTRY
 from sqlalchemy import func, select
 
 from gateway.worker import create_worker
@@ -89,6 +90,8 @@ async def test_sync_runs_once_at_a_time_reports_progress_and_imports_idempotentl
         "payload_key",
     }
 
+    timed = {"function": "sync_spotify_library", "outcome": "ok"}
+    runs_before = REGISTRY.get_sample_value("job_duration_seconds_count", timed) or 0
     url = server.url.replace("http", "ws") + "/graphql"
     async with GraphQLWebSocket(url, {"Authorization": f"Bearer {account['token']}"}) as ws:
         assert (await ws.ack())["type"] == "connection_ack"
@@ -107,6 +110,7 @@ async def test_sync_runs_once_at_a_time_reports_progress_and_imports_idempotentl
             statuses.append(message["payload"]["data"]["jobProgress"])
     assert statuses[-1]["status"] == "COMPLETED" and statuses[-1]["progress"] == 1.0
     assert statuses[-1]["result"] == {"playlists": 12, "plays": 50, "new_plays": 50}
+    assert REGISTRY.get_sample_value("job_duration_seconds_count", timed) == runs_before + 1
     assert [s["progress"] for s in statuses] == sorted(s["progress"] for s in statuses)
     assert await _count(database, LibraryPlaylist) == 12 and await _count(database, StreamEvent) == 50
 

@@ -4,6 +4,7 @@ storage request at all, on either backend."""
 from __future__ import annotations
 
 import pytest
+from prometheus_client import REGISTRY
 
 from tests.storage.conftest import PNG
 from tests.support.counting import count_statements
@@ -28,3 +29,22 @@ async def test_n_assets_one_statement_and_no_storage_calls(storage):
         assert storage.store.requests == requests_before  # URLs are signed locally
         statements[size] = counter.count
     assert statements[1] == statements[12] == 1
+
+
+@pytest.mark.parametrize("storage", ["s3"], indirect=True)
+async def test_every_s3_call_is_counted_in_upstream_metrics(storage):
+    owner = await sign_up(storage.accounts)
+
+    def answered() -> float:
+        return sum(
+            sample.value
+            for family in REGISTRY.collect()
+            if family.name == "upstream_requests"
+            for sample in family.samples
+            if sample.name.endswith("_total") and sample.labels["service"] == "s3"
+        )
+
+    sent_before, answered_before = storage.store.requests, answered()
+    await storage.upload(owner["token"], PNG)
+    sent = storage.store.requests - sent_before
+    assert sent > 0 and answered() - answered_before == sent

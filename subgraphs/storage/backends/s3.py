@@ -14,6 +14,7 @@ import aioboto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
+from shared.metrics import count_upstream
 from subgraphs.storage.backends.base import StoredObject, UploadSpec, UploadTarget
 from subgraphs.storage.backends.signing import UrlSigner
 from subgraphs.storage.models import SNIFF_BYTES
@@ -58,10 +59,18 @@ class S3Backend:
                     )
                 )
                 self._client.meta.events.register("before-send.s3", self._count)
+                self._client.meta.events.register("after-call.s3", self._answered)
+                self._client.meta.events.register("after-call-error.s3", self._unanswered)
         return self._client
 
     def _count(self, **_: Any) -> None:
         self.requests += 1
+
+    def _answered(self, http_response: Any, **_: Any) -> None:
+        count_upstream("s3", http_response.status_code)
+
+    def _unanswered(self, **_: Any) -> None:
+        count_upstream("s3", "error")
 
     async def presign_upload(self, spec: UploadSpec, ttl: int) -> UploadTarget:
         client = await self.client()
