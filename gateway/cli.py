@@ -90,8 +90,8 @@ def seed() -> None:
     settings = _settings()
     with redis_for(settings) as redis_url:
         created = asyncio.run(seed_demo(settings, redis_url))
+        rows = asyncio.run(seed_catalogue(settings, redis_url))
     typer.echo(created)
-    rows = asyncio.run(seed_catalogue(settings))
     typer.echo(f"offline catalogue: {rows} rows added" if rows else "offline catalogue already present")
 
 

@@ -67,7 +67,7 @@ def router_for_registry(settings: Settings) -> RouterProcess:
 async def run_dev(settings: Settings, redis_url: str) -> int:
     await asyncio.to_thread(upgrade, settings.resolved_database_url)
     print(await seed_demo(settings, redis_url), flush=True)
-    await seed_catalogue(settings)
+    await seed_catalogue(settings, redis_url)
     if not settings.registry_admin_tenants:
         # In dev the demo tenant administers the registry (its `registry:write` keys).
         settings = settings.model_copy(

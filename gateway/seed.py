@@ -6,6 +6,7 @@ from shared.config import Settings
 from shared.context import RequestContext
 from shared.db import Database
 from shared.mutations import unit_of_work
+from shared.redis import create_redis
 from subgraphs.accounts import repository, service
 from subgraphs.accounts.app import subgraph as accounts
 
@@ -47,18 +48,22 @@ async def demo_tenant_id(settings: Settings) -> str | None:
         await database.dispose()
 
 
-async def seed_catalogue(settings: Settings) -> int:
-    """The offline Spotify catalogue, with a progress bar; a second run adds nothing."""
+async def seed_catalogue(settings: Settings, redis_url: str | None = None) -> int:
+    """The offline Spotify catalogue, with a progress bar; a second run adds nothing. With
+    `redis_url` its announcements (what search indexes) are published at once."""
     from rich.progress import Progress
 
     from subgraphs.spotify.catalogue.offline import sample_rows, seed_catalogue
 
     database = Database(settings.resolved_database_url)
+    redis = create_redis(redis_url) if redis_url else None
     try:
         with Progress(transient=True) as progress:
             task = progress.add_task(
                 "seeding the offline Spotify catalogue", total=sum(1 for _ in sample_rows())
             )
-            return await seed_catalogue(database, lambda n: progress.advance(task, n))
+            return await seed_catalogue(database, lambda n: progress.advance(task, n), redis)
     finally:
+        if redis is not None:
+            await redis.aclose()
         await database.dispose()

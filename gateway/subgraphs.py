@@ -15,6 +15,7 @@ SUBGRAPHS: tuple[str, ...] = (
     "spotify",
     "storage",
     "collaboration",
+    "search",
 )
 """The one list a new subgraph joins."""
 

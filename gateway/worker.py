@@ -82,14 +82,22 @@ def create_worker(
         ctx["settings"] = settings
         ctx["subgraph_settings"] = configured
         ctx["platform_redis"] = create_redis(redis_url)
+        background: list[asyncio.Task[None]] = []
         if event_consumers:
             runner = ConsumerRunner(ctx["platform_redis"], database, event_consumers)
-            ctx["event_consumers"] = asyncio.create_task(runner.run(), name="domain-event-consumers")
+            background.append(asyncio.create_task(runner.run(), name="domain-event-consumers"))
+        for subgraph in declarations():
+            for loop in subgraph.loops:
+                running = asyncio.ensure_future(loop(ctx))
+                running.set_name(f"{subgraph.name}.{getattr(loop, '__name__', 'loop')}")
+                background.append(running)
+        ctx["background"] = background
 
     async def shutdown(ctx: dict[str, Any]) -> None:
-        task = ctx.pop("event_consumers", None)
-        if task is not None:
-            task.cancel()  # unacknowledged entries stay pending: another worker reclaims them
+        # Unacknowledged event entries stay pending (another worker reclaims them); a loop's
+        # unfinished round is redone from what it left pending.
+        for task in ctx.pop("background", []):
+            task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         await ctx["platform_redis"].aclose()

@@ -37,6 +37,9 @@ class Subgraph(Generic[ConfigT, ServicesT]):
     """arq cron jobs."""
     consumers: Sequence[Any] = ()
     """Domain-event consumers the worker runs for it."""
+    loops: Sequence[Callable[[dict[str, Any]], Awaitable[None]]] = ()
+    """Long-running tasks the worker runs beside its jobs until it stops, each given the
+    worker's context (search's indexer)."""
     routes: Callable[[SubgraphRuntime[ConfigT, ServicesT]], Sequence[BaseRoute]] | None = None
     """HTTP routes beside /graphql (JWKS, signed file URLs, ...)."""
     on_startup: Sequence[Callable[[SubgraphRuntime[ConfigT, ServicesT]], Awaitable[None]]] = field(default=())

@@ -262,9 +262,17 @@ class Comment:
         return [_user(id) for id in self.mention_ids]
 
 
-@strawberry.type(description="A shared piece of work: a playlist draft, a release plan, lyrics or notes.")
+@strawberry.federation.type(
+    keys=["id"], description="A shared piece of work: a playlist draft, a release plan, lyrics or notes."
+)
 class Project:
     id: strawberry.ID = strawberry.field(description="Collaboration project id (opaque).")
+
+    @classmethod
+    async def resolve_reference(cls, info: CollabInfo, id: strawberry.ID) -> Project | None:
+        """A project another subgraph refers to (a search hit): null unless the caller is a
+        member of its workspace."""
+        return await readable_project(info, str(id))
     type: ProjectType = strawberry.field(description="What the project holds; fixes the shape of `content`.")
     title: str = strawberry.field(description="The project's title, 1 to 200 characters.")
     content: JSON = strawberry.field(

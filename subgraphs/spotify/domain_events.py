@@ -5,7 +5,7 @@ consumer (search, analytics, notifications) needs; never a Spotify token."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from shared.domain_events import EventPayload
 
@@ -89,3 +89,19 @@ class LibrarySyncFailed(EventPayload):
     user_id: str
     reason: str
     """The error's type, or `expired` when the job's account details were gone."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class CatalogueItemsUpserted(EventPayload):
+    """Catalogue objects (Spotify's, shared by every tenant) entered or changed on the
+    platform: the offline sample when seeded. `items` are `catalogue.projection.item`
+    summaries (names, artists, album, genres, year, explicit, popularity), at most
+    `CATALOGUE_EVENT_BATCH` per event."""
+
+    TYPE: ClassVar[str] = "spotify.catalogue.upserted"
+    kind: str
+    """`track`, `artist`, `album` or `playlist`."""
+    items: list[dict[str, Any]]
+
+
+CATALOGUE_EVENT_BATCH = 200

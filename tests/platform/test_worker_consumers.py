@@ -16,7 +16,9 @@ from tests.support.domain_events import applied_counts, applier, produce
 
 def _declared(*consumers: Consumer) -> Any:
     """A subgraph declaration with consumers only."""
-    return SimpleNamespace(name="platformtest", jobs=(), cron=(), consumers=consumers, settings=lambda: None)
+    return SimpleNamespace(
+        name="platformtest", jobs=(), cron=(), consumers=consumers, loops=(), settings=lambda: None
+    )
 
 
 def test_consumers_are_collected_from_every_declaration_and_named_once(monkeypatch):

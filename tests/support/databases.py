@@ -26,7 +26,7 @@ def seed_offline_catalogue(url: str) -> None:
     async def run() -> None:
         database = Database(url)
         try:
-            await seed_catalogue(database)
+            await seed_catalogue(database, announce=False)
         finally:
             await database.dispose()
 

@@ -6,12 +6,16 @@ from __future__ import annotations
 import gzip
 import json
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from redis.asyncio import Redis
+
 from shared.db import Database
-from subgraphs.spotify.catalogue import Page, SpotifyObject
+from shared.domain_events import emit, publish_pending
+from subgraphs.spotify.catalogue import Page, SpotifyObject, projection
+from subgraphs.spotify.domain_events import CATALOGUE_EVENT_BATCH, CatalogueItemsUpserted
 from subgraphs.spotify.models import CatalogueLink, CatalogueObject
 from subgraphs.spotify.repository import CatalogueRepository
 
@@ -49,20 +53,48 @@ def _links(relation: str, source: str, targets: list[str]) -> Iterator[Catalogue
         yield CatalogueLink(relation=relation, source_id=source, target_id=target, rank=rank)
 
 
-async def seed_catalogue(db: Database, progress: Callable[[int], None] | None = None) -> int:
-    """Loads the sample once; a second run changes nothing. Returns rows inserted."""
+async def seed_catalogue(
+    db: Database,
+    progress: Callable[[int], None] | None = None,
+    redis: Redis | None = None,
+    *,
+    announce: bool = True,
+) -> int:
+    """Loads the sample once; a second run changes nothing. Returns rows inserted. Each
+    chunk announces its objects (`spotify.catalogue.upserted`, in the chunk's transaction):
+    published at once with `redis`, else by the outbox repair. `announce=False`: no events
+    (the tests' template databases, whose outbox each test expects empty)."""
     async with db.read() as session:
         existing = await CatalogueRepository(session).count()
     if existing:
         return 0
     rows = list(sample_rows())
+    genres = {artist["id"]: artist.get("genres") or [] for artist in load_sample()["artists"]}
     for start in range(0, len(rows), 1000):
         chunk = rows[start : start + 1000]
         async with db.write() as session:
             session.add_all(chunk)
+            for event in _announcements(chunk, genres) if announce else ():
+                emit(session, event)
+        if redis is not None:
+            await publish_pending(redis, db, session)
         if progress:
             progress(len(chunk))
     return len(rows)
+
+
+def _announcements(
+    rows: Sequence[CatalogueObject | CatalogueLink], genres: Mapping[str, list[str]]
+) -> Iterator[CatalogueItemsUpserted]:
+    by_kind: dict[str, list[dict[str, Any]]] = {}
+    for row in rows:
+        if isinstance(row, CatalogueObject):
+            by_kind.setdefault(row.kind, []).append(projection.item(row.kind, row.data, genres))
+    for kind, items in by_kind.items():
+        for start in range(0, len(items), CATALOGUE_EVENT_BATCH):
+            yield CatalogueItemsUpserted(
+                tenant_id=None, kind=kind, items=items[start : start + CATALOGUE_EVENT_BATCH]
+            )
 
 
 class OfflineCatalogue:

@@ -1,0 +1,1 @@
+"""The search subgraph: its declaration is `subgraph` in `app.py`."""

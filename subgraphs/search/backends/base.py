@@ -1,0 +1,190 @@
+"""What every search backend answers: one protocol (`SearchBackend`), the documents it holds,
+the request it takes and the page it returns. The embedded engine (tantivy in-process) and
+Meilisearch implement it; the service never knows which one it talks to."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Protocol
+
+
+class DocumentType(StrEnum):
+    TRACK = "track"
+    ARTIST = "artist"
+    ALBUM = "album"
+    PLAYLIST = "playlist"
+    PROJECT = "project"
+
+
+class Visibility(StrEnum):
+    """Who may find a document: everyone signed in (the catalogue), the members of its tenant
+    (a public platform playlist), its owner (a private one), the members of its workspace."""
+
+    PUBLIC = "public"
+    TENANT = "tenant"
+    OWNER = "owner"
+    WORKSPACE = "workspace"
+
+
+class Mode(StrEnum):
+    KEYWORD = "keyword"
+    SEMANTIC = "semantic"
+    HYBRID = "hybrid"
+
+
+class Facet(StrEnum):
+    GENRE = "genre"
+    YEAR = "year"
+    EXPLICIT = "explicit"
+    POPULARITY = "popularity"
+    ARTIST = "artist"
+    TYPE = "type"
+    WORKSPACE = "workspace"
+
+
+POPULARITY_BANDS: tuple[tuple[str, int, int], ...] = (
+    ("0-24", 0, 25),
+    ("25-49", 25, 50),
+    ("50-74", 50, 75),
+    ("75-100", 75, 101),
+)
+YEAR_BUCKET = 10
+"""Release years are faceted by decade ("1990", "2000", ...)."""
+
+
+@dataclass(frozen=True)
+class Document:
+    """One searchable thing: the fields that are matched, filtered and faceted, and who may
+    see it. `key` is `<type>:<entity id>`."""
+
+    type: DocumentType
+    entity_id: str
+    name: str
+    visibility: Visibility
+    artists: tuple[str, ...] = ()
+    artist_ids: tuple[str, ...] = ()
+    album: str | None = None
+    genres: tuple[str, ...] = ()
+    description: str | None = None
+    year: int | None = None
+    explicit: bool | None = None
+    popularity: int | None = None
+    tenant_id: str | None = None
+    owner_id: str | None = None
+    workspace_id: str | None = None
+
+    @property
+    def key(self) -> str:
+        return document_key(self.type, self.entity_id)
+
+    def text(self) -> str:
+        """What the embedding model reads: name, who made it, where it is from, what it is."""
+        parts = [self.name]
+        if self.artists:
+            parts.append("by " + ", ".join(self.artists))
+        if self.album:
+            parts.append(f"from {self.album}")
+        if self.genres:
+            parts.append(", ".join(self.genres))
+        if self.year:
+            parts.append(str(self.year))
+        if self.description:
+            parts.append(self.description)
+        return ". ".join(parts)
+
+
+def document_key(type: DocumentType | str, entity_id: str) -> str:
+    return f"{DocumentType(type).value}:{entity_id}"
+
+
+@dataclass(frozen=True)
+class Reader:
+    """Whose search this is: the access filter every backend applies inside its engine."""
+
+    user_id: str
+    tenant_id: str
+    workspace_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Filters:
+    types: tuple[DocumentType, ...] = ()
+    artist_ids: tuple[str, ...] = ()
+    genres: tuple[str, ...] = ()
+    year_from: int | None = None
+    year_to: int | None = None
+    explicit: bool | None = None
+    workspace_ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class SearchRequest:
+    query: str
+    reader: Reader
+    filters: Filters = field(default_factory=Filters)
+    facets: tuple[Facet, ...] = ()
+    mode: Mode = Mode.KEYWORD
+    semantic_ratio: float = 0.5
+    vector: Sequence[float] | None = None
+    """The query's embedding (SEMANTIC and HYBRID); None: answered by keyword."""
+    limit: int = 20
+    """Hits wanted from `offset` on (the service asks one more to know if a page follows)."""
+    offset: int = 0
+
+
+@dataclass(frozen=True)
+class Hit:
+    key: str
+    type: DocumentType
+    entity_id: str
+    score: float
+    matched_by: tuple[Mode, ...]
+    """KEYWORD, SEMANTIC, or both."""
+    highlights: dict[str, str] = field(default_factory=dict)
+    """Field -> its text with matched words between `<em>` and `</em>`."""
+
+
+@dataclass(frozen=True)
+class FacetCount:
+    value: str
+    count: int
+
+
+@dataclass(frozen=True)
+class SearchPage:
+    hits: list[Hit]
+    total: int
+    total_exact: bool
+    semantic_hits: int
+    facets: dict[Facet, list[FacetCount]]
+    keyword_only: bool = False
+    """A semantic or hybrid search answered by keyword (the model was not loaded)."""
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    text: str
+    type: DocumentType
+    entity_id: str
+
+
+class SearchBackend(Protocol):
+    name: str
+
+    async def upsert(self, documents: Sequence[Document], vectors: Sequence[Sequence[float]] | None) -> None:
+        """Adds or replaces documents by key (with their embeddings, in the same order)."""
+
+    async def delete(self, keys: Sequence[str]) -> None: ...
+
+    async def search(self, request: SearchRequest) -> SearchPage: ...
+
+    async def suggest(
+        self, prefix: str, reader: Reader, types: Sequence[DocumentType], limit: int
+    ) -> list[Suggestion]: ...
+
+    async def keys(self) -> set[str]:
+        """Every key the index holds (verification against the sources)."""
+
+    async def aclose(self) -> None: ...

@@ -1,0 +1,373 @@
+"""The embedded engine: tantivy (Rust, in-process) holds the documents under the data dir.
+
+One writer (the worker's indexer) commits; every serving process opens the same directory
+read-only and sees each commit (tantivy reloads its searcher when the index's meta file
+changes). Keyword relevance is BM25 on exact terms plus constant-score fuzzy terms for typos
+(tantivy scores fuzzy matches as constants, so an exact word always outranks a typo). The
+access filter and the caller's filters are clauses of the same query, so counts, facets and
+pages never include what the caller may not see."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import tantivy
+
+from subgraphs.search.backends.base import (
+    POPULARITY_BANDS,
+    YEAR_BUCKET,
+    Document,
+    DocumentType,
+    Facet,
+    FacetCount,
+    Filters,
+    Hit,
+    Mode,
+    Reader,
+    SearchPage,
+    SearchRequest,
+    Suggestion,
+    Visibility,
+)
+from subgraphs.search.matching import Words, highlight, words_of
+
+TEXT_FIELDS: dict[str, float] = {"name": 3.0, "artists": 2.0, "album": 1.0, "genres": 1.0, "description": 0.5}
+"""Matched fields and their boosts."""
+TYPO_WEIGHT = 0.4
+"""A typo's match counts this much of an exact one (fuzzy terms score as constants)."""
+FACET_SIZE = 50
+WRITER_HEAP_BYTES = 64_000_000
+_MUST = tantivy.Occur.Must
+_SHOULD = tantivy.Occur.Should
+_MUST_NOT = tantivy.Occur.MustNot
+
+
+def _schema() -> tantivy.Schema:
+    builder = tantivy.SchemaBuilder()
+    builder.add_text_field("key", stored=True, tokenizer_name="raw", fast=True)
+    builder.add_text_field("type", stored=True, tokenizer_name="raw", fast=True)
+    builder.add_text_field("entity_id", stored=True, tokenizer_name="raw")
+    for name in TEXT_FIELDS:
+        builder.add_text_field(name, stored=True)
+    for name in ("genre", "artist_id", "visibility", "tenant_id", "owner_id", "workspace_id"):
+        builder.add_text_field(name, stored=name == "genre", tokenizer_name="raw", fast=True)
+    builder.add_integer_field("year", stored=True, indexed=True, fast=True)
+    builder.add_integer_field("popularity", stored=True, indexed=True, fast=True)
+    builder.add_boolean_field("explicit", stored=True, indexed=True, fast=True)
+    return builder.build()
+
+
+SCHEMA = _schema()
+
+
+def _document(doc: Document) -> tantivy.Document:
+    out = tantivy.Document()
+    out.add_text("key", doc.key)
+    out.add_text("type", doc.type.value)
+    out.add_text("entity_id", doc.entity_id)
+    out.add_text("name", doc.name)
+    for artist in doc.artists:
+        out.add_text("artists", artist)
+    if doc.album:
+        out.add_text("album", doc.album)
+    for genre in doc.genres:
+        out.add_text("genres", genre)
+        out.add_text("genre", genre)
+    if doc.description:
+        out.add_text("description", doc.description)
+    for artist_id in doc.artist_ids:
+        out.add_text("artist_id", artist_id)
+    out.add_text("visibility", doc.visibility.value)
+    for name in ("tenant_id", "owner_id", "workspace_id"):
+        value = getattr(doc, name)
+        if value:
+            out.add_text(name, value)
+    if doc.year is not None:
+        out.add_integer("year", doc.year)
+    if doc.popularity is not None:
+        out.add_integer("popularity", doc.popularity)
+    if doc.explicit is not None:
+        out.add_boolean("explicit", doc.explicit)
+    return out
+
+
+def _term(field: str, value: str | int | bool) -> tantivy.Query:
+    return tantivy.Query.term_query(SCHEMA, field, value)
+
+
+def _any_of(field: str, values: Iterable[str]) -> tantivy.Query:
+    return tantivy.Query.term_set_query(SCHEMA, field, list(values))
+
+
+def _all(*clauses: tantivy.Query) -> tantivy.Query:
+    return tantivy.Query.boolean_query([(_MUST, clause) for clause in clauses])
+
+
+def _either(*clauses: tantivy.Query) -> tantivy.Query:
+    return tantivy.Query.boolean_query([(_SHOULD, clause) for clause in clauses])
+
+
+def readable_by(reader: Reader) -> tantivy.Query:
+    """What the reader may find: the catalogue, their tenant's public documents, their own,
+    and their workspaces' (each also held to their tenant)."""
+    mine = _all(_term("tenant_id", reader.tenant_id))
+    clauses = [
+        _term("visibility", Visibility.PUBLIC.value),
+        _all(_term("visibility", Visibility.TENANT.value), mine),
+        _all(_term("visibility", Visibility.OWNER.value), _term("owner_id", reader.user_id), mine),
+    ]
+    if reader.workspace_ids:
+        clauses.append(
+            _all(
+                _term("visibility", Visibility.WORKSPACE.value),
+                _any_of("workspace_id", reader.workspace_ids),
+                mine,
+            )
+        )
+    return _either(*clauses)
+
+
+def _filtered(filters: Filters) -> list[tantivy.Query]:
+    clauses: list[tantivy.Query] = []
+    if filters.types:
+        clauses.append(_any_of("type", [kind.value for kind in filters.types]))
+    if filters.artist_ids:
+        clauses.append(_any_of("artist_id", filters.artist_ids))
+    if filters.genres:
+        clauses.append(_any_of("genre", filters.genres))
+    if filters.year_from is not None or filters.year_to is not None:
+        clauses.append(
+            tantivy.Query.range_query(
+                SCHEMA, "year", tantivy.FieldType.Integer, filters.year_from, filters.year_to
+            )
+        )
+    if filters.explicit is not None:
+        clauses.append(_term("explicit", filters.explicit))
+    if filters.workspace_ids:
+        clauses.append(_any_of("workspace_id", filters.workspace_ids))
+    return clauses
+
+
+def _word(word: str, last: bool, typos: int) -> tantivy.Query:
+    """One query word in any text field: exactly (BM25), with up to `typos` edits, and as
+    a prefix when it is the last word (the user may still be typing it)."""
+    clauses: list[tuple[tantivy.Occur, tantivy.Query]] = []
+    for field, boost in TEXT_FIELDS.items():
+        clauses.append((_SHOULD, tantivy.Query.boost_query(_term(field, word), boost)))
+        if typos or last:
+            fuzzy = tantivy.Query.fuzzy_term_query(SCHEMA, field, word, typos, True, last)
+            clauses.append((_SHOULD, tantivy.Query.boost_query(fuzzy, boost * TYPO_WEIGHT)))
+    return tantivy.Query.boolean_query(clauses)
+
+
+def keyword_query(words: Words) -> tantivy.Query:
+    """Every word must match somewhere; a query that is an id also finds that id exactly."""
+    matched = [
+        _word(word, index == len(words.terms) - 1, words.typos(word))
+        for index, word in enumerate(words.terms)
+    ]
+    everything = tantivy.Query.boolean_query([(_MUST, clause) for clause in matched])
+    if words.raw and " " not in words.raw:
+        return _either(everything, tantivy.Query.boost_query(_term("entity_id", words.raw), 10.0))
+    return everything
+
+
+class EmbeddedBackend:
+    """Readers (`writable=False`) in serving processes; the one writer in the worker."""
+
+    name = "embedded"
+
+    def __init__(self, path: Path, *, writable: bool = False) -> None:
+        path.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self.writable = writable
+        self._index = tantivy.Index(SCHEMA, path=str(path), reuse=True)
+        self._writer: Any = None
+        self._write_lock = threading.Lock()
+        self._meta = path / "meta.json"
+        self._seen_commit = 0
+
+    def _searcher(self) -> Any:
+        """The searcher of the newest commit: the writer's process rewrites `meta.json` on
+        each commit, and a stat is cheaper than waiting for tantivy's own delayed reload."""
+        try:
+            commit = self._meta.stat().st_mtime_ns
+        except FileNotFoundError:
+            commit = 0
+        if commit != self._seen_commit:
+            self._index.reload()
+            self._seen_commit = commit
+        return self._index.searcher()
+
+    # Writing (the indexer, in the worker; tantivy's calls run in a thread).
+
+    def _writer_now(self) -> Any:
+        if not self.writable:
+            raise RuntimeError("this search index was opened read-only")
+        if self._writer is None:
+            self._writer = self._index.writer(WRITER_HEAP_BYTES, 1)
+        return self._writer
+
+    def _apply(self, documents: Sequence[Document], deleted: Sequence[str]) -> None:
+        with self._write_lock:
+            writer = self._writer_now()
+            for key in [*deleted, *(doc.key for doc in documents)]:
+                writer.delete_documents_by_term("key", key)
+            for doc in documents:
+                writer.add_document(_document(doc))
+            writer.commit()
+        self._index.reload()
+
+    async def upsert(self, documents: Sequence[Document], vectors: Sequence[Sequence[float]] | None) -> None:
+        if documents:
+            await asyncio.to_thread(self._apply, documents, ())
+
+    async def delete(self, keys: Sequence[str]) -> None:
+        if keys:
+            await asyncio.to_thread(self._apply, (), keys)
+
+    # Reading (every serving process; a search costs well under a millisecond, so it runs
+    # in the event loop rather than paying a thread hop).
+
+    async def search(self, request: SearchRequest) -> SearchPage:
+        words = words_of(request.query)
+        access = [readable_by(request.reader), *_filtered(request.filters)]
+        if not words.terms:
+            empty: dict[Facet, list[FacetCount]] = {facet: [] for facet in request.facets}
+            return SearchPage(hits=[], total=0, total_exact=True, semantic_hits=0, facets=empty)
+        searcher = self._searcher()
+        query, result, total = tantivy.Query.empty_query(), None, 0
+        for kept in words.dropping_from_the_end():
+            query = _all(keyword_query(kept), *access)
+            result = searcher.search(query, request.offset + request.limit, count=True)
+            total = int(getattr(result, "count", 0) or 0)  # the stubs omit `count`
+            if total:
+                break
+        # tantivy ranks ties by document address: a longer window extends a shorter one, so
+        # pages cut from windows of different lengths line up.
+        found = result.hits if result else []
+        ordered = [(score, searcher.doc(address)) for score, address in found[request.offset :]]
+        hits = [_hit(doc, score, words) for score, doc in ordered]
+        facets = _facets(searcher, query, request.facets) if total else {f: [] for f in request.facets}
+        return SearchPage(
+            hits=hits,
+            total=total,
+            total_exact=True,
+            semantic_hits=0,
+            facets=facets,
+            keyword_only=request.mode is not Mode.KEYWORD,
+        )
+
+    async def suggest(
+        self, prefix: str, reader: Reader, types: Sequence[DocumentType], limit: int
+    ) -> list[Suggestion]:
+        words = words_of(prefix)
+        if not words.terms:
+            return []
+        name_only = [
+            tantivy.Query.boolean_query(
+                [
+                    (_SHOULD, tantivy.Query.boost_query(_term("name", word), 2.0)),
+                    (
+                        _SHOULD,
+                        tantivy.Query.fuzzy_term_query(
+                            SCHEMA, "name", word, words.typos(word), True, index == len(words.terms) - 1
+                        ),
+                    ),
+                ]
+            )
+            for index, word in enumerate(words.terms)
+        ]
+        clauses = [*name_only, readable_by(reader)]
+        if types:
+            clauses.append(_any_of("type", [kind.value for kind in types]))
+        searcher = self._searcher()
+        result = searcher.search(_all(*clauses), limit * 3, count=False, weight_by_field="popularity")
+        suggestions: list[Suggestion] = []
+        seen: set[str] = set()
+        for _, address in sorted(result.hits, key=lambda pair: -pair[0]):
+            doc = searcher.doc(address)
+            text = _text(doc, "name")
+            if text.lower() in seen:
+                continue
+            seen.add(text.lower())
+            suggestions.append(Suggestion(text, DocumentType(_text(doc, "type")), _text(doc, "entity_id")))
+            if len(suggestions) == limit:
+                break
+        return suggestions
+
+    async def keys(self) -> set[str]:
+        searcher = self._searcher()
+        result = searcher.search(tantivy.Query.all_query(), max(searcher.num_docs, 1), count=False)
+        return {_text(searcher.doc(address), "key") for _, address in result.hits}
+
+    async def count(self) -> int:
+        return int(self._searcher().num_docs)
+
+    async def aclose(self) -> None:
+        with self._write_lock:
+            if self._writer is not None:
+                self._writer.wait_merging_threads()
+                self._writer = None
+
+
+def _text(doc: tantivy.Document, field: str) -> str:
+    return str(doc.get_first(field) or "")
+
+
+def _hit(doc: Any, score: float, words: Words) -> Hit:
+    highlights: dict[str, str] = {}
+    for field in TEXT_FIELDS:
+        values = doc.get_all(field)
+        marked = [highlight(value, words) for value in values]
+        if any(text != value for text, value in zip(marked, values, strict=True)):
+            highlights[field] = ", ".join(marked)
+    return Hit(
+        key=_text(doc, "key"),
+        type=DocumentType(_text(doc, "type")),
+        entity_id=_text(doc, "entity_id"),
+        score=float(score),
+        matched_by=(Mode.KEYWORD,),
+        highlights=highlights,
+    )
+
+
+_FACET_AGGREGATIONS: dict[Facet, dict[str, Any]] = {
+    Facet.GENRE: {"terms": {"field": "genre", "size": FACET_SIZE}},
+    Facet.ARTIST: {"terms": {"field": "artist_id", "size": FACET_SIZE}},
+    Facet.TYPE: {"terms": {"field": "type", "size": FACET_SIZE}},
+    Facet.WORKSPACE: {"terms": {"field": "workspace_id", "size": FACET_SIZE}},
+    Facet.EXPLICIT: {"terms": {"field": "explicit", "size": 2}},
+    Facet.YEAR: {"histogram": {"field": "year", "interval": YEAR_BUCKET, "min_doc_count": 1}},
+    Facet.POPULARITY: {
+        "range": {
+            "field": "popularity",
+            "ranges": [{"key": name, "from": low, "to": high} for name, low, high in POPULARITY_BANDS],
+        }
+    },
+}
+
+
+def _facets(searcher: Any, query: tantivy.Query, facets: Sequence[Facet]) -> dict[Facet, list[FacetCount]]:
+    answer = searcher.aggregate(query, {facet.value: _FACET_AGGREGATIONS[facet] for facet in facets})
+    counts: dict[Facet, list[FacetCount]] = {}
+    for facet in facets:
+        buckets = answer.get(facet.value, {}).get("buckets", [])
+        counts[facet] = [
+            FacetCount(_bucket_value(facet, bucket), int(bucket["doc_count"]))
+            for bucket in buckets
+            if bucket["doc_count"]
+        ]
+    return counts
+
+
+def _bucket_value(facet: Facet, bucket: dict[str, Any]) -> str:
+    if facet is Facet.EXPLICIT:
+        return "true" if bucket["key"] in (1, True, "true") else "false"
+    if facet is Facet.YEAR:
+        return str(int(bucket["key"]))
+    return str(bucket["key"])
