@@ -273,6 +273,7 @@ class Project:
         """A project another subgraph refers to (a search hit): null unless the caller is a
         member of its workspace."""
         return await readable_project(info, str(id))
+
     type: ProjectType = strawberry.field(description="What the project holds; fixes the shape of `content`.")
     title: str = strawberry.field(description="The project's title, 1 to 200 characters.")
     content: JSON = strawberry.field(
