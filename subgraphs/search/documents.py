@@ -61,7 +61,6 @@ def project_document(tenant_id: str, payload: Mapping[str, Any]) -> Document:
         entity_id=payload["project_id"],
         name=payload["title"],
         visibility=Visibility.WORKSPACE,
-        genres=(),
         description=" ".join(_strings(payload.get("content") or {}))[:MAX_DESCRIPTION] or None,
         tenant_id=tenant_id,
         workspace_id=payload["workspace_id"],

@@ -31,9 +31,6 @@ class Words:
     """The query as typed, trimmed (an id is matched exactly, never with typos)."""
     terms: tuple[str, ...]
 
-    def typos(self, word: str) -> int:
-        return allowed_typos(word)
-
     def dropping_from_the_end(self) -> Iterator[Words]:
         """All the words, then all but the last, ...: Meilisearch's `last` matching strategy
         (a query with a word nothing contains still finds what matches the others)."""

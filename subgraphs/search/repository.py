@@ -115,7 +115,3 @@ class DocumentRepository:
                 .where(col(SearchDocument.key) == key, col(SearchDocument.changed_at) == changed_at)
                 .values(pending=False, indexed_at=now)
             )
-
-    async def live_keys(self) -> set[str]:
-        stmt = select(SearchDocument.key).where(col(SearchDocument.deleted).is_(False))
-        return set((await self.session.execute(stmt)).scalars().all())

@@ -184,7 +184,4 @@ class SearchBackend(Protocol):
         self, prefix: str, reader: Reader, types: Sequence[DocumentType], limit: int
     ) -> list[Suggestion]: ...
 
-    async def keys(self) -> set[str]:
-        """Every key the index holds (verification against the sources)."""
-
     async def aclose(self) -> None: ...

@@ -33,7 +33,7 @@ from subgraphs.search.backends.base import (
     Suggestion,
     Visibility,
 )
-from subgraphs.search.matching import Words, highlight, words_of
+from subgraphs.search.matching import Words, allowed_typos, highlight, words_of
 
 TEXT_FIELDS: dict[str, float] = {"name": 3.0, "artists": 2.0, "album": 1.0, "genres": 1.0, "description": 0.5}
 """Matched fields and their boosts."""
@@ -167,7 +167,7 @@ def _word(word: str, last: bool, typos: int) -> tantivy.Query:
 def keyword_query(words: Words) -> tantivy.Query:
     """Every word must match somewhere; a query that is an id also finds that id exactly."""
     matched = [
-        _word(word, index == len(words.terms) - 1, words.typos(word))
+        _word(word, index == len(words.terms) - 1, allowed_typos(word))
         for index, word in enumerate(words.terms)
     ]
     everything = tantivy.Query.boolean_query([(_MUST, clause) for clause in matched])
@@ -275,7 +275,7 @@ class EmbeddedBackend:
                     (
                         _SHOULD,
                         tantivy.Query.fuzzy_term_query(
-                            SCHEMA, "name", word, words.typos(word), True, index == len(words.terms) - 1
+                            SCHEMA, "name", word, allowed_typos(word), True, index == len(words.terms) - 1
                         ),
                     ),
                 ]
@@ -299,14 +299,6 @@ class EmbeddedBackend:
             if len(suggestions) == limit:
                 break
         return suggestions
-
-    async def keys(self) -> set[str]:
-        searcher = self._searcher()
-        result = searcher.search(tantivy.Query.all_query(), max(searcher.num_docs, 1), count=False)
-        return {_text(searcher.doc(address), "key") for _, address in result.hits}
-
-    async def count(self) -> int:
-        return int(self._searcher().num_docs)
 
     async def aclose(self) -> None:
         with self._write_lock:
