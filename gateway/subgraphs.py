@@ -20,7 +20,7 @@ SUBGRAPHS: tuple[str, ...] = (
 """The one list a new subgraph joins."""
 
 PLATFORM_TABLES = frozenset(
-    {"audit_log", "audit_chain_head", "casbin_rule", "event_outbox", "event_processed"}
+    {"audit_log", "audit_chain_head", "casbin_rule", "embedding_cache", "event_outbox", "event_processed"}
 )
 
 
@@ -54,6 +54,7 @@ def branch_of_table(table: str) -> str | None:
 def import_all_models() -> None:
     importlib.import_module("shared.audit.models")
     importlib.import_module("shared.domain_events.models")
+    importlib.import_module("shared.embeddings.models")
     importlib.import_module("gateway.registry.models")
     for name in SUBGRAPHS:
         importlib.import_module(f"subgraphs.{name}.models")

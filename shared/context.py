@@ -25,6 +25,8 @@ class RequestContext(Generic[ConfigT, ServicesT]):
     grants: dict[tuple[Any, ...], Any] = field(default_factory=dict)
     """Resource grants found for fields of this operation, by path (`shared.permissions.resources`)."""
     loaders: dict[str, Any] = field(default_factory=dict)
+    extensions: dict[str, Any] = field(default_factory=dict)
+    """Entries of the response's `extensions` set by resolvers (e.g. `search`)."""
     _session: AsyncSession | None = None
     _session_cm: Any = None
 

@@ -45,13 +45,14 @@ FEDERATION_VERSION: Literal["2.9"] = "2.9"
 
 
 class RequestLifecycle(SchemaExtension):
-    """Refuses the operation when the credentials were bad; closes the request session; and
-    ends a principal switched by `RequestContext.act_as` with the operation (a WebSocket
-    connection's context outlives it)."""
+    """Refuses the operation when the credentials were bad; closes the request session; ends a
+    principal switched by `RequestContext.act_as` with the operation (a WebSocket connection's
+    context outlives it); and answers the resolvers' `RequestContext.extensions`."""
 
     async def on_operation(self) -> AsyncIterator[None]:  # type: ignore[override]
         context = self.execution_context.context
         caller = getattr(context, "principal", None)
+        getattr(context, "extensions", {}).clear()
         try:
             yield
         finally:
@@ -68,6 +69,9 @@ class RequestLifecycle(SchemaExtension):
                 data=None, errors=[GraphQLError(error.message, original_error=error)]
             )
         yield
+
+    def get_results(self) -> dict[str, Any]:
+        return dict(getattr(self.execution_context.context, "extensions", {}))
 
 
 class OperationLog(SchemaExtension):

@@ -7,10 +7,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pydantic import Field
+from redis.asyncio import Redis
 
 from shared.config import Settings, SubgraphSettings
+from shared.embeddings import sentence_encoder
 from shared.runtime import SubgraphRuntime
 from subgraphs.search.backends import SearchBackend, create_backend
+from subgraphs.search.query_vectors import QueryVectors
 
 
 class SearchSettings(SubgraphSettings):
@@ -27,6 +30,12 @@ class SearchSettings(SubgraphSettings):
     search_index_poll_seconds: float = 0.25
     """How often the worker's indexer looks for changed documents when it is idle."""
     search_index_batch: int = 500
+    search_semantic: bool = True
+    """SEMANTIC and HYBRID by MiniLM embeddings: the worker embeds documents, serving processes
+    load the model in the background at start. Off: every search is answered by keyword."""
+    search_semantic_min_similarity: float = 0.33
+    """Cosine below which a document is not a semantic match (the embedded engine)."""
+    search_query_vector_ttl_seconds: int = 86_400
 
     def index_dir(self, platform: Settings) -> Path:
         return self.search_index_dir or platform.data_dir / "search-index"
@@ -35,7 +44,16 @@ class SearchSettings(SubgraphSettings):
 @dataclass
 class SearchServices:
     backend: SearchBackend
+    query_vectors: QueryVectors
 
 
 def build_services(runtime: SubgraphRuntime[SearchSettings, None]) -> SearchServices:
-    return SearchServices(backend=create_backend(runtime.settings, runtime.config, writable=False))
+    config = runtime.config
+    return SearchServices(
+        backend=create_backend(runtime.settings, config, writable=False),
+        query_vectors=QueryVectors(
+            Redis.from_url(runtime.redis_url),
+            sentence_encoder() if config.search_semantic else None,
+            config.search_query_vector_ttl_seconds,
+        ),
+    )

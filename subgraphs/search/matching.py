@@ -8,7 +8,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from rapidfuzz.distance import Levenshtein
+from rapidfuzz.distance import OSA
 
 ONE_TYPO_FROM = 5
 TWO_TYPOS_FROM = 9
@@ -46,10 +46,10 @@ class Words:
             typos = allowed_typos(term)
             if typos:
                 candidate = token[: len(term) + typos] if last else token
-                if Levenshtein.distance(term, candidate, score_cutoff=typos) <= typos:
+                if OSA.distance(term, candidate, score_cutoff=typos) <= typos:
                     return True
                 if last and any(
-                    Levenshtein.distance(term, token[:length], score_cutoff=typos) <= typos
+                    OSA.distance(term, token[:length], score_cutoff=typos) <= typos
                     for length in range(max(len(term) - typos, 1), min(len(term) + typos, len(token)) + 1)
                 ):
                     return True

@@ -100,7 +100,7 @@ class DocumentRepository:
         stmt = (
             select(SearchDocument)
             .where(col(SearchDocument.pending).is_(True))
-            .order_by(col(SearchDocument.changed_at))
+            .order_by(col(SearchDocument.changed_at), col(SearchDocument.key))
             .limit(limit)
         )
         return (await self.session.execute(stmt)).scalars().all()

@@ -10,7 +10,7 @@ from shared.config import Settings
 from shared.pagination import PageInfo
 from shared.schema import PlatformSchema, build_schema
 from subgraphs.search import service
-from subgraphs.search.backends.base import DocumentType, Facet, Filters, Mode
+from subgraphs.search.backends.base import DocumentType, Facet, Filters, Fusion, Mode
 from subgraphs.search.types import (
     Album,
     Artist,
@@ -21,6 +21,7 @@ from subgraphs.search.types import (
     SearchEdge,
     SearchFacet,
     SearchFilter,
+    SearchFusion,
     SearchHit,
     SearchInfo,
     SearchMode,
@@ -62,7 +63,7 @@ def _results(answer: service.SearchAnswer) -> SearchResults:
         page_info=PageInfo(has_next_page=answer.has_next, end_cursor=edges[-1].cursor if edges else None),
         total_count=page.total,
         total_count_exact=page.total_exact,
-        semantic_hit_count=page.semantic_hits,
+        semantic_hit_count=sum(1 for hit in answer.hits if Mode.SEMANTIC in hit.matched_by),
         keyword_fallback=page.keyword_only,
         facets=[
             FacetCounts(
@@ -99,9 +100,13 @@ class Query:
         semantic_ratio: Annotated[
             float | None,
             strawberry.argument(
-                description="HYBRID: weight of meaning against words, 0 to 1 (default: rank fusion)."
+                description="HYBRID with WEIGHTED fusion: weight of meaning against words, 0 to 1 "
+                "(default 0.5)."
             ),
         ] = None,
+        fusion: Annotated[
+            SearchFusion, strawberry.argument(description="HYBRID: how the two rankings are merged.")
+        ] = SearchFusion.WEIGHTED,
         first: Annotated[int, strawberry.argument(description="Page size, 1 to 50.")] = 20,
         after: Annotated[
             str | None, strawberry.argument(description="The `endCursor` of the previous page.")
@@ -114,6 +119,7 @@ class Query:
             facets=tuple(Facet(facet.value) for facet in facets or ()),
             mode=Mode(mode.value),
             semantic_ratio=semantic_ratio,
+            fusion=Fusion(fusion.value),
             first=first,
             after=after,
         )

@@ -13,9 +13,11 @@ from shared.auth.principal import signed_in_user
 from shared.context import RequestContext
 from shared.errors import BadUserInput, Forbidden
 from subgraphs.search.backends.base import (
+    DEFAULT_SEMANTIC_RATIO,
     DocumentType,
     Facet,
     Filters,
+    Fusion,
     Hit,
     Mode,
     Reader,
@@ -41,6 +43,7 @@ class SearchSpec:
     facets: tuple[Facet, ...] = ()
     mode: Mode = Mode.HYBRID
     semantic_ratio: float | None = None
+    fusion: Fusion = Fusion.WEIGHTED
     first: int = 20
     after: str | None = None
 
@@ -63,7 +66,14 @@ async def reader_of(context: SearchContext) -> Reader:
 
 
 def _fingerprint(spec: SearchSpec) -> str:
-    asked = [spec.query.strip(), sorted(spec.types), repr(spec.filters), spec.mode.value, spec.semantic_ratio]
+    asked = [
+        spec.query.strip(),
+        sorted(spec.types),
+        repr(spec.filters),
+        spec.mode.value,
+        spec.semantic_ratio,
+        spec.fusion.value,
+    ]
     return hashlib.sha256(json.dumps(asked, default=str).encode()).hexdigest()[:16]
 
 
@@ -91,6 +101,10 @@ def _checked(spec: SearchSpec, settings: SearchSettings, reader: Reader) -> None
         raise BadUserInput(f"first must be between 1 and {settings.search_max_page}", field="first")
     if spec.semantic_ratio is not None and not 0.0 <= spec.semantic_ratio <= 1.0:
         raise BadUserInput("semanticRatio must be between 0 and 1", field="semanticRatio")
+    if spec.semantic_ratio is not None and spec.fusion is Fusion.RANK:
+        raise BadUserInput(
+            "semanticRatio weighs WEIGHTED fusion; RANK fusion has none", field="semanticRatio"
+        )
     filters = spec.filters
     if filters.year_from is not None and filters.year_to is not None and filters.year_from > filters.year_to:
         raise BadUserInput("the year range ends before it starts", field="filters.yearTo")
@@ -110,17 +124,27 @@ async def search(context: SearchContext, spec: SearchSpec) -> SearchAnswer:
             f"results past the first {settings.search_max_depth} are not served", field="after"
         )
     filters = replace(spec.filters, types=spec.types or spec.filters.types)
+    services = context.runtime.services
+    semantic = spec.mode is not Mode.KEYWORD and bool(spec.query.strip())
+    vector = await services.query_vectors.vector_of(spec.query) if semantic else None
     request = SearchRequest(
         query=spec.query,
         reader=reader,
         filters=filters,
         facets=spec.facets,
         mode=spec.mode,
-        semantic_ratio=0.5 if spec.semantic_ratio is None else spec.semantic_ratio,
+        semantic_ratio=None
+        if spec.fusion is Fusion.RANK
+        else (DEFAULT_SEMANTIC_RATIO if spec.semantic_ratio is None else spec.semantic_ratio),
+        vector=vector,
         limit=offset + spec.first + 1,
         offset=0,
     )
-    page = await context.runtime.services.backend.search(request)
+    page = await services.backend.search(request)
+    if page.keyword_only:
+        off = not services.query_vectors.enabled
+        reason = "semantic search is switched off" if off else "the embedding model is still loading"
+        context.extensions["search"] = {"keywordFallback": True, "reason": reason}
     start = offset
     if after_key is not None:
         # Continue right after the last hit the caller saw, wherever it is now.

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.db import Database
 from shared.domain_events import Consumer, DomainEvent
+from shared.embeddings import SentenceEncoder, cached_embeddings, sentence_encoder
 from subgraphs.search.backends import SearchBackend, create_backend
 from subgraphs.search.backends.base import DocumentType, document_key
 from subgraphs.search.config import SearchSettings
@@ -81,13 +82,20 @@ CONSUMERS = [
 ]
 
 
-async def index_pending(db: Database, backend: SearchBackend, batch: int) -> int:
-    """Pushes up to `batch` changed documents into the engine; returns how many."""
+async def index_pending(
+    db: Database, backend: SearchBackend, batch: int, encoder: SentenceEncoder | None = None
+) -> int:
+    """Pushes up to `batch` changed documents into the engine, with their embeddings when an
+    encoder is given (cached by content: only new text is embedded); returns how many."""
     async with db.read() as session:
         rows = await DocumentRepository(session).pending(batch)
     if not rows:
         return 0
-    await backend.upsert([from_fields(row.fields) for row in rows if not row.deleted], None)
+    documents = [from_fields(row.fields) for row in rows if not row.deleted]
+    vectors = None
+    if encoder is not None and documents:
+        vectors = (await cached_embeddings(db, encoder, [document.text() for document in documents])).tolist()
+    await backend.upsert(documents, vectors)
     await backend.delete([row.key for row in rows if row.deleted])
     async with db.write() as session:
         await DocumentRepository(session).mark_indexed([(row.key, row.changed_at) for row in rows])
@@ -99,10 +107,11 @@ async def run_indexer(ctx: dict[str, Any]) -> None:
     logged and retried (the documents stay pending)."""
     settings: SearchSettings = ctx["subgraph_settings"]["search"]
     backend = create_backend(ctx["settings"], settings, writable=True)
+    encoder = sentence_encoder() if settings.search_semantic else None
     try:
         while True:
             try:
-                indexed = await index_pending(ctx["db"], backend, settings.search_index_batch)
+                indexed = await index_pending(ctx["db"], backend, settings.search_index_batch, encoder)
             except Exception:
                 log.exception("search indexing round failed; its documents stay pending")
                 indexed = 0

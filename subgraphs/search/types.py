@@ -12,7 +12,7 @@ from strawberry.types import Info
 from shared.context import RequestContext
 from shared.pagination import PageInfo
 from shared.schema import described, reference_only
-from subgraphs.search.backends.base import DocumentType, Facet, Hit, Mode, Suggestion
+from subgraphs.search.backends.base import DocumentType, Facet, Fusion, Hit, Mode, Suggestion
 from subgraphs.search.config import SearchServices, SearchSettings
 
 SearchInfo = Info[RequestContext[SearchSettings, SearchServices], None]
@@ -35,8 +35,18 @@ class SearchMode(Enum):
     SEMANTIC = described(Mode.SEMANTIC.value, "By meaning: cosine similarity of MiniLM sentence embeddings.")
     HYBRID = described(
         Mode.HYBRID.value,
-        "Both, fused by reciprocal rank (k=60), or weighted by `semanticRatio` when it is given.",
+        "Both, merged as `fusion` says (default: scores weighted by `semanticRatio`, 0.5).",
     )
+
+
+@strawberry.enum(description="How a HYBRID search merges its keyword and semantic rankings.")
+class SearchFusion(Enum):
+    WEIGHTED = described(
+        Fusion.WEIGHTED.value,
+        "Keyword score (normalised to the best hit) and cosine similarity, weighted by `semanticRatio`, "
+        "as Meilisearch does.",
+    )
+    RANK = described(Fusion.RANK.value, "Reciprocal rank fusion (k=60): positions only, not scores.")
 
 
 @strawberry.enum(description="A dimension to count the whole match set by.")

@@ -4,20 +4,13 @@ private playlists are found only by whom may read them."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import pytest
 from jose import jwt
 
-from shared.db import Database
-from shared.domain_events import DomainEvent
-from subgraphs.search.backends.embedded import EmbeddedBackend
-from subgraphs.search.config import SearchSettings
-from subgraphs.search.tasks import index_pending, project_catalogue, project_membership, project_project
-from subgraphs.spotify.catalogue import projection
-from subgraphs.spotify.catalogue.offline import KINDS, load_sample
+from subgraphs.search.tasks import index_pending, project_membership, project_project
+from subgraphs.spotify.catalogue.offline import load_sample
+from tests.search.conftest import apply, event, hosted_search
 from tests.support.graphql import codes, gql, sign_up
-from tests.support.hosting import hosted_together
 
 SEARCH = """query($q: String!, $first: Int! = 5, $after: String, $f: SearchFilter, $facets: [SearchFacet!],
   $types: [SearchType!]) {
@@ -30,40 +23,10 @@ SEARCH = """query($q: String!, $first: Int! = 5, $after: String, $f: SearchFilte
              ... on Playlist { id } ... on Project { id } } } } } }"""
 
 
-def _event(type: str, payload: dict, tenant_id: str | None = None, number: int = 0) -> DomainEvent:
-    return DomainEvent(
-        id=f"evt_{type}_{number}",
-        type=type,
-        version=1,
-        tenant_id=tenant_id,
-        occurred_at=datetime.now(UTC),
-        payload=payload,
-    )
-
-
-async def _apply(database: Database, handler, event: DomainEvent) -> None:
-    async with database.write() as session:
-        await handler(session, event)
-
-
 @pytest.fixture
-async def platform(settings, redis_server, database, tmp_path):
-    sample = load_sample()
-    genres = {artist["id"]: artist.get("genres") or [] for artist in sample["artists"]}
-    for kind in KINDS:
-        items = [projection.item(kind, obj, genres) for obj in sample[f"{kind}s"]]
-        await _apply(
-            database, project_catalogue, _event("spotify.catalogue.upserted", {"kind": kind, "items": items})
-        )
-    config = SearchSettings(search_index_dir=tmp_path / "index")
-    writer = EmbeddedBackend(config.index_dir(settings), writable=True)
-    while await index_pending(database, writer, 1000):
-        pass
-    async with hosted_together(
-        ["accounts", "search"], settings, redis_server.url, configs={"search": config}
-    ) as hosted:
-        yield hosted.client, database, writer, sample
-    await writer.aclose()
+async def platform(settings, redis_server, database, catalogue):
+    async with hosted_search(settings, redis_server.url, catalogue, semantic=False) as (client, writer):
+        yield client, database, writer, load_sample()
 
 
 async def _search(client, token, query, **variables):
@@ -85,6 +48,10 @@ async def test_the_catalogue_is_found_by_words_with_typos_and_references(platfor
     assert any("<em>" in h["snippet"] for h in first["highlights"])
     assert results["totalCountExact"] is True and results["semanticHitCount"] == 0
     assert results["keywordFallback"] is True  # HYBRID asked, no model loaded: by keyword
+    assert body["extensions"]["search"] == {
+        "keywordFallback": True,
+        "reason": "semantic search is switched off",
+    }
     types = {f["facet"]: f["values"] for f in results["facets"]}["TYPE"]
     assert types == [{"value": "track", "count": results["totalCount"]}]
 
@@ -138,8 +105,8 @@ async def test_projects_are_found_by_members_only_and_vanish_when_removed_or_del
         "title": "Quokka launch plan",
         "content": {"notes": ["radio push in spring"]},
     }
-    await _apply(database, project_membership, _event("collaboration.member.added", workspace, tenant_id))
-    await _apply(database, project_project, _event("collaboration.project.created", project, tenant_id))
+    await apply(database, project_membership, event("collaboration.member.added", workspace, tenant_id))
+    await apply(database, project_project, event("collaboration.project.created", project, tenant_id))
     while await index_pending(database, writer, 100):
         pass
 
@@ -153,15 +120,13 @@ async def test_projects_are_found_by_members_only_and_vanish_when_removed_or_del
     body = await _search(client, stranger["token"], "quokka", facets=["WORKSPACE"])
     assert body["data"]["search"]["totalCount"] == 0 and body["data"]["search"]["facets"][0]["values"] == []
 
-    await _apply(
-        database, project_membership, _event("collaboration.member.removed", workspace, tenant_id, 2)
-    )
+    await apply(database, project_membership, event("collaboration.member.removed", workspace, tenant_id, 2))
     assert await found("quokka") == []  # at once: memberships are read per request
-    await _apply(database, project_membership, _event("collaboration.member.added", workspace, tenant_id, 3))
+    await apply(database, project_membership, event("collaboration.member.added", workspace, tenant_id, 3))
     deleted = {**project, "version": 2}
-    await _apply(database, project_project, _event("collaboration.project.deleted", deleted, tenant_id, 4))
+    await apply(database, project_project, event("collaboration.project.deleted", deleted, tenant_id, 4))
     stale = {**project, "version": 1, "title": "Quokka stale edit"}
-    await _apply(database, project_project, _event("collaboration.project.changed", stale, tenant_id, 5))
+    await apply(database, project_project, event("collaboration.project.changed", stale, tenant_id, 5))
     while await index_pending(database, writer, 100):
         pass
     assert await found("quokka") == []

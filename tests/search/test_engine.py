@@ -1,7 +1,12 @@
-"""The embedded engine (tantivy in a temp dir): typo rules, prefixes, exact ids, filters,
-facets over the whole match set, highlights, and the access filter inside the engine."""
+"""Every backend answers the same queries the same way: the embedded engine (tantivy in a temp
+dir) and Meilisearch (the backend against the local replay of Meilisearch's HTTP API, a fresh
+index per test): typo rules, prefixes, exact ids, filters, facets over the whole match set,
+highlights, and the access filter inside the engine."""
 
 from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
 
 import pytest
 
@@ -15,7 +20,9 @@ from subgraphs.search.backends.base import (
     Visibility,
 )
 from subgraphs.search.backends.embedded import EmbeddedBackend
+from subgraphs.search.backends.meilisearch import MeilisearchBackend
 from subgraphs.search.matching import allowed_typos
+from tests.support.meilisearch import MeilisearchReplay
 
 PUBLIC = Visibility.PUBLIC
 DOCS = [
@@ -35,9 +42,25 @@ COLLEAGUE = Reader("u2", "T1", ())
 OWNER = Reader("u1", "T1", ("W1",))
 
 
-@pytest.fixture
-async def engine(tmp_path):
-    backend = EmbeddedBackend(tmp_path / "index", writable=True)
+_INDEXES = itertools.count()
+
+
+@pytest.fixture(scope="module")
+def meilisearch() -> Iterator[MeilisearchReplay]:
+    replay = MeilisearchReplay().start()
+    yield replay
+    replay.stop()
+
+
+@pytest.fixture(params=["embedded", "meilisearch"])
+async def engine(request, tmp_path):
+    if request.param == "embedded":
+        backend = EmbeddedBackend(tmp_path / "index", writable=True)
+    else:
+        replay = request.getfixturevalue("meilisearch")
+        backend = MeilisearchBackend(
+            replay.url, replay.master_key, index_uid=f"documents-{next(_INDEXES)}", task_poll_interval=0.005
+        )
     await backend.upsert(DOCS, None)
     yield backend
     await backend.aclose()

@@ -34,6 +34,19 @@ class Mode(StrEnum):
     HYBRID = "hybrid"
 
 
+class Fusion(StrEnum):
+    """How HYBRID merges its two rankings."""
+
+    WEIGHTED = "weighted"
+    """Normalised keyword score and similarity, weighted by `semantic_ratio` (Meilisearch's way)."""
+    RANK = "rank"
+    """Reciprocal rank fusion, k = 60."""
+
+
+DEFAULT_SEMANTIC_RATIO = 0.5
+"""Meilisearch's default, and the best of the ratios tried on the judged set (README)."""
+
+
 class Facet(StrEnum):
     GENRE = "genre"
     YEAR = "year"
@@ -126,7 +139,9 @@ class SearchRequest:
     filters: Filters = field(default_factory=Filters)
     facets: tuple[Facet, ...] = ()
     mode: Mode = Mode.KEYWORD
-    semantic_ratio: float = 0.5
+    semantic_ratio: float | None = None
+    """HYBRID: the weight of meaning against words (Meilisearch's `semanticRatio`); None:
+    reciprocal rank fusion (k=60) where the backend has it, else 0.5."""
     vector: Sequence[float] | None = None
     """The query's embedding (SEMANTIC and HYBRID); None: answered by keyword."""
     limit: int = 20

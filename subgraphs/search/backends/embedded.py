@@ -12,11 +12,13 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import tantivy
 
+from shared.embeddings import DIMENSIONS
 from subgraphs.search.backends.base import (
     POPULARITY_BANDS,
     YEAR_BUCKET,
@@ -33,6 +35,7 @@ from subgraphs.search.backends.base import (
     Suggestion,
     Visibility,
 )
+from subgraphs.search.backends.vectors import VectorEntry, VectorStore
 from subgraphs.search.matching import Words, allowed_typos, highlight, words_of
 
 TEXT_FIELDS: dict[str, float] = {"name": 3.0, "artists": 2.0, "album": 1.0, "genres": 1.0, "description": 0.5}
@@ -40,6 +43,12 @@ TEXT_FIELDS: dict[str, float] = {"name": 3.0, "artists": 2.0, "album": 1.0, "gen
 TYPO_WEIGHT = 0.4
 """A typo's match counts this much of an exact one (fuzzy terms score as constants)."""
 FACET_SIZE = 50
+RRF_K = 60
+SEMANTIC_CANDIDATES = 1_000
+"""Nearest vectors the access filter sees per semantic search (totals past it are estimated)."""
+MIN_SIMILARITY = 0.33
+"""Cosine below which a document is not a semantic match: MiniLM puts nonsense queries
+("qwxzv plorgh") under 0.31 of every catalogue document and real matches above 0.35."""
 WRITER_HEAP_BYTES = 64_000_000
 _MUST = tantivy.Occur.Must
 _SHOULD = tantivy.Occur.Should
@@ -181,11 +190,20 @@ class EmbeddedBackend:
 
     name = "embedded"
 
-    def __init__(self, path: Path, *, writable: bool = False) -> None:
+    def __init__(
+        self,
+        path: Path,
+        *,
+        writable: bool = False,
+        min_similarity: float = MIN_SIMILARITY,
+        dimensions: int = DIMENSIONS,
+    ) -> None:
         path.mkdir(parents=True, exist_ok=True)
         self.path = path
         self.writable = writable
+        self.min_similarity = min_similarity
         self._index = tantivy.Index(SCHEMA, path=str(path), reuse=True)
+        self._vectors = VectorStore(path / "vectors.sqlite3", dimensions)
         self._writer: Any = None
         self._write_lock = threading.Lock()
         self._meta = path / "meta.json"
@@ -212,55 +230,124 @@ class EmbeddedBackend:
             self._writer = self._index.writer(WRITER_HEAP_BYTES, 1)
         return self._writer
 
-    def _apply(self, documents: Sequence[Document], deleted: Sequence[str]) -> None:
+    def _apply(
+        self,
+        documents: Sequence[Document],
+        vectors: Sequence[Sequence[float]] | None,
+        deleted: Sequence[str],
+    ) -> None:
         with self._write_lock:
             writer = self._writer_now()
             for key in [*deleted, *(doc.key for doc in documents)]:
                 writer.delete_documents_by_term("key", key)
             for doc in documents:
                 writer.add_document(_document(doc))
+            given = list(vectors) if vectors is not None else [None] * len(documents)
+            self._vectors.write(
+                [
+                    VectorEntry(doc.key, doc.type, doc.visibility, vector)
+                    for doc, vector in zip(documents, given, strict=True)
+                ]
+                + [
+                    VectorEntry(key, DocumentType(key.split(":", 1)[0]), Visibility.PUBLIC, None)
+                    for key in deleted
+                ]
+            )
             writer.commit()
         self._index.reload()
 
     async def upsert(self, documents: Sequence[Document], vectors: Sequence[Sequence[float]] | None) -> None:
         if documents:
-            await asyncio.to_thread(self._apply, documents, ())
+            await asyncio.to_thread(self._apply, documents, vectors, ())
 
     async def delete(self, keys: Sequence[str]) -> None:
         if keys:
-            await asyncio.to_thread(self._apply, (), keys)
+            await asyncio.to_thread(self._apply, (), None, keys)
 
-    # Reading (every serving process; a search costs well under a millisecond, so it runs
-    # in the event loop rather than paying a thread hop).
+    # Reading (every serving process; a search costs a few milliseconds, so it runs in the
+    # event loop rather than paying a thread hop).
 
     async def search(self, request: SearchRequest) -> SearchPage:
         words = words_of(request.query)
-        access = [readable_by(request.reader), *_filtered(request.filters)]
         if not words.terms:
             empty: dict[Facet, list[FacetCount]] = {facet: [] for facet in request.facets}
             return SearchPage(hits=[], total=0, total_exact=True, semantic_hits=0, facets=empty)
         searcher = self._searcher()
-        query, result, total = tantivy.Query.empty_query(), None, 0
-        for kept in words.dropping_from_the_end():
-            query = _all(keyword_query(kept), *access)
-            result = searcher.search(query, request.offset + request.limit, count=True)
-            total = int(getattr(result, "count", 0) or 0)  # the stubs omit `count`
-            if total:
-                break
-        # tantivy ranks ties by document address: a longer window extends a shorter one, so
-        # pages cut from windows of different lengths line up.
-        found = result.hits if result else []
-        ordered = [(score, searcher.doc(address)) for score, address in found[request.offset :]]
-        hits = [_hit(doc, score, words) for score, doc in ordered]
-        facets = _facets(searcher, query, request.facets) if total else {f: [] for f in request.facets}
+        access = [readable_by(request.reader), *_filtered(request.filters)]
+        window = request.offset + request.limit
+        if request.mode is Mode.KEYWORD or request.vector is None:
+            keyword = _keyword(searcher, words, access, window)
+            hits = [
+                _hit(searcher.doc(address), score, words, (Mode.KEYWORD,))
+                for score, address in keyword.ranked
+            ]
+            return SearchPage(
+                hits=hits[request.offset :],
+                total=keyword.total,
+                total_exact=True,
+                semantic_hits=0,
+                facets=_facets(searcher, keyword.query, request.facets) if keyword.total else _none(request),
+                keyword_only=request.mode is not Mode.KEYWORD,
+            )
+        semantic = self._semantic(searcher, request, access)
+        if request.mode is Mode.SEMANTIC:
+            ranked = list(zip(semantic.keys, semantic.similarities, strict=True))
+            matched: dict[str, tuple[Mode, ...]] = {key: (Mode.SEMANTIC,) for key in semantic.keys}
+            query = _all(_any_of("key", semantic.keys), *access)
+            total, exact = semantic.total, semantic.exact
+        else:
+            keyword = _keyword(searcher, words, access, 2 * window + RRF_K)
+            keyword_keys = [(_text(searcher.doc(address), "key"), score) for score, address in keyword.ranked]
+            ranked = _fused(keyword_keys, semantic, request.semantic_ratio)
+            in_keyword = {key for key, _ in keyword_keys}
+            in_semantic = set(semantic.keys)
+            matched = {
+                key: tuple(
+                    mode
+                    for mode, found in ((Mode.KEYWORD, in_keyword), (Mode.SEMANTIC, in_semantic))
+                    if key in found
+                )
+                for key, _ in ranked
+            }
+            query = _all(_either(keyword.words_query, _any_of("key", semantic.keys)), *access)
+            total = int(searcher.search(query, 1, count=True).count)
+            exact = semantic.exact
+            if not exact:
+                total += semantic.total - len(semantic.keys)
+        page = ranked[request.offset : window]
+        documents = _documents_by_key(searcher, [key for key, _ in page])
+        hits = [_hit(documents[key], score, words, matched[key]) for key, score in page if key in documents]
         return SearchPage(
             hits=hits,
             total=total,
-            total_exact=True,
-            semantic_hits=0,
-            facets=facets,
-            keyword_only=request.mode is not Mode.KEYWORD,
+            total_exact=exact,
+            semantic_hits=sum(1 for hit in hits if Mode.SEMANTIC in hit.matched_by),
+            facets=_facets(searcher, query, request.facets) if total else _none(request),
         )
+
+    def _semantic(self, searcher: Any, request: SearchRequest, access: list[tantivy.Query]) -> _Semantic:
+        """The nearest documents the reader may see, best first: the vector scan proposes,
+        the engine's access filter disposes."""
+        assert request.vector is not None
+        nearest = self._vectors.nearest(
+            request.vector, request.filters.types, self.min_similarity, SEMANTIC_CANDIDATES
+        )
+        if not nearest.keys:
+            return _Semantic([], [], 0, True)
+        allowed_query = _all(_any_of("key", nearest.keys), *access)
+        answer = searcher.aggregate(
+            allowed_query, {"keys": {"terms": {"field": "key", "size": len(nearest.keys)}}}
+        )
+        allowed = {bucket["key"] for bucket in answer.get("keys", {}).get("buckets", [])}
+        kept = [
+            (key, similarity)
+            for key, similarity in zip(nearest.keys, nearest.similarities, strict=True)
+            if key in allowed
+        ]
+        exact = nearest.above_threshold <= len(nearest.keys)
+        # Past the scanned candidates, assume the reader may see the same share of documents.
+        total = len(kept) if exact else round(nearest.above_threshold * len(kept) / len(nearest.keys))
+        return _Semantic([key for key, _ in kept], [similarity for _, similarity in kept], total, exact)
 
     async def suggest(
         self, prefix: str, reader: Reader, types: Sequence[DocumentType], limit: int
@@ -305,13 +392,81 @@ class EmbeddedBackend:
             if self._writer is not None:
                 self._writer.wait_merging_threads()
                 self._writer = None
+            self._vectors.close()
+
+
+@dataclass(frozen=True)
+class _Keyword:
+    words_query: tantivy.Query
+    """The words that matched (after dropping those nothing contains), without the filters."""
+    query: tantivy.Query
+    ranked: list[tuple[float, Any]]
+    """(BM25 score, document address), best first."""
+    total: int
+
+
+@dataclass(frozen=True)
+class _Semantic:
+    keys: list[str]
+    similarities: list[float]
+    total: int
+    exact: bool
+
+
+def _keyword(searcher: Any, words: Words, access: list[tantivy.Query], depth: int) -> _Keyword:
+    words_query, query, found, total = tantivy.Query.empty_query(), tantivy.Query.empty_query(), [], 0
+    for kept in words.dropping_from_the_end():
+        words_query = keyword_query(kept)
+        query = _all(words_query, *access)
+        result = searcher.search(query, depth, count=True)
+        total = int(getattr(result, "count", 0) or 0)  # the stubs omit `count`
+        found = result.hits
+        if total:
+            break
+    # tantivy ranks ties by document address: a longer window extends a shorter one, so
+    # pages cut from windows of different lengths line up.
+    return _Keyword(words_query, query, list(found), total)
+
+
+def _fused(
+    keyword: list[tuple[str, float]], semantic: _Semantic, semantic_ratio: float | None
+) -> list[tuple[str, float]]:
+    """One ranking from both lists: reciprocal rank fusion (k = 60), or with a ratio, the
+    weighted sum of the normalised keyword score and the similarity (as Meilisearch does)."""
+    scores: dict[str, float] = {}
+    if semantic_ratio is None:
+        for ranking in ([key for key, _ in keyword], semantic.keys):
+            for rank, key in enumerate(ranking, start=1):
+                scores[key] = scores.get(key, 0.0) + 1.0 / (RRF_K + rank)
+    else:
+        best = max((score for _, score in keyword), default=0.0) or 1.0
+        for key, score in keyword:
+            scores[key] = (1.0 - semantic_ratio) * score / best
+        for key, similarity in zip(semantic.keys, semantic.similarities, strict=True):
+            scores[key] = scores.get(key, 0.0) + semantic_ratio * max(similarity, 0.0)
+    first_seen = {
+        key: index for index, key in enumerate(dict.fromkeys([k for k, _ in keyword] + semantic.keys))
+    }
+    return sorted(scores.items(), key=lambda item: (-item[1], first_seen[item[0]]))
+
+
+def _documents_by_key(searcher: Any, keys: Sequence[str]) -> dict[str, Any]:
+    if not keys:
+        return {}
+    found = searcher.search(_any_of("key", keys), len(keys), count=False)
+    documents = (searcher.doc(address) for _, address in found.hits)
+    return {_text(doc, "key"): doc for doc in documents}
+
+
+def _none(request: SearchRequest) -> dict[Facet, list[FacetCount]]:
+    return {facet: [] for facet in request.facets}
 
 
 def _text(doc: tantivy.Document, field: str) -> str:
     return str(doc.get_first(field) or "")
 
 
-def _hit(doc: Any, score: float, words: Words) -> Hit:
+def _hit(doc: Any, score: float, words: Words, matched_by: tuple[Mode, ...]) -> Hit:
     highlights: dict[str, str] = {}
     for field in TEXT_FIELDS:
         values = doc.get_all(field)
@@ -323,7 +478,7 @@ def _hit(doc: Any, score: float, words: Words) -> Hit:
         type=DocumentType(_text(doc, "type")),
         entity_id=_text(doc, "entity_id"),
         score=float(score),
-        matched_by=(Mode.KEYWORD,),
+        matched_by=matched_by,
         highlights=highlights,
     )
 

@@ -1,0 +1,91 @@
+"""The search suite's catalogue: the offline catalogue projected from its events and indexed
+(with embeddings) once per test session; each test searches a copy of that index."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from shared.config import Settings
+from shared.db import Database
+from shared.domain_events import DomainEvent
+from shared.embeddings import sentence_encoder
+from subgraphs.search.backends.embedded import EmbeddedBackend
+from subgraphs.search.config import SearchSettings
+from subgraphs.search.tasks import index_pending, project_catalogue
+from subgraphs.spotify.catalogue import projection
+from subgraphs.spotify.catalogue.offline import KINDS, load_sample
+from tests.support.databases import SqliteFactory
+from tests.support.hosting import hosted_together
+
+
+def event(type: str, payload: dict[str, Any], tenant_id: str | None = None, number: int = 0) -> DomainEvent:
+    return DomainEvent(
+        id=f"evt_{type}_{number}",
+        type=type,
+        version=1,
+        tenant_id=tenant_id,
+        occurred_at=datetime.now(UTC),
+        payload=payload,
+    )
+
+
+async def apply(database: Database, handler: Any, domain_event: DomainEvent) -> None:
+    async with database.write() as session:
+        await handler(session, domain_event)
+
+
+async def project_sample_catalogue(database: Database) -> None:
+    """What the spotify subgraph's `spotify.catalogue.upserted` events carry for the sample."""
+    sample = load_sample()
+    genres = {artist["id"]: artist.get("genres") or [] for artist in sample["artists"]}
+    for kind in KINDS:
+        items = [projection.item(kind, obj, genres) for obj in sample[f"{kind}s"]]
+        await apply(
+            database, project_catalogue, event("spotify.catalogue.upserted", {"kind": kind, "items": items})
+        )
+
+
+@pytest.fixture(scope="session")
+async def catalogue_index(sqlite_factory: SqliteFactory, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    directory = tmp_path_factory.mktemp("search-catalogue") / "index"
+    database = Database(sqlite_factory.new())
+    writer = EmbeddedBackend(directory, writable=True)
+    try:
+        await project_sample_catalogue(database)
+        while await index_pending(database, writer, 1000, sentence_encoder()):
+            pass
+    finally:
+        await writer.aclose()
+        await database.dispose()
+    return directory
+
+
+@pytest.fixture
+def catalogue(catalogue_index: Path, tmp_path: Path) -> Path:
+    """This test's own copy of the indexed catalogue."""
+    directory = tmp_path / "index"
+    shutil.copytree(catalogue_index, directory)
+    return directory
+
+
+@asynccontextmanager
+async def hosted_search(
+    settings: Settings, redis_url: str, index: Path, *, semantic: bool
+) -> AsyncIterator[tuple[Any, EmbeddedBackend]]:
+    """accounts and search served together, and the index's writer (the worker's role)."""
+    config = SearchSettings(search_index_dir=index, search_semantic=semantic)
+    writer = EmbeddedBackend(index, writable=True)
+    try:
+        async with hosted_together(
+            ["accounts", "search"], settings, redis_url, configs={"search": config}
+        ) as hosted:
+            yield hosted.client, writer
+    finally:
+        await writer.aclose()
