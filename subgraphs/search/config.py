@@ -13,6 +13,7 @@ from shared.config import Settings, SubgraphSettings
 from shared.embeddings import sentence_encoder
 from shared.runtime import SubgraphRuntime
 from subgraphs.search.backends import SearchBackend, create_backend
+from subgraphs.search.insights import SearchInsights
 from subgraphs.search.query_vectors import QueryVectors
 
 
@@ -45,6 +46,7 @@ class SearchSettings(SubgraphSettings):
 class SearchServices:
     backend: SearchBackend
     query_vectors: QueryVectors
+    insights: SearchInsights
 
 
 def build_services(runtime: SubgraphRuntime[SearchSettings, None]) -> SearchServices:
@@ -56,4 +58,5 @@ def build_services(runtime: SubgraphRuntime[SearchSettings, None]) -> SearchServ
             sentence_encoder() if config.search_semantic else None,
             config.search_query_vector_ttl_seconds,
         ),
+        insights=SearchInsights(runtime.redis),
     )

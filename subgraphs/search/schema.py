@@ -24,6 +24,7 @@ from subgraphs.search.types import (
     SearchFusion,
     SearchHit,
     SearchInfo,
+    SearchInsights,
     SearchMode,
     SearchResults,
     SearchSuggestion,
@@ -141,6 +142,15 @@ class Query:
     ) -> list[SearchSuggestion]:
         found = await service.suggest(info.context, prefix, _types(types), first)
         return [SearchSuggestion.of(suggestion) for suggestion in found]
+
+    @strawberry.field(description="Your tenant's popular and zero-result queries (tenant admins and owners).")
+    async def search_insights(
+        self,
+        info: SearchInfo,
+        days: Annotated[int, strawberry.argument(description="Days up to today, 1 to 35.")] = 7,
+        first: Annotated[int, strawberry.argument(description="Queries per list, 1 to 100.")] = 10,
+    ) -> SearchInsights:
+        return SearchInsights.of(await service.insights(info.context, days, first))
 
 
 def create_schema(settings: Settings) -> PlatformSchema:

@@ -26,9 +26,11 @@ from subgraphs.search.backends.base import (
     Suggestion,
 )
 from subgraphs.search.config import SearchServices, SearchSettings
+from subgraphs.search.insights import KEPT_DAYS, Insights
 from subgraphs.search.repository import MembershipRepository
 
 MAX_SUGGESTIONS = 20
+MAX_INSIGHTS = 100
 
 SearchContext = RequestContext[SearchSettings, SearchServices]
 
@@ -141,6 +143,8 @@ async def search(context: SearchContext, spec: SearchSpec) -> SearchAnswer:
         offset=0,
     )
     page = await services.backend.search(request)
+    if spec.after is None:  # a search, not its next page
+        await services.insights.record(reader.tenant_id, spec.query, page.total)
     if page.keyword_only:
         off = not services.query_vectors.enabled
         reason = "semantic search is switched off" if off else "the embedding model is still loading"
@@ -158,6 +162,16 @@ async def search(context: SearchContext, spec: SearchSpec) -> SearchAnswer:
         has_next=len(window) > spec.first,
         fingerprint=fingerprint,
     )
+
+
+async def insights(context: SearchContext, days: int, first: int) -> Insights:
+    """The caller's tenant's searches over the last `days` (tenant admins: the policy)."""
+    tenant_id, _ = signed_in_user(context.principal)
+    if not 1 <= days <= KEPT_DAYS:
+        raise BadUserInput(f"days must be between 1 and {KEPT_DAYS}", field="days")
+    if not 1 <= first <= MAX_INSIGHTS:
+        raise BadUserInput(f"first must be between 1 and {MAX_INSIGHTS}", field="first")
+    return await context.runtime.services.insights.read(tenant_id, days, first)
 
 
 async def suggest(

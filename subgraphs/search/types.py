@@ -14,6 +14,7 @@ from shared.pagination import PageInfo
 from shared.schema import described, reference_only
 from subgraphs.search.backends.base import DocumentType, Facet, Fusion, Hit, Mode, Suggestion
 from subgraphs.search.config import SearchServices, SearchSettings
+from subgraphs.search.insights import Insights
 
 SearchInfo = Info[RequestContext[SearchSettings, SearchServices], None]
 
@@ -212,4 +213,35 @@ class SearchSuggestion:
             text=suggestion.text,
             type=SearchType(suggestion.type.value),
             node=node_of(suggestion.type, suggestion.entity_id),
+        )
+
+
+@strawberry.type(description="A query and how often it was searched.")
+class QueryCount:
+    query: str = strawberry.field(
+        description="The query, lowercased, spaces collapsed, first 100 characters."
+    )
+    count: int = strawberry.field(description="How many searches (first pages) asked it.")
+
+
+@strawberry.type(description="What your tenant searched for: to tune the catalogue and spot what is missing.")
+class SearchInsights:
+    days: int = strawberry.field(description="The window, in days up to today (UTC).")
+    searches: int = strawberry.field(description="Searches made (first pages only).")
+    zero_result_searches: int = strawberry.field(description="Searches that found nothing.")
+    popular_queries: list[QueryCount] = strawberry.field(description="The most asked queries, most first.")
+    zero_result_queries: list[QueryCount] = strawberry.field(
+        description="The most asked queries that found nothing, most first."
+    )
+
+    @classmethod
+    def of(cls, insights: Insights) -> SearchInsights:
+        return cls(
+            days=insights.days,
+            searches=insights.searches,
+            zero_result_searches=insights.zero_result_searches,
+            popular_queries=[QueryCount(query=item.query, count=item.count) for item in insights.popular],
+            zero_result_queries=[
+                QueryCount(query=item.query, count=item.count) for item in insights.zero_result
+            ],
         )

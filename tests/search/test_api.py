@@ -11,6 +11,7 @@ from subgraphs.search.tasks import index_pending, project_membership, project_pr
 from subgraphs.spotify.catalogue.offline import load_sample
 from tests.search.conftest import apply, event, hosted_search
 from tests.support.graphql import codes, gql, sign_up
+from tests.support.secrets import remember_secret
 
 SEARCH = """query($q: String!, $first: Int! = 5, $after: String, $f: SearchFilter, $facets: [SearchFacet!],
   $types: [SearchType!]) {
@@ -130,3 +131,44 @@ async def test_projects_are_found_by_members_only_and_vanish_when_removed_or_del
     while await index_pending(database, writer, 100):
         pass
     assert await found("quokka") == []
+
+
+INSIGHTS = """query($days: Int) { searchInsights(days: $days, first: 5) {
+  days searches zeroResultSearches popularQueries { query count } zeroResultQueries { query count } } }"""
+INVITE = "mutation($input: CreateInvitationInput!) { createInvitation(input: $input) { code } }"
+
+
+async def test_tenant_admins_see_popular_and_zero_result_queries(platform):
+    client, _, _, _ = platform
+    owner = await sign_up(client, path="/accounts/graphql")
+    invite = await gql(
+        client, INVITE, {"input": {"role": "MEMBER"}}, token=owner["token"], path="/accounts/graphql"
+    )
+    code = invite["data"]["createInvitation"]["code"]
+    remember_secret(code)
+    member = await sign_up(client, invitation_code=code, display_name="Bob", path="/accounts/graphql")
+    outsider = await sign_up(client, path="/accounts/graphql")
+    for token, query in [
+        (owner["token"], "Velvet"),
+        (member["token"], "velvet  "),
+        (member["token"], "qwxzv plorgh"),
+        (outsider["token"], "neon"),
+    ]:
+        assert "errors" not in await _search(client, token, query)
+    first_page = await _search(client, member["token"], "velvet", first=1)
+    after = first_page["data"]["search"]["pageInfo"]["endCursor"]
+    await _search(client, member["token"], "velvet", first=1, after=after)  # a next page: not a search
+
+    body = await gql(client, INSIGHTS, {"days": 7}, token=owner["token"], path="/search/graphql")
+    assert "errors" not in body, body
+    insights = body["data"]["searchInsights"]
+    assert insights["searches"] == 4 and insights["zeroResultSearches"] == 1
+    assert insights["popularQueries"][0] == {"query": "velvet", "count": 3}
+    assert insights["zeroResultQueries"] == [{"query": "qwxzv plorgh", "count": 1}]
+    assert "neon" not in {entry["query"] for entry in insights["popularQueries"]}  # another tenant's
+
+    refused = await gql(client, INSIGHTS, {}, token=member["token"], path="/search/graphql")
+    assert codes(refused) == ["FORBIDDEN"]
+    assert codes(await gql(client, INSIGHTS, {"days": 90}, token=owner["token"], path="/search/graphql")) == [
+        "BAD_USER_INPUT"
+    ]
