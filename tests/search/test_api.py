@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from jose import jwt
 
-from subgraphs.search.tasks import index_pending, project_membership, project_project
+from subgraphs.search.tasks import index_pending, project_membership, project_playlist, project_project
 from subgraphs.spotify.catalogue.offline import load_sample
 from tests.search.conftest import apply, event, hosted_search
 from tests.support.graphql import codes, gql, sign_up
@@ -138,8 +138,7 @@ INSIGHTS = """query($days: Int) { searchInsights(days: $days, first: 5) {
 INVITE = "mutation($input: CreateInvitationInput!) { createInvitation(input: $input) { code } }"
 
 
-async def test_tenant_admins_see_popular_and_zero_result_queries(platform):
-    client, _, _, _ = platform
+async def _owner_and_member(client):
     owner = await sign_up(client, path="/accounts/graphql")
     invite = await gql(
         client, INVITE, {"input": {"role": "MEMBER"}}, token=owner["token"], path="/accounts/graphql"
@@ -147,6 +146,43 @@ async def test_tenant_admins_see_popular_and_zero_result_queries(platform):
     code = invite["data"]["createInvitation"]["code"]
     remember_secret(code)
     member = await sign_up(client, invitation_code=code, display_name="Bob", path="/accounts/graphql")
+    return owner, member
+
+
+async def test_a_playlist_made_private_is_found_by_its_owner_only(platform):
+    client, database, writer, _ = platform
+    owner, member = await _owner_and_member(client)
+    tenant_id = jwt.get_unverified_claims(owner["token"])["tid"]
+    playlist = {
+        "playlist_id": "ppl_search_1",
+        "owner_id": owner["user"]["id"],
+        "name": "Wombat road trip",
+        "description": "songs for the long drive",
+        "public": True,
+        "version": 1,
+    }
+    await apply(database, project_playlist, event("spotify.playlist.created", playlist, tenant_id))
+    while await index_pending(database, writer, 100):
+        pass
+
+    async def found(token: str) -> list[str]:
+        body = await _search(client, token, "wombat", types=["PLAYLIST"])
+        return [edge["node"]["node"]["id"] for edge in body["data"]["search"]["edges"]]
+
+    assert await found(member["token"]) == ["ppl_search_1"]  # public: the whole tenant finds it
+    outsider = await sign_up(client, path="/accounts/graphql")
+    assert await found(outsider["token"]) == []
+    private = {**playlist, "public": False, "version": 2, "changed": ["public"]}
+    await apply(database, project_playlist, event("spotify.playlist.details_changed", private, tenant_id, 2))
+    while await index_pending(database, writer, 100):
+        pass
+    assert await found(member["token"]) == []
+    assert await found(owner["token"]) == ["ppl_search_1"]
+
+
+async def test_tenant_admins_see_popular_and_zero_result_queries(platform):
+    client, _, _, _ = platform
+    owner, member = await _owner_and_member(client)
     outsider = await sign_up(client, path="/accounts/graphql")
     for token, query in [
         (owner["token"], "Velvet"),
