@@ -14,6 +14,7 @@ import typer
 
 from gateway.events_cli import events_app
 from gateway.registry.cli import schema_app
+from gateway.search_cli import search_app
 from gateway.service_token import service_token
 from shared import tracing
 from shared.config import Settings, get_settings
@@ -27,6 +28,7 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(schema_app, name="schema")
 app.command("service-token")(service_token)
 app.add_typer(events_app, name="events")
+app.add_typer(search_app, name="search")
 
 
 @contextmanager

@@ -5,18 +5,19 @@ access filter, on the tenant, owner and workspace each document carries."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, update
+from sqlalchemy import delete, func, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from shared.db import Database
 from shared.db.mixins import utcnow
 from shared.db.repository import TenantRepository
-from subgraphs.search.backends.base import Document
-from subgraphs.search.documents import content_hash, to_fields
+from subgraphs.search.backends.base import Document, DocumentType
+from subgraphs.search.documents import content_hash, from_fields, to_fields
 from subgraphs.search.models import SearchDocument, SearchWorkspaceMember
 
 
@@ -47,6 +48,21 @@ class MembershipRepository(TenantRepository[SearchWorkspaceMember]):
                 col(SearchWorkspaceMember.user_id) == user_id,
             )
         )
+
+
+CHUNK = 500
+"""Keys per statement in bulk updates (SQLite's bound-parameter limit)."""
+
+
+@dataclass(frozen=True)
+class DocumentState:
+    """Where a projected document stands (what `search verify` compares)."""
+
+    key: str
+    catalogue: bool
+    """No tenant: Spotify's own object (its source is the catalogue's API)."""
+    deleted: bool
+    pending: bool
 
 
 class DocumentRepository:
@@ -115,3 +131,122 @@ class DocumentRepository:
                 .where(col(SearchDocument.key) == key, col(SearchDocument.changed_at) == changed_at)
                 .values(pending=False, indexed_at=now)
             )
+
+    # Maintenance (`spotify-agent search reindex` and `verify`).
+
+    async def put_many(self, documents: Sequence[Document]) -> int:
+        """`put` for a batch (a page of a source listing): one SELECT finds the rows that
+        exist, each of which then goes through `put` (from the session, no further SQL);
+        the others are new rows, as `put` adds them. Returns how many changed."""
+        documents = list({document.key: document for document in documents}.values())
+        keys = [document.key for document in documents]
+        existing: set[str] = set()
+        for start in range(0, len(keys), CHUNK):
+            stmt = select(SearchDocument).where(col(SearchDocument.key).in_(keys[start : start + CHUNK]))
+            existing.update(row.key for row in (await self.session.execute(stmt)).scalars())
+        changed = 0
+        with self.session.no_autoflush:
+            for document in documents:
+                if document.key in existing:
+                    changed += await self.put(document)
+                    continue
+                fields = to_fields(document)
+                self.session.add(
+                    SearchDocument(
+                        key=document.key,
+                        type=document.type.value,
+                        entity_id=document.entity_id,
+                        tenant_id=document.tenant_id,
+                        workspace_id=document.workspace_id,
+                        fields=fields,
+                        content_hash=content_hash(fields),
+                    )
+                )
+                existing.add(document.key)
+                changed += 1
+        return changed
+
+    async def states(self, type: DocumentType) -> list[DocumentState]:
+        stmt = select(
+            col(SearchDocument.key),
+            col(SearchDocument.tenant_id),
+            col(SearchDocument.deleted),
+            col(SearchDocument.pending),
+        ).where(col(SearchDocument.type) == type.value)
+        rows = (await self.session.execute(stmt)).all()
+        return [
+            DocumentState(key, tenant is None, bool(deleted), bool(pending))
+            for key, tenant, deleted, pending in rows
+        ]
+
+    async def documents(self, keys: Sequence[str]) -> dict[str, Document]:
+        """The stored documents of these keys that are not deleted."""
+        found: dict[str, Document] = {}
+        for start in range(0, len(keys), CHUNK):
+            stmt = select(SearchDocument).where(
+                col(SearchDocument.key).in_(keys[start : start + CHUNK]),
+                col(SearchDocument.deleted).is_(False),
+            )
+            for row in (await self.session.execute(stmt)).scalars():
+                found[row.key] = from_fields(row.fields)
+        return found
+
+    async def requeue_types(self, types: Iterable[DocumentType]) -> int:
+        """Marks every document of these types pending (deleted ones too: the indexer deletes
+        them again), so the indexer pushes them all; returns how many."""
+        stmt = (
+            update(SearchDocument)
+            .where(col(SearchDocument.type).in_([type.value for type in types]))
+            .values(pending=True, changed_at=utcnow())
+        )
+        result = await self.session.execute(stmt)
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+    async def requeue(self, keys: Sequence[str]) -> int:
+        """Marks these documents pending (a new `changed_at`, so a round that read them
+        before does not clear the mark)."""
+        changed = 0
+        for start in range(0, len(keys), CHUNK):
+            stmt = (
+                update(SearchDocument)
+                .where(col(SearchDocument.key).in_(keys[start : start + CHUNK]))
+                .values(pending=True, changed_at=utcnow())
+            )
+            changed += int((await self.session.execute(stmt)).rowcount or 0)  # type: ignore[attr-defined]
+        return changed
+
+    async def delete_from_engine(self, found: Mapping[str, Document]) -> int:
+        """Documents the engine holds but the projection does not (`found`: key -> the
+        engine's copy): deleted and pending, so the indexer deletes them. A key with no row
+        gets a deleted one holding the engine's copy (so a later restore has a document)."""
+        for key, document in found.items():
+            row = await self.session.get(SearchDocument, key)
+            if row is not None:
+                row.deleted, row.pending, row.changed_at = True, True, utcnow()
+                continue
+            fields = to_fields(document)
+            self.session.add(
+                SearchDocument(
+                    key=key,
+                    type=document.type.value,
+                    entity_id=document.entity_id,
+                    tenant_id=document.tenant_id,
+                    workspace_id=document.workspace_id,
+                    fields=fields,
+                    content_hash=content_hash(fields),
+                    deleted=True,
+                    pending=True,
+                )
+            )
+        return len(found)
+
+    async def count_pending(self, types: Iterable[DocumentType]) -> int:
+        stmt = (
+            select(func.count())
+            .select_from(SearchDocument)
+            .where(
+                col(SearchDocument.pending).is_(True),
+                col(SearchDocument.type).in_([type.value for type in types]),
+            )
+        )
+        return int((await self.session.execute(stmt)).scalar_one())

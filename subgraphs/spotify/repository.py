@@ -6,10 +6,24 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import (
+    JSON,
+    Integer,
+    String,
+    cast,
+    delete,
+    func,
+    literal,
+    null,
+    select,
+    true,
+    type_coerce,
+    union_all,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
@@ -24,6 +38,16 @@ from subgraphs.spotify.models import (
     PlaylistCoverArt,
     StreamEvent,
 )
+
+
+@dataclass(frozen=True)
+class ObjectsPage:
+    """A keyset page of one kind of catalogue object (raw Web API objects, in id order),
+    the artists credited on them, and how many objects of that kind there are."""
+
+    objects: list[dict[str, Any]]
+    artists: dict[str, dict[str, Any]]
+    total: int
 
 
 class CatalogueRepository:
@@ -57,6 +81,60 @@ class CatalogueRepository:
             .order_by(col(CatalogueObject.pk))
         )
         return list((await self.session.execute(stmt)).scalars())
+
+    async def page(self, kind: str, after: str | None, limit: int, *, with_artists: bool) -> ObjectsPage:
+        """Up to `limit` objects of `kind` whose id sorts after `after` (keyset, by the
+        unique (kind, id) index), with `with_artists` the artist objects their `artists`
+        name, and the kind's count: one statement (a UNION ALL of the three parts)."""
+        obj = CatalogueObject
+        conditions = [col(obj.kind) == kind]
+        if after is not None:
+            conditions.append(col(obj.id) > after)
+        page = (
+            select(col(obj.id).label("id"), col(obj.data).label("data"))
+            .where(*conditions)
+            .order_by(col(obj.id))
+            .limit(limit)
+            .cte("page")
+        )
+        no_count = cast(null(), Integer)
+        parts = [
+            select(literal("object").label("part"), page.c.id, page.c.data, no_count.label("n")),
+            select(literal("total"), cast(null(), String), cast(null(), JSON), func.count())
+            .select_from(obj)
+            .where(col(obj.kind) == kind),
+        ]
+        if with_artists:
+            parts.append(
+                select(literal("artist"), col(obj.id), col(obj.data), no_count).where(
+                    col(obj.kind) == "artist", col(obj.id).in_(self._credited_artist_ids(page))
+                )
+            )
+        union = union_all(*parts)
+        stmt = union.order_by(union.selected_columns.part, union.selected_columns.id)
+        objects: list[dict[str, Any]] = []
+        artists: dict[str, dict[str, Any]] = {}
+        total = 0
+        for part, id, data, count in (await self.session.execute(stmt)).all():
+            if part == "object":
+                objects.append(data)
+            elif part == "artist":
+                artists[id] = data
+            else:
+                total = int(count)
+        return ObjectsPage(objects, artists, total)
+
+    def _credited_artist_ids(self, page: Any) -> Any:
+        """The `id` of each entry of the page's `artists` arrays (JSON functions differ:
+        SQLite's `json_each`, PostgreSQL's `json_array_elements`)."""
+        bind = self.session.bind
+        if bind is not None and bind.dialect.name == "postgresql":
+            entries = func.json_array_elements(page.c.data["artists"]).table_valued("value").alias("credit")
+            artist_id: Any = type_coerce(entries.c.value, JSON)["id"].as_string()
+        else:
+            entries = func.json_each(page.c.data, "$.artists").table_valued("value").alias("credit")
+            artist_id = func.json_extract(entries.c.value, "$.id")
+        return select(artist_id).select_from(page).join(entries, true())
 
     async def linked(self, relation: str, source: str, offset: int, limit: int) -> tuple[list[str], int]:
         """A page of `relation` targets of `source`, in rank order, and how many there are."""

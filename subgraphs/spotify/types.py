@@ -6,15 +6,17 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from datetime import datetime
+from enum import Enum
 from typing import Annotated, ClassVar
 
 import strawberry
+from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from shared.context import RequestContext
 from shared.jobs import JobHandle
 from shared.pagination import Connection, Edge, PageCursor, PageInfo
-from shared.schema import reference_only
+from shared.schema import described, reference_only
 from subgraphs.spotify.catalogue import Page, SpotifyObject
 from subgraphs.spotify.catalogue.library import LinkedAccount
 from subgraphs.spotify.config import SpotifyServices, SpotifySettings
@@ -334,6 +336,30 @@ class Playlist:
     async def load(cls, info: SpotifyInfo, id: str) -> Playlist | None:
         found = await catalogue.playlist(info.context, id)
         return None if found is None else cls.of(found)
+
+
+@strawberry.enum(description="A kind of object of the Spotify catalogue.")
+class CatalogueKind(Enum):
+    TRACK = described("track", "Tracks.")
+    ARTIST = described("artist", "Artists.")
+    ALBUM = described("album", "Albums, singles and compilations.")
+    PLAYLIST = described("playlist", "Spotify's playlists (not those made on the platform).")
+
+
+@strawberry.type(
+    description="A page of the catalogue for platform services, each item summarised as the "
+    "`spotify.catalogue.upserted` domain event summarises it."
+)
+class CatalogueItemPage:
+    items: list[JSON] = strawberry.field(
+        description="The page's objects in id order, each `{id, name, popularity, ...}`: artists add "
+        "`genres`; albums `artists [{id, name}]`, `genres` (their artists'), `year`; tracks also `album "
+        "{id, name}` and `explicit`; playlists `description`."
+    )
+    total_count: int = strawberry.field(description="How many objects of this kind the catalogue holds.")
+    page_info: PageInfo = strawberry.field(
+        description="Whether more objects follow, and the cursor to ask for them with `after`."
+    )
 
 
 @strawberry.type(description="The Spotify account linked to a user.")

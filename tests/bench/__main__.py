@@ -10,6 +10,7 @@ from tests.bench import (
     bench_registry,
     bench_request_path,
     bench_router_usage,
+    bench_search,
     bench_spotify_lists,
 )
 
@@ -28,6 +29,8 @@ def main() -> None:
     asyncio.run(bench_registry.run())
     print("\n== router throughput with and without the usage-reporting plugin ==", flush=True)
     asyncio.run(bench_router_usage.run())
+    print("\n== search subgraph: 100k-track index, latency per mode, relevance ==", flush=True)
+    asyncio.run(bench_search.run())
 
 
 main()

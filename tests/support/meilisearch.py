@@ -1348,6 +1348,7 @@ class MeilisearchReplay:
                 Route(
                     "/indexes/{uid}/documents/delete-batch", endpoint(self._delete_batch), methods=["POST"]
                 ),
+                Route("/indexes/{uid}/documents/fetch", endpoint(self._fetch_documents), methods=["POST"]),
                 Route("/indexes/{uid}/documents/{id}", endpoint(self._document), methods=["GET", "DELETE"]),
                 Route("/indexes/{uid}/search", endpoint(self._search), methods=["POST"]),
                 Route("/tasks", endpoint(self._task_list)),
@@ -1628,6 +1629,40 @@ class MeilisearchReplay:
                 )
             vectors[name] = [float(x) for x in value]
         return fields, vectors
+
+    def _fetch_documents(self, request: Request, body: Any) -> Any:
+        """`POST /indexes/{uid}/documents/fetch` (Meilisearch >= 1.2): documents in insertion
+        order, `filter`ed (on filterable attributes only), paged by `offset`/`limit`, cut down
+        to `fields`; `total` counts every document the filter keeps."""
+        index = self._index(request.path_params["uid"])
+        options = body if body is not None else {}
+        if not isinstance(options, dict):
+            raise MeilisearchApiError(400, "bad_request", "Invalid value type: expected an object")
+        offset, limit = options.get("offset", 0), options.get("limit", 20)
+        for name, value in (("offset", offset), ("limit", limit)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise MeilisearchApiError(
+                    400,
+                    f"invalid_document_{name}",
+                    f"Invalid value type at `.{name}`: expected a positive integer",
+                )
+        fields = options.get("fields")
+        try:
+            predicate = filter_predicate(options.get("filter"), index)
+        except MeilisearchApiError as error:
+            raise MeilisearchApiError(400, "invalid_document_filter", error.message) from error
+        kept = [
+            document
+            for document in sorted(index.documents.values(), key=lambda d: d.internal_id)
+            if predicate(document.fields)
+        ]
+        results = [
+            document.fields
+            if fields is None or "*" in fields
+            else {name: value for name, value in document.fields.items() if name in fields}
+            for document in kept[offset : offset + limit]
+        ]
+        return {"results": results, "offset": offset, "limit": limit, "total": len(kept)}
 
     def _delete_batch(self, request: Request, body: Any) -> Any:
         if not isinstance(body, list):

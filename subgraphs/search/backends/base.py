@@ -199,4 +199,13 @@ class SearchBackend(Protocol):
         self, prefix: str, reader: Reader, types: Sequence[DocumentType], limit: int
     ) -> list[Suggestion]: ...
 
+    # Read-only introspection (`spotify-agent search verify`): what the engine holds.
+
+    async def keys(self, type: DocumentType | None = None) -> set[str]:
+        """The keys of every document the engine holds (of one type, or all)."""
+
+    async def stored(self, keys: Sequence[str]) -> dict[str, Document]:
+        """The documents held under these keys, as far as the engine gives them back (the
+        fields it indexed); a key it does not hold is left out."""
+
     async def aclose(self) -> None: ...

@@ -289,7 +289,7 @@ class EmbeddedBackend:
                 facets=_facets(searcher, keyword.query, request.facets) if keyword.total else _none(request),
                 keyword_only=request.mode is not Mode.KEYWORD,
             )
-        semantic = self._semantic(searcher, request, access)
+        semantic = self._semantic(searcher, request.vector, request.filters.types, access)
         if request.mode is Mode.SEMANTIC:
             ranked = list(zip(semantic.keys, semantic.similarities, strict=True))
             matched: dict[str, tuple[Mode, ...]] = {key: (Mode.SEMANTIC,) for key in semantic.keys}
@@ -325,13 +325,16 @@ class EmbeddedBackend:
             facets=_facets(searcher, query, request.facets) if total else _none(request),
         )
 
-    def _semantic(self, searcher: Any, request: SearchRequest, access: list[tantivy.Query]) -> _Semantic:
+    def _semantic(
+        self,
+        searcher: Any,
+        vector: Sequence[float],
+        types: Sequence[DocumentType],
+        access: list[tantivy.Query],
+    ) -> _Semantic:
         """The nearest documents the reader may see, best first: the vector scan proposes,
         the engine's access filter disposes."""
-        assert request.vector is not None
-        nearest = self._vectors.nearest(
-            request.vector, request.filters.types, self.min_similarity, SEMANTIC_CANDIDATES
-        )
+        nearest = self._vectors.nearest(vector, types, self.min_similarity, SEMANTIC_CANDIDATES)
         if not nearest.keys:
             return _Semantic([], [], 0, True)
         allowed_query = _all(_any_of("key", nearest.keys), *access)
@@ -387,12 +390,85 @@ class EmbeddedBackend:
                 break
         return suggestions
 
+    # Introspection (`search verify`): read-only; runs in a thread (it reads the whole index).
+
+    async def keys(self, type: DocumentType | None = None) -> set[str]:
+        return await asyncio.to_thread(self._keys, type)
+
+    def _keys(self, type: DocumentType | None) -> set[str]:
+        """The live documents' keys, from the `key` term dictionary (a term of a deleted
+        document is counted 0 under the filter, so it is left out)."""
+        searcher = self._searcher()
+        live = _term("type", type.value) if type is not None else tantivy.Query.all_query()
+        prefix = f"{type.value}:" if type is not None else ""
+        terms = searcher.terms_with_prefix("key", prefix, filter_query=live)
+        return {str(key) for key, count in terms if count}
+
+    async def stored(self, keys: Sequence[str]) -> dict[str, Document]:
+        return await asyncio.to_thread(self._stored, list(dict.fromkeys(keys)))
+
+    def _stored(self, keys: list[str]) -> dict[str, Document]:
+        """Stored fields from the documents; the indexed-only ones (artist ids, visibility,
+        tenant, owner, workspace) from a terms aggregation per key on their fast fields, so
+        `artist_ids` come back in term order, not the order they were given in."""
+        searcher = self._searcher()
+        found: dict[str, Document] = {}
+        for start in range(0, len(keys), STORED_CHUNK):
+            chunk = keys[start : start + STORED_CHUNK]
+            query = _any_of("key", chunk)
+            per_key = {name: {"terms": {"field": name, "size": 1_000}} for name in _UNSTORED}
+            answer = searcher.aggregate(
+                query, {"key": {"terms": {"field": "key", "size": len(chunk)}, "aggs": per_key}}
+            )
+            unstored = {
+                str(bucket["key"]): {
+                    name: sorted(str(inner["key"]) for inner in bucket[name]["buckets"]) for name in _UNSTORED
+                }
+                for bucket in answer.get("key", {}).get("buckets", [])
+            }
+            for _, address in searcher.search(query, 2 * len(chunk), count=False).hits:
+                doc = searcher.doc(address)
+                key = _text(doc, "key")
+                indexed = unstored.get(key)
+                if indexed is not None and indexed["visibility"]:
+                    found[key] = _stored_document(doc, indexed)
+        return found
+
     async def aclose(self) -> None:
         with self._write_lock:
             if self._writer is not None:
                 self._writer.wait_merging_threads()
                 self._writer = None
             self._vectors.close()
+
+
+STORED_CHUNK = 500
+"""Keys read back per `stored` round (a term set query and one aggregation)."""
+_UNSTORED = ("artist_id", "visibility", "tenant_id", "owner_id", "workspace_id")
+"""Indexed fields the documents do not store: `stored` reads them from their fast fields."""
+
+
+def _stored_document(doc: Any, indexed: dict[str, list[str]]) -> Document:
+    def first(name: str) -> str | None:
+        return indexed[name][0] if indexed[name] else None
+
+    return Document(
+        type=DocumentType(_text(doc, "type")),
+        entity_id=_text(doc, "entity_id"),
+        name=_text(doc, "name"),
+        visibility=Visibility(indexed["visibility"][0]),
+        artists=tuple(str(value) for value in doc.get_all("artists")),
+        artist_ids=tuple(indexed["artist_id"]),
+        album=doc.get_first("album"),
+        genres=tuple(str(value) for value in doc.get_all("genres")),
+        description=doc.get_first("description"),
+        year=doc.get_first("year"),
+        explicit=doc.get_first("explicit"),
+        popularity=doc.get_first("popularity"),
+        tenant_id=first("tenant_id"),
+        owner_id=first("owner_id"),
+        workspace_id=first("workspace_id"),
+    )
 
 
 @dataclass(frozen=True)

@@ -105,6 +105,9 @@ FILTERABLE = (
 SORTABLE = ("popularity", "year")
 RETRIEVED = ("key", "type", "entity_id", *HIGHLIGHTED)
 FACET_SIZE = 50
+KEYS_PAGE = 1_000
+"""Documents per page when `keys` lists the index."""
+STORED_CONCURRENCY = 8
 FACET_ATTRIBUTES: dict[Facet, str] = {
     Facet.GENRE: "genres",
     Facet.YEAR: "decade",
@@ -177,6 +180,30 @@ def meilisearch_document(doc: Document, vector: Sequence[float] | None) -> dict[
     document = {name: value for name, value in fields.items() if value is not None and value != []}
     document["_vectors"] = {EMBEDDER: [float(x) for x in vector] if vector is not None else None}
     return document
+
+
+def stored_document(fields: dict[str, Any]) -> Document | None:
+    """A document as `meilisearch_document` wrote it (None when it is not one)."""
+    try:
+        return Document(
+            type=DocumentType(fields["type"]),
+            entity_id=str(fields["entity_id"]),
+            name=str(fields["name"]),
+            visibility=Visibility(fields["visibility"]),
+            artists=tuple(fields.get("artists") or ()),
+            artist_ids=tuple(fields.get("artist_ids") or ()),
+            album=fields.get("album"),
+            genres=tuple(fields.get("genres") or ()),
+            description=fields.get("description"),
+            year=fields.get("year"),
+            explicit=fields.get("explicit"),
+            popularity=fields.get("popularity"),
+            tenant_id=fields.get("tenant_id"),
+            owner_id=fields.get("owner_id"),
+            workspace_id=fields.get("workspace_id"),
+        )
+    except (KeyError, ValueError):
+        return None
 
 
 def index_settings(max_total_hits: int) -> MeilisearchSettings:
@@ -531,6 +558,54 @@ class MeilisearchBackend:
             if len(suggestions) == limit:
                 break
         return suggestions
+
+    # Introspection (`search verify`): read-only.
+
+    async def keys(self, type: DocumentType | None = None) -> set[str]:
+        """Pages of `key` through the documents API (`POST /indexes/{uid}/documents/fetch`,
+        filtered by type): offsets over a live index, so a point-in-time view only while
+        nothing writes."""
+        found: set[str] = set()
+        for kind in [type] if type is not None else list(DocumentType):
+            offset = 0
+            while True:
+                try:
+                    page = await self._call(
+                        "list documents",
+                        self._index.get_documents(
+                            offset=offset, limit=KEYS_PAGE, fields=["key"], filter=_equals("type", kind.value)
+                        ),
+                    )
+                except MeilisearchError as error:
+                    if error.code == "index_not_found":
+                        return set()
+                    raise
+                found.update(str(document["key"]) for document in page.results if "key" in document)
+                offset += len(page.results)
+                if not page.results or offset >= page.total:
+                    break
+        return found
+
+    async def stored(self, keys: Sequence[str]) -> dict[str, Document]:
+        """One `GET /indexes/{uid}/documents/{id}` per key (a few at a time): no attribute
+        of a document is filterable by key."""
+        limit = asyncio.Semaphore(STORED_CONCURRENCY)
+
+        async def one(key: str) -> Document | None:
+            async with limit:
+                try:
+                    fields = await self._call("read a document", self._index.get_document(document_id(key)))
+                except MeilisearchError as error:
+                    if error.code in ("document_not_found", "index_not_found"):
+                        return None
+                    raise
+            return stored_document(fields)
+
+        wanted = list(dict.fromkeys(keys))
+        documents = await asyncio.gather(*(one(key) for key in wanted))
+        return {
+            key: document for key, document in zip(wanted, documents, strict=True) if document is not None
+        }
 
     async def aclose(self) -> None:
         await self._client.aclose()

@@ -69,7 +69,7 @@ async def seed_catalogue(
     if existing:
         return 0
     rows = list(sample_rows())
-    genres = {artist["id"]: artist.get("genres") or [] for artist in load_sample()["artists"]}
+    genres = projection.artist_genres(load_sample()["artists"])
     for start in range(0, len(rows), 1000):
         chunk = rows[start : start + 1000]
         async with db.write() as session:

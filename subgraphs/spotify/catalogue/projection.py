@@ -4,8 +4,13 @@ tracks none)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
+
+
+def artist_genres(artists: Iterable[Mapping[str, Any]]) -> dict[str, list[str]]:
+    """Artist id -> its genres: what `item` gives a track or album (its artists' genres)."""
+    return {artist["id"]: list(artist.get("genres") or []) for artist in artists}
 
 
 def _year(release_date: str | None) -> int | None:

@@ -1,14 +1,25 @@
-"""Queries of the catalogue: artists, albums, tracks and playlists by id."""
+"""Queries of the catalogue: artists, albums, tracks and playlists by id; the whole
+catalogue in pages, for platform services (`catalogueItems`)."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
 import strawberry
+from strawberry.scalars import JSON
 
+from shared.pagination import PageCursor, PageInfo
 from subgraphs.spotify.loaders import catalogue_loader
 from subgraphs.spotify.service import catalogue
-from subgraphs.spotify.types import Album, Artist, Playlist, SpotifyInfo, Track
+from subgraphs.spotify.types import (
+    Album,
+    Artist,
+    CatalogueItemPage,
+    CatalogueKind,
+    Playlist,
+    SpotifyInfo,
+    Track,
+)
 
 
 @strawberry.type
@@ -60,3 +71,23 @@ class CatalogueQuery:
         ],
     ) -> Playlist | None:
         return await Playlist.load(info, str(id))
+
+    @strawberry.field(
+        description="The whole catalogue of one kind in pages (keyset by id, stable while it grows), "
+        "summarised for platform services that rebuild a projection (search); service tokens only."
+    )
+    async def catalogue_items(
+        self,
+        info: SpotifyInfo,
+        kind: Annotated[CatalogueKind, strawberry.argument(description="Which objects to list.")],
+        first: Annotated[
+            int, strawberry.argument(description=f"Page size, 1 to {catalogue.CATALOGUE_ITEMS_LIMIT}.")
+        ] = 200,
+        after: PageCursor = None,
+    ) -> CatalogueItemPage:
+        page = await catalogue.catalogue_items(info.context, kind.value, first, after)
+        return CatalogueItemPage(
+            items=[JSON(item) for item in page.items],
+            total_count=page.total,
+            page_info=PageInfo(has_next_page=page.has_next, end_cursor=page.end_cursor),
+        )

@@ -1,21 +1,31 @@
 """Reading the catalogue: pages of Spotify's objects (ids; the objects go through the
-loaders) and playlists, Spotify's or made on the platform."""
+loaders), playlists, Spotify's or made on the platform, and the whole catalogue in pages
+summarised for platform services (`catalogue_items`)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
 
 from shared.context import RequestContext
 from shared.errors import BadUserInput, NotFound
-from subgraphs.spotify.catalogue import ARTISTS_PER_CALL, Page, SpotifyCatalogue, SpotifyObject
+from shared.pagination import decode_cursor, encode_cursor
+from subgraphs.spotify.catalogue import ARTISTS_PER_CALL, Page, SpotifyCatalogue, SpotifyObject, projection
 from subgraphs.spotify.loaders import object_loader
 from subgraphs.spotify.models import EditablePlaylist
 from subgraphs.spotify.repository import (
+    CatalogueRepository,
     PlaylistRepository,
 )
+from subgraphs.spotify.service.pages import check_page_size
 
 PLAYLIST_ITEMS_PER_CALL = 100
 PLAYLIST_PREFIX = "plst_"
+CATALOGUE_ITEMS_LIMIT = 1000
+"""Largest page of `catalogue_items` (each item is one JSON value: cheap to serialise)."""
+CREDITED_KINDS = ("track", "album")
+"""Kinds whose summary carries their artists' genres."""
 
 
 def _source(context: RequestContext) -> SpotifyCatalogue:
@@ -85,3 +95,32 @@ async def existing_artist(context: RequestContext, id: str) -> SpotifyObject:
     if data is None:
         raise NotFound("Artist not found", id=id)
     return data
+
+
+@dataclass(frozen=True)
+class CatalogueItems:
+    items: list[dict[str, Any]]
+    """`projection.item` summaries, in id order: what `spotify.catalogue.upserted` carries."""
+    total: int
+    has_next: bool
+    end_cursor: str | None
+
+
+async def catalogue_items(
+    context: RequestContext, kind: str, first: int, after: str | None
+) -> CatalogueItems:
+    """A keyset page (by id) of the catalogue the platform holds, summarised as its
+    `spotify.catalogue.upserted` events summarise it, so a platform service can rebuild a
+    projection from the source. One SQL statement a page, genres included."""
+    check_page_size(first, CATALOGUE_ITEMS_LIMIT)
+    start = decode_cursor(after)
+    repository = CatalogueRepository(await context.session())
+    page = await repository.page(kind, start, first + 1, with_artists=kind in CREDITED_KINDS)
+    genres = projection.artist_genres(page.artists.values())
+    items = [projection.item(kind, obj, genres) for obj in page.objects[:first]]
+    return CatalogueItems(
+        items=items,
+        total=page.total,
+        has_next=len(page.objects) > first,
+        end_cursor=encode_cursor(items[-1]["id"]) if items else None,
+    )
