@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import delete, func, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -76,18 +77,7 @@ class DocumentRepository:
         digest = content_hash(fields)
         row = await self.session.get(SearchDocument, document.key)
         if row is None:
-            self.session.add(
-                SearchDocument(
-                    key=document.key,
-                    type=document.type.value,
-                    entity_id=document.entity_id,
-                    tenant_id=document.tenant_id,
-                    workspace_id=document.workspace_id,
-                    fields=fields,
-                    content_hash=digest,
-                    source_version=source_version,
-                )
-            )
+            self.session.add(_new_row(document, fields, digest, source_version))
             return True
         if row.source_version > source_version or (row.content_hash == digest and not row.deleted):
             return False
@@ -151,17 +141,7 @@ class DocumentRepository:
                     changed += await self.put(document)
                     continue
                 fields = to_fields(document)
-                self.session.add(
-                    SearchDocument(
-                        key=document.key,
-                        type=document.type.value,
-                        entity_id=document.entity_id,
-                        tenant_id=document.tenant_id,
-                        workspace_id=document.workspace_id,
-                        fields=fields,
-                        content_hash=content_hash(fields),
-                    )
-                )
+                self.session.add(_new_row(document, fields, content_hash(fields), 0))
                 existing.add(document.key)
                 changed += 1
         return changed
@@ -250,3 +230,16 @@ class DocumentRepository:
             )
         )
         return int((await self.session.execute(stmt)).scalar_one())
+
+
+def _new_row(document: Document, fields: dict[str, Any], digest: str, source_version: int) -> SearchDocument:
+    return SearchDocument(
+        key=document.key,
+        type=document.type.value,
+        entity_id=document.entity_id,
+        tenant_id=document.tenant_id,
+        workspace_id=document.workspace_id,
+        fields=fields,
+        content_hash=digest,
+        source_version=source_version,
+    )
