@@ -102,6 +102,18 @@ async def index_pending(
     return len(rows)
 
 
+async def upgrade_outdated_index(db: Database, backend: SearchBackend) -> int:
+    """An engine holding an older format of its index gets every document again (queued
+    before the old files go, so a crash in between only queues them twice); returns how many."""
+    if not await backend.outdated():
+        return 0
+    async with db.write() as session:
+        queued = await DocumentRepository(session).requeue_types(list(DocumentType))
+    log.warning("the search index is of an older format: %d documents queued again", queued)
+    await backend.upgraded()
+    return queued
+
+
 async def run_indexer(ctx: dict[str, Any]) -> None:
     """The worker's indexer: the engine's one writer. Runs until cancelled; a failed round is
     logged and retried (the documents stay pending)."""
@@ -109,6 +121,7 @@ async def run_indexer(ctx: dict[str, Any]) -> None:
     backend = create_backend(ctx["settings"], settings, writable=True)
     encoder = sentence_encoder() if settings.search_semantic else None
     try:
+        await upgrade_outdated_index(ctx["db"], backend)
         while True:
             try:
                 indexed = await index_pending(ctx["db"], backend, settings.search_index_batch, encoder)

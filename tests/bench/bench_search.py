@@ -129,7 +129,7 @@ def index_sizes_mb(directory: Path) -> tuple[float, float]:
     """The tantivy files and the vectors' SQLite file (with its WAL), in MB."""
     tantivy_bytes = vector_bytes = 0
     for path in directory.iterdir():
-        if path.name.startswith("vectors."):
+        if path.name.startswith("vectors"):
             vector_bytes += path.stat().st_size
         elif path.is_file():
             tantivy_bytes += path.stat().st_size

@@ -65,6 +65,8 @@ POPULARITY_BANDS: tuple[tuple[str, int, int], ...] = (
 )
 YEAR_BUCKET = 10
 """Release years are faceted by decade ("1990", "2000", ...)."""
+FACET_SIZE = 50
+"""Values returned per facet, most frequent first."""
 
 
 @dataclass(frozen=True)
@@ -192,6 +194,13 @@ class SearchBackend(Protocol):
         """Adds or replaces documents by key (with their embeddings, in the same order)."""
 
     async def delete(self, keys: Sequence[str]) -> None: ...
+
+    async def outdated(self) -> bool:
+        """The engine holds documents in an older format of its own: every document must be
+        pushed again (the indexer queues them all, then calls `upgraded`)."""
+
+    async def upgraded(self) -> None:
+        """Every document is queued again: what is left of the older format may go."""
 
     async def search(self, request: SearchRequest) -> SearchPage: ...
 

@@ -75,6 +75,7 @@ from meilisearch_python_sdk.models.settings import (
 from shared.embeddings import DIMENSIONS
 from subgraphs.search.backends.base import (
     DEFAULT_SEMANTIC_RATIO,
+    FACET_SIZE,
     POPULARITY_BANDS,
     YEAR_BUCKET,
     Document,
@@ -104,7 +105,6 @@ FILTERABLE = (
 )  # fmt: skip
 SORTABLE = ("popularity", "year")
 RETRIEVED = ("key", "type", "entity_id", *HIGHLIGHTED)
-FACET_SIZE = 50
 KEYS_PAGE = 1_000
 """Documents per page when `keys` lists the index."""
 STORED_CONCURRENCY = 8
@@ -393,6 +393,12 @@ class MeilisearchBackend:
         ]
         task = await self._call("index documents", self._index.add_documents(body, primary_key=PRIMARY_KEY))
         await self._completed("index documents", task.task_uid)
+
+    async def outdated(self) -> bool:
+        return False  # the settings and documents are pushed in today's shape on every write
+
+    async def upgraded(self) -> None:
+        return None
 
     async def delete(self, keys: Sequence[str]) -> None:
         if not keys:
