@@ -51,7 +51,7 @@ from subgraphs.search.backends.base import (
     Reader,
     SearchRequest,
 )
-from subgraphs.search.backends.embedded import TEXT_FIELDS, EmbeddedBackend, keyword_query
+from subgraphs.search.backends.embedded import FORMAT, TEXT_FIELDS, EmbeddedBackend, keyword_query
 from subgraphs.search.documents import catalogue_documents
 from subgraphs.search.matching import allowed_typos, words_of
 from subgraphs.search.tasks import index_pending
@@ -128,7 +128,7 @@ def own_rss_mb() -> float:
 def index_sizes_mb(directory: Path) -> tuple[float, float]:
     """The tantivy files and the vectors' SQLite file (with its WAL), in MB."""
     tantivy_bytes = vector_bytes = 0
-    for path in directory.iterdir():
+    for path in (directory / FORMAT).iterdir():
         if path.name.startswith("vectors"):
             vector_bytes += path.stat().st_size
         elif path.is_file():
@@ -312,7 +312,7 @@ class Bare:
     """The cheapest ways of answering the same questions over the same data."""
 
     def __init__(self, directory: Path, matrix: Vectors) -> None:
-        self.index = tantivy.Index.open(str(directory))
+        self.index = tantivy.Index.open(str(directory / FORMAT))
         self.searcher: Any = self.index.searcher()
         self.matrix = matrix
 

@@ -10,6 +10,7 @@ pages never include what the caller may not see."""
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -36,7 +37,7 @@ from subgraphs.search.backends.base import (
     Suggestion,
     Visibility,
 )
-from subgraphs.search.backends.vectors import FILE_NAME, LEGACY_FILE_NAMES, Nearest, VectorEntry, VectorStore
+from subgraphs.search.backends.vectors import Nearest, VectorEntry, VectorStore
 from subgraphs.search.matching import Words, allowed_typos, highlight, words_of
 
 TEXT_FIELDS: dict[str, float] = {"name": 3.0, "artists": 2.0, "album": 1.0, "genres": 1.0, "description": 0.5}
@@ -46,10 +47,16 @@ TYPO_WEIGHT = 0.4
 RRF_K = 60
 HYBRID_SEMANTIC_DEPTH = 250
 """Nearest documents HYBRID fuses with the keyword ranking and counts with the keyword matches
-(a term set on their keys: ~2.5 ms for 250 on 100k documents, ~10 ms for 1,000)."""
+(one aggregation over the keyword query or their keys: ~2.5 ms for 250 on 100k documents)."""
 MIN_SIMILARITY = 0.33
 """Cosine below which a document is not a semantic match: MiniLM puts nonsense queries
 ("qwxzv plorgh") under 0.31 of every catalogue document and real matches above 0.35."""
+TIEBREAK_SPAN = 1e-4
+FORMAT = "v2"
+"""The index's layout under the search index dir: v2 added the tie-break weight and the
+documents' fields beside the vectors. An index of an older layout (directly in the dir) is
+rebuilt: the indexer queues every document again."""
+VECTORS_FILE = "vectors.sqlite3"
 WRITER_HEAP_BYTES = 64_000_000
 _MUST = tantivy.Occur.Must
 _SHOULD = tantivy.Occur.Should
@@ -68,6 +75,7 @@ def _schema() -> tantivy.Schema:
     builder.add_integer_field("year", stored=True, indexed=True, fast=True)
     builder.add_integer_field("popularity", stored=True, indexed=True, fast=True)
     builder.add_boolean_field("explicit", stored=True, indexed=True, fast=True)
+    builder.add_float_field("tiebreak", stored=False, indexed=False, fast=True)
     return builder.build()
 
 
@@ -102,7 +110,18 @@ def _document(doc: Document) -> tantivy.Document:
         out.add_integer("popularity", doc.popularity)
     if doc.explicit is not None:
         out.add_boolean("explicit", doc.explicit)
+    out.add_float("tiebreak", tiebreak(doc.key))
     return out
+
+
+def tiebreak(key: str) -> float:
+    """A fixed small number per key that keyword scores are weighted by (tantivy multiplies
+    by log2(2 + value): at most 1 + 7e-5), so documents of equal score rank in the same order
+    in every process, after every merge and in windows of any length. Without it tantivy
+    breaks ties by document address, which merges change; typo matches score as constants,
+    so ties are common."""
+    digest = hashlib.blake2b(key.encode(), digest_size=8).digest()
+    return int.from_bytes(digest) / 2**64 * TIEBREAK_SPAN
 
 
 def _term(field: str, value: str | int | bool) -> tantivy.Query:
@@ -111,6 +130,12 @@ def _term(field: str, value: str | int | bool) -> tantivy.Query:
 
 def _any_of(field: str, values: Iterable[str]) -> tantivy.Query:
     return tantivy.Query.term_set_query(SCHEMA, field, list(values))
+
+
+def _any_key(keys: Iterable[str]) -> tantivy.Query:
+    """Documents by key: a union of term queries (for a few hundred keys, a third of what a
+    term set query on the fast `key` field costs here)."""
+    return _either(*(_term("key", key) for key in keys))
 
 
 def _all(*clauses: tantivy.Query) -> tantivy.Query:
@@ -199,15 +224,16 @@ class EmbeddedBackend:
         min_similarity: float = MIN_SIMILARITY,
         dimensions: int = DIMENSIONS,
     ) -> None:
-        path.mkdir(parents=True, exist_ok=True)
-        self.path = path
+        self.root = path
+        self.path = path / FORMAT
+        self.path.mkdir(parents=True, exist_ok=True)
         self.writable = writable
         self.min_similarity = min_similarity
-        self._index = tantivy.Index(SCHEMA, path=str(path), reuse=True)
-        self._vectors = VectorStore(path / FILE_NAME, dimensions)
+        self._index = tantivy.Index(SCHEMA, path=str(self.path), reuse=True)
+        self._vectors = VectorStore(self.path / VECTORS_FILE, dimensions)
         self._writer: Any = None
         self._write_lock = threading.Lock()
-        self._meta = path / "meta.json"
+        self._meta = self.path / "meta.json"
         self._seen_commit = 0
 
     def _searcher(self) -> Any:
@@ -225,11 +251,11 @@ class EmbeddedBackend:
     # Writing (the indexer, in the worker; tantivy's calls run in a thread).
 
     async def outdated(self) -> bool:
-        return any((self.path / name).exists() for name in LEGACY_FILE_NAMES)
+        return (self.root / "meta.json").exists()  # an index of the first layout
 
     async def upgraded(self) -> None:
-        for name in LEGACY_FILE_NAMES:
-            for leftover in self.path.glob(f"{name}*"):  # with its -wal and -shm
+        for leftover in self.root.iterdir():
+            if leftover.is_file():
                 leftover.unlink(missing_ok=True)
 
     def _writer_now(self) -> Any:
@@ -279,10 +305,7 @@ class EmbeddedBackend:
         window = request.offset + request.limit
         if request.mode is Mode.KEYWORD or request.vector is None:
             keyword = _keyword(searcher, words, access, window)
-            hits = [
-                _hit(searcher.doc(address), score, words, (Mode.KEYWORD,))
-                for score, address in keyword.ranked
-            ]
+            hits = [_hit(doc, score, words, (Mode.KEYWORD,)) for score, doc in keyword.ranked]
             return SearchPage(
                 hits=hits[request.offset :],
                 total=keyword.total,
@@ -306,7 +329,7 @@ class EmbeddedBackend:
                 max(HYBRID_SEMANTIC_DEPTH, window),
             )  # fmt: skip
             keyword = _keyword(searcher, words, access, 2 * window + RRF_K)
-            keyword_keys = [(_text(searcher.doc(address), "key"), score) for score, address in keyword.ranked]
+            keyword_keys = [(_text(doc, "key"), score) for score, doc in keyword.ranked]
             ranked = _fused(keyword_keys, semantic.keys, semantic.similarities, request.semantic_ratio)
             in_keyword = {key for key, _ in keyword_keys}
             in_semantic = set(semantic.keys)
@@ -455,7 +478,7 @@ class _Keyword:
     """The words that matched (after dropping those nothing contains), without the filters."""
     query: tantivy.Query
     ranked: list[tuple[float, Any]]
-    """(BM25 score, document address), best first."""
+    """(BM25 score, stored document), best first."""
     total: int
 
 
@@ -464,14 +487,14 @@ def _keyword(searcher: Any, words: Words, access: list[tantivy.Query], depth: in
     for kept in words.dropping_from_the_end():
         words_query = keyword_query(kept)
         query = _all(words_query, *access)
-        result = searcher.search(query, depth, count=True)
+        result = searcher.search(query, depth, count=True, weight_by_field="tiebreak")
         total = int(getattr(result, "count", 0) or 0)  # the stubs omit `count`
         found = result.hits
         if total:
             break
-    # tantivy ranks ties by document address: a longer window extends a shorter one, so
-    # pages cut from windows of different lengths line up.
-    return _Keyword(words_query, query, list(found), total)
+    return _Keyword(
+        words_query, query, [(float(score), searcher.doc(address)) for score, address in found], total
+    )
 
 
 def _fused(
@@ -506,7 +529,7 @@ def _union(
     if not semantic.keys:
         counted = _facets(searcher, keyword.query, facets)[1] if keyword.total else {f: [] for f in facets}
         return keyword.total, True, counted
-    query = _all(_either(keyword.words_query, _any_of("key", semantic.keys)), *access)
+    query = _all(_either(keyword.words_query, _any_key(semantic.keys)), *access)
     union, counted = _facets(searcher, query, facets)
     beyond = semantic.total - len(semantic.keys)
     if not beyond:
@@ -518,7 +541,7 @@ def _union(
 def _documents_by_key(searcher: Any, keys: Sequence[str]) -> dict[str, Any]:
     if not keys:
         return {}
-    found = searcher.search(_any_of("key", keys), len(keys), count=False)
+    found = searcher.search(_any_key(keys), len(keys), count=False)
     documents = (searcher.doc(address) for _, address in found.hits)
     return {_text(doc, "key"): doc for doc in documents}
 

@@ -38,9 +38,6 @@ from subgraphs.search.backends.base import (
     Visibility,
 )
 
-FILE_NAME = "vectors-v2.sqlite3"
-LEGACY_FILE_NAMES = ("vectors.sqlite3",)
-"""Earlier formats (vectors without the documents' fields): their index must be rebuilt."""
 TYPES = list(DocumentType)
 VISIBILITIES = list(Visibility)
 INITIAL_CAPACITY = 1024
