@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from shared.config import Settings
-    from subgraphs.search.maintenance import CatalogueSource, ReindexReport, VerifyReport
+    from subgraphs.search.maintenance import ReindexReport, Sources, VerifyReport
 
 search_app = typer.Typer(
     help="The search index: rebuild it from its sources, verify it against them.", no_args_is_help=True
@@ -36,24 +36,22 @@ class TypeChoice(StrEnum):
 UrlOption = Annotated[
     str | None,
     typer.Option(
-        help="GraphQL endpoint serving spotify's catalogueItems: the router (default "
-        "http://127.0.0.1:ROUTER_PORT/graphql) or the spotify subgraph itself"
+        help="GraphQL endpoint serving the sources (spotify's catalogueItems and platformPlaylistItems, "
+        "collaboration's collaborationItems): the router (default http://127.0.0.1:ROUTER_PORT/graphql)"
     ),
 ]
 
 
-def _source(settings: Settings, url: str | None, page_size: int) -> CatalogueSource:
+def _source(settings: Settings, url: str | None, page_size: int) -> Sources:
     from shared.auth.service_tokens import ServiceTokens
-    from subgraphs.search.maintenance import SCOPES, SERVICE, CatalogueSource
+    from subgraphs.search.maintenance import SCOPES, SERVICE, Sources
 
     tokens = ServiceTokens.from_settings(settings)
 
     def headers() -> Mapping[str, str]:
         return tokens.headers(SERVICE, SCOPES)  # cached, renewed before it expires
 
-    return CatalogueSource(
-        url or f"http://127.0.0.1:{settings.router_port}/graphql", headers, page_size=page_size
-    )
+    return Sources(url or f"http://127.0.0.1:{settings.router_port}/graphql", headers, page_size=page_size)
 
 
 @search_app.command("reindex")
@@ -67,10 +65,11 @@ def reindex(
         bool, typer.Option("--wait/--no-wait", help="Wait until the worker's indexer pushed everything")
     ] = True,
     timeout: Annotated[float, typer.Option(help="Seconds --wait waits at most")] = 600.0,
-    page_size: Annotated[int, typer.Option(help="Catalogue objects asked per page (1 to 1000)")] = 500,
+    page_size: Annotated[int, typer.Option(help="Source objects asked per page (1 to 1000)")] = 500,
 ) -> None:
-    """Page spotify's catalogue into the search projection (unchanged documents stay as they
-    are), then queue every document of the types for the worker's indexer to push again."""
+    """Page the sources (spotify's catalogue and platform playlists, collaboration's projects
+    and memberships) into the search projection (unchanged documents stay as they are), then
+    queue every document of the types for the worker's indexer to push again."""
     from rich.console import Console
     from rich.progress import Progress, TaskID
 
@@ -89,12 +88,12 @@ def reindex(
         source = _source(settings, url, page_size)
         try:
             with Progress(console=console, transient=True) as progress:
-                bars: dict[DocumentType, TaskID] = {}
+                bars: dict[str, TaskID] = {}
 
-                def advance(kind: DocumentType, done: int, total: int) -> None:
-                    if kind not in bars:
-                        bars[kind] = progress.add_task(f"listing {kind.value}s", total=total)
-                    progress.update(bars[kind], completed=done, total=total)
+                def advance(what: str, done: int, total: int) -> None:
+                    if what not in bars:
+                        bars[what] = progress.add_task(f"listing {what}s", total=total)
+                    progress.update(bars[what], completed=done, total=total)
 
                 report = await rebuild(database, source, types, advance)
             left = 0
@@ -133,22 +132,17 @@ def _print_reindex(console: Console, report: ReindexReport) -> None:
     from rich.table import Table
 
     table = Table("type", "listed", "changed", "removed", "queued", title="search reindex")
-    notes: list[str] = []
     for entry in report.types:
-        listed = "-" if entry.listed is None else str(entry.listed)
-        table.add_row(entry.type.value, listed, str(entry.changed), str(entry.removed), str(entry.queued))
-        if entry.listed is None:
-            notes.append(
-                f"{entry.type.value}: re-pushed from the projection (no cross-tenant source API yet)"
-            )
-        elif entry.from_projection:
-            notes.append(
-                f"{entry.type.value}: {entry.from_projection} platform ones re-pushed from the projection "
-                "(no cross-tenant source API yet)"
-            )
+        table.add_row(
+            entry.type.value, str(entry.listed), str(entry.changed), str(entry.removed), str(entry.queued)
+        )
     console.print(table)
-    for note in notes:
-        console.print(note, soft_wrap=True)
+    members = report.memberships
+    if members is not None:
+        console.print(
+            f"workspace memberships: {members.listed} listed, {members.added} written, "
+            f"{members.removed} removed"
+        )
 
 
 @search_app.command("verify")
@@ -159,20 +153,26 @@ def verify(
     sample: Annotated[int, typer.Option(help="Documents per type compared field by field")] = 100,
     url: UrlOption = None,
     seed: Annotated[int | None, typer.Option(help="Seed of the random sample (repeatable runs)")] = None,
+    type: Annotated[
+        list[TypeChoice] | None,
+        typer.Option("--type", "-t", help="A document type to compare (repeatable); default: all"),
+    ] = None,
 ) -> None:
-    """Compare the catalogue's counts with the projection, and the projection with the
-    engine (missing, stale, and a sample of changed documents); exit 1 on drift."""
+    """Compare the sources' counts (and memberships) with the projection, and the projection
+    with the engine (missing, stale, and a sample of changed documents); exit 1 on drift."""
     from rich.console import Console
 
     from gateway.cli import _settings
     from shared.db import Database
     from subgraphs.search.backends import create_backend
+    from subgraphs.search.backends.base import DocumentType
     from subgraphs.search.config import SearchSettings
     from subgraphs.search.maintenance import RepairReport, SourceError
     from subgraphs.search.maintenance import repair as queue_repairs
     from subgraphs.search.maintenance import verify as compare
 
     settings = _settings()
+    types = [DocumentType(choice.value) for choice in type] if type else list(DocumentType)
     console = Console()
 
     async def run() -> tuple[VerifyReport, RepairReport | None]:
@@ -180,8 +180,10 @@ def verify(
         backend = create_backend(settings, SearchSettings(), writable=False)
         source = _source(settings, url, 1)
         try:
-            with console.status("comparing the catalogue, the projection and the engine"):
-                report = await compare(database, backend, source, sample=sample, rng=random.Random(seed))
+            with console.status("comparing the sources, the projection and the engine"):
+                report = await compare(
+                    database, backend, source, sample=sample, types=types, rng=random.Random(seed)
+                )
             repaired = await queue_repairs(database, backend, report) if repair and report.drift else None
             return report, repaired
         finally:
@@ -200,7 +202,7 @@ def verify(
         typer.echo(f"{pending} documents pending: the worker's indexer has yet to push them (not compared)")
     if not report.drift:
         typer.echo(
-            "no drift: the engine matches the projection and the catalogue"
+            "no drift: the engine matches the projection and the projection its sources"
             + (" (for the documents indexed so far)" if pending else "")
         )
         return
@@ -215,7 +217,7 @@ def verify(
     if stale_counts:
         flags = " ".join(f"--type {name}" for name in stale_counts)
         typer.echo(
-            f"the projection's counts differ from the catalogue's: run `spotify-agent search reindex {flags}`"
+            f"the projection's counts differ from the sources': run `spotify-agent search reindex {flags}`"
         )
     raise typer.Exit(1)
 
@@ -240,8 +242,6 @@ def _print_verify(console: Console, report: VerifyReport) -> None:
         if entry.source_drift:
             source += " ≠"
         projection = str(entry.projected)
-        if entry.projected != entry.projected_catalogue and entry.source is not None:
-            projection += f" ({entry.projected - entry.projected_catalogue} platform)"
         table.add_row(
             entry.type.value,
             source,
@@ -260,3 +260,9 @@ def _print_verify(console: Console, report: VerifyReport) -> None:
                 console.print(f"{label} {entry.type.value}: {', '.join(keys[:SHOWN])}{more}", soft_wrap=True)
         for key, fields in list(entry.changed.items())[:SHOWN]:
             console.print(f"changed {key}: {', '.join(fields)}", soft_wrap=True)
+    members = report.memberships
+    if members is not None:
+        console.print(
+            f"workspace memberships: {len(members.missing)} missing or with another role, "
+            f"{len(members.stale)} stale"
+        )

@@ -1,11 +1,29 @@
-"""Tenant-scoped queries of collaboration (every one filtered by the caller's tenant)."""
+"""Tenant-scoped queries of collaboration (every one filtered by the caller's tenant), and the
+few that cross tenants on purpose, each named so and documented as such (the repair job's
+outbox reads; the listings of platform services: `page_across_all_tenants`)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Integer,
+    String,
+    and_,
+    cast,
+    func,
+    literal,
+    null,
+    or_,
+    union_all,
+    update,
+)
+from sqlalchemy import select as core_select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
@@ -19,6 +37,15 @@ from subgraphs.collaboration.models import (
     Workspace,
     WorkspaceMember,
 )
+
+
+@dataclass(frozen=True)
+class AllTenantsPage:
+    """A keyset page of rows of every tenant (plain mappings, in key order) and how many
+    rows there are in all."""
+
+    rows: list[dict[str, Any]]
+    total: int
 
 
 class WorkspaceRepository(TenantRepository[Workspace]):
@@ -56,6 +83,49 @@ class MemberRepository(TenantRepository[WorkspaceMember]):
     async def count_owners(self, workspace_id: str) -> int:
         return await self.count(WorkspaceMember.workspace_id == workspace_id, WorkspaceMember.role == "owner")
 
+    @staticmethod
+    async def page_across_all_tenants(
+        session: AsyncSession, after: tuple[str, str] | None, limit: int
+    ) -> AllTenantsPage:
+        """CROSSES TENANTS: up to `limit` workspace memberships of every tenant whose
+        (workspace id, user id) sorts after `after` (keyset, by the unique (workspace_id,
+        user_id) index), and how many there are, in one statement (a UNION ALL of the page and
+        the count). A removed member's row is deleted, so every row is a current member. For
+        platform services only (`collaborationItems`, a platform service token with no
+        tenant): never call it on behalf of a user or a tenant."""
+        member = WorkspaceMember
+        conditions = []
+        if after is not None:
+            workspace_id, user_id = after
+            conditions.append(
+                or_(
+                    col(member.workspace_id) > workspace_id,
+                    and_(col(member.workspace_id) == workspace_id, col(member.user_id) > user_id),
+                )
+            )
+        page = (
+            core_select(
+                col(member.tenant_id).label("tenant_id"),
+                col(member.workspace_id).label("workspace_id"),
+                col(member.user_id).label("user_id"),
+                col(member.role).label("role"),
+            )
+            .where(*conditions)
+            .order_by(col(member.workspace_id), col(member.user_id))
+            .limit(limit)
+            .cte("page")
+        )
+        no_text = cast(null(), String)
+        union = union_all(
+            core_select(literal("member").label("part"), *page.c, cast(null(), Integer).label("n")),
+            core_select(literal("total"), no_text, no_text, no_text, no_text, func.count()).select_from(
+                member
+            ),
+        )
+        columns = union.selected_columns
+        stmt = union.order_by(columns.part, columns.workspace_id, columns.user_id)
+        return await _all_tenants_page(session, stmt, "member", page.c.keys())
+
 
 class InvitationRepository(TenantRepository[Invitation]):
     model = Invitation
@@ -88,6 +158,49 @@ class ProjectRepository(TenantRepository[Project]):
         if after is not None:
             stmt = stmt.where(col(Project.id) > after)
         return (await self.session.execute(stmt.order_by(col(Project.id)).limit(limit))).scalars().all()
+
+    @staticmethod
+    async def page_across_all_tenants(session: AsyncSession, after: str | None, limit: int) -> AllTenantsPage:
+        """CROSSES TENANTS: up to `limit` projects of every tenant, soft-deleted ones too,
+        whose id sorts after `after` (keyset, by the primary key), with their current title,
+        content and version, and how many there are (deleted ones included), in one statement
+        (a UNION ALL of the page and the count). For platform services only
+        (`collaborationItems`, a platform service token with no tenant): never call it on
+        behalf of a user or a tenant."""
+        project = Project
+        conditions = [col(project.id) > after] if after is not None else []
+        page = (
+            core_select(
+                col(project.tenant_id).label("tenant_id"),
+                col(project.id).label("id"),
+                col(project.workspace_id).label("workspace_id"),
+                col(project.title).label("title"),
+                col(project.content).label("content"),
+                col(project.version).label("version"),
+                col(project.deleted_at).is_not(None).label("deleted"),
+            )
+            .where(*conditions)
+            .order_by(col(project.id))
+            .limit(limit)
+            .cte("page")
+        )
+        no_text, no_number = cast(null(), String), cast(null(), Integer)
+        union = union_all(
+            core_select(literal("project").label("part"), *page.c, no_number.label("n")),
+            core_select(
+                literal("total"),
+                no_text,
+                no_text,
+                no_text,
+                no_text,
+                cast(null(), JSON),
+                no_number,
+                cast(null(), Boolean),
+                func.count(),
+            ).select_from(project),
+        )
+        stmt = union.order_by(union.selected_columns.part, union.selected_columns.id)
+        return await _all_tenants_page(session, stmt, "project", page.c.keys())
 
 
 class VersionRepository(TenantRepository[ProjectVersion]):
@@ -154,3 +267,17 @@ async def mark_published(session: AsyncSession, event_ids: Sequence[str]) -> Non
     await session.execute(
         update(ActivityEvent).where(col(ActivityEvent.id).in_(event_ids)).values(published=True)
     )
+
+
+async def _all_tenants_page(
+    session: AsyncSession, stmt: Any, part: str, keys: Sequence[str]
+) -> AllTenantsPage:
+    """The rows of a `page_across_all_tenants` statement: its `part` rows, then the total."""
+    rows: list[dict[str, Any]] = []
+    total = 0
+    for row in (await session.execute(stmt)).mappings():
+        if row["part"] == part:
+            rows.append({key: row[key] for key in keys})
+        else:
+            total = int(row["n"])
+    return AllTenantsPage(rows, total)

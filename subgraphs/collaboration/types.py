@@ -12,7 +12,15 @@ from strawberry.types import Info
 
 from shared.auth.principal import tenant_of
 from shared.context import RequestContext
-from shared.pagination import Connection, PageCursor, PageSize, check_first, connection, decode_cursor
+from shared.pagination import (
+    Connection,
+    PageCursor,
+    PageInfo,
+    PageSize,
+    check_first,
+    connection,
+    decode_cursor,
+)
 from shared.permissions import protected
 from shared.runtime import NoSettings
 from shared.schema import UserExtension, described_enum, reference_only
@@ -37,6 +45,7 @@ from subgraphs.collaboration.repository import (
 from subgraphs.collaboration.service import presence
 from subgraphs.collaboration.service.activity import EventKind, StreamEvent
 from subgraphs.collaboration.service.content import ProjectType
+from subgraphs.collaboration.service.items import CollaborationItemKind
 
 CollabInfo = Info[RequestContext[NoSettings, CollaborationServices], None]
 
@@ -62,6 +71,16 @@ described_enum(
     },
 )
 described_enum(
+    CollaborationItemKind,
+    "What `collaborationItems` lists, across every tenant.",
+    {
+        CollaborationItemKind.PROJECT: "Projects, soft-deleted ones too: "
+        "`{tenant_id, project_id, workspace_id, title, content, version, deleted}`.",
+        CollaborationItemKind.MEMBERSHIP: "Current members of the workspaces: "
+        "`{tenant_id, workspace_id, user_id, role}`.",
+    },
+)
+described_enum(
     EventKind,
     "What happened in a workspace.",
     name="WorkspaceEventKind",
@@ -79,6 +98,26 @@ described_enum(
         EventKind.PRESENCE_CHANGED: "Someone arrived, left, or now looks at something else.",
     },
 )
+
+
+@strawberry.type(
+    description="A page of every tenant's projects or workspace memberships for platform services, "
+    "each item as the domain events describe it (`collaboration.project.created` and `.changed`; "
+    "`collaboration.member.added`)."
+)
+class CollaborationItemPage:
+    items: list[JSON] = strawberry.field(
+        description="The page's items in key order. Projects (by project id): `{tenant_id, project_id, "
+        "workspace_id, title, content, version, deleted}` with the current title, content and version; "
+        "memberships (by workspace id, then user id): `{tenant_id, workspace_id, user_id, role}`, role "
+        "one of `owner`, `editor`, `commenter`, `viewer`."
+    )
+    total_count: int = strawberry.field(
+        description="How many items of this kind there are, in every tenant (deleted projects included)."
+    )
+    page_info: PageInfo = strawberry.field(
+        description="Whether more items follow, and the cursor to ask for them with `after`."
+    )
 
 
 @strawberry.federation.type(

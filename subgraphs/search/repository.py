@@ -51,6 +51,45 @@ class MembershipRepository(TenantRepository[SearchWorkspaceMember]):
         )
 
 
+@dataclass(frozen=True)
+class Membership:
+    tenant_id: str
+    workspace_id: str
+    user_id: str
+    role: str
+
+
+@dataclass(frozen=True)
+class MembershipDrift:
+    missing: list[Membership]
+    """In the source, not in the projection (or there with another role)."""
+    stale: list[Membership]
+    """In the projection, no longer in the source."""
+
+
+class AllMemberships:
+    """The membership projection across tenants, for `search reindex` and `verify` only (a
+    platform service's view: the request path reads it per tenant, `MembershipRepository`)."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def all(self) -> set[Membership]:
+        rows = (await self.session.execute(select(SearchWorkspaceMember))).scalars().all()
+        return {Membership(row.tenant_id, row.workspace_id, row.user_id, row.role) for row in rows}
+
+    async def apply(self, drift: MembershipDrift) -> None:
+        for member in drift.stale:
+            await MembershipRepository(self.session, member.tenant_id).remove(
+                member.workspace_id, member.user_id
+            )
+        await self.session.flush()
+        for member in drift.missing:
+            await MembershipRepository(self.session, member.tenant_id).put(
+                member.workspace_id, member.user_id, member.role
+            )
+
+
 CHUNK = 500
 """Keys per statement in bulk updates (SQLite's bound-parameter limit)."""
 
@@ -124,10 +163,12 @@ class DocumentRepository:
 
     # Maintenance (`spotify-agent search reindex` and `verify`).
 
-    async def put_many(self, documents: Sequence[Document]) -> int:
-        """`put` for a batch (a page of a source listing): one SELECT finds the rows that
-        exist, each of which then goes through `put` (from the session, no further SQL);
-        the others are new rows, as `put` adds them. Returns how many changed."""
+    async def put_many(self, documents: Sequence[Document], versions: Sequence[int] | None = None) -> int:
+        """`put` for a batch (a page of a source listing, with the source's versions): one
+        SELECT finds the rows that exist, each of which then goes through `put` (from the
+        session, no further SQL); the others are new rows, as `put` adds them. Returns how
+        many changed."""
+        versioned = dict(zip([d.key for d in documents], versions or [0] * len(documents), strict=True))
         documents = list({document.key: document for document in documents}.values())
         keys = [document.key for document in documents]
         existing: set[str] = set()
@@ -138,13 +179,29 @@ class DocumentRepository:
         with self.session.no_autoflush:
             for document in documents:
                 if document.key in existing:
-                    changed += await self.put(document)
+                    changed += await self.put(document, versioned[document.key])
                     continue
                 fields = to_fields(document)
-                self.session.add(_new_row(document, fields, content_hash(fields), 0))
+                self.session.add(_new_row(document, fields, content_hash(fields), versioned[document.key]))
                 existing.add(document.key)
                 changed += 1
         return changed
+
+    async def mark_gone(self, keys: Sequence[str]) -> int:
+        """Marks deleted the documents whose source no longer lists them at all, whatever
+        version they were stored at; returns how many were live."""
+        gone = 0
+        for start in range(0, len(keys), CHUNK):
+            stmt = (
+                update(SearchDocument)
+                .where(
+                    col(SearchDocument.key).in_(keys[start : start + CHUNK]),
+                    col(SearchDocument.deleted).is_(False),
+                )
+                .values(deleted=True, pending=True, changed_at=utcnow())
+            )
+            gone += int((await self.session.execute(stmt)).rowcount or 0)  # type: ignore[attr-defined]
+        return gone
 
     async def states(self, type: DocumentType) -> list[DocumentState]:
         stmt = select(

@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     Integer,
     String,
     cast,
@@ -150,8 +151,74 @@ class CatalogueRepository:
         return [row[0] for row in rows], int(rows[0][1]) if rows else 0
 
 
+@dataclass(frozen=True)
+class PlatformPlaylistsPage:
+    """A keyset page of platform playlists of every tenant (in id order: each row's
+    `tenant_id`, `id`, `owner_id`, `name`, `description`, `public`, `version`) and how many
+    platform playlists there are, soft-deleted ones left out of both."""
+
+    rows: list[dict[str, Any]]
+    total: int
+
+
 class PlaylistRepository(TenantRepository[EditablePlaylist]):
     model = EditablePlaylist
+
+    @staticmethod
+    async def page_across_all_tenants(
+        session: AsyncSession, after: str | None, limit: int
+    ) -> PlatformPlaylistsPage:
+        """CROSSES TENANTS: up to `limit` platform playlists of every tenant whose id sorts
+        after `after` (keyset, by the primary key), without their track lists, and how many
+        there are (soft-deleted ones left out), in one statement (a UNION ALL of the page and
+        the count). For platform services only (`platformPlaylistItems`, a platform service
+        token with no tenant): never call it on behalf of a user or a tenant."""
+        playlist = EditablePlaylist
+        live = col(playlist.deleted_at).is_(None)
+        conditions: list[Any] = [live]
+        if after is not None:
+            conditions.append(col(playlist.id) > after)
+        page = (
+            select(
+                col(playlist.tenant_id).label("tenant_id"),
+                col(playlist.id).label("id"),
+                col(playlist.owner_id).label("owner_id"),
+                col(playlist.name).label("name"),
+                col(playlist.description).label("description"),
+                col(playlist.public).label("public"),
+                col(playlist.version).label("version"),
+            )
+            .where(*conditions)
+            .order_by(col(playlist.id))
+            .limit(limit)
+            .cte("page")
+        )
+        no_text, no_number = cast(null(), String), cast(null(), Integer)
+        union = union_all(
+            select(literal("playlist").label("part"), *page.c, no_number.label("n")),
+            select(
+                literal("total"),
+                no_text,
+                no_text,
+                no_text,
+                no_text,
+                no_text,
+                cast(null(), Boolean),
+                no_number,
+                func.count(),
+            )
+            .select_from(playlist)
+            .where(live),
+        )
+        stmt = union.order_by(union.selected_columns.part, union.selected_columns.id)
+        rows: list[dict[str, Any]] = []
+        total = 0
+        for row in (await session.execute(stmt)).mappings():
+            if row["part"] == "playlist":
+                rows.append({key: row[key] for key in page.c.keys()})
+            else:
+                total = int(row["n"])
+        return PlatformPlaylistsPage(rows, total)
 
 
 class LibraryPlaylistRepository(TenantRepository[LibraryPlaylist]):

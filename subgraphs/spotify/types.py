@@ -347,16 +347,22 @@ class CatalogueKind(Enum):
 
 
 @strawberry.type(
-    description="A page of the catalogue for platform services, each item summarised as the "
-    "`spotify.catalogue.upserted` domain event summarises it."
+    description="A page of the catalogue (or of the platform playlists) for platform services, each "
+    "item summarised as the domain events summarise it (`spotify.catalogue.upserted`; "
+    "`spotify.playlist.created` and `spotify.playlist.details_changed`)."
 )
 class CatalogueItemPage:
     items: list[JSON] = strawberry.field(
         description="The page's objects in id order, each `{id, name, popularity, ...}`: artists add "
         "`genres`; albums `artists [{id, name}]`, `genres` (their artists'), `year`; tracks also `album "
-        "{id, name}` and `explicit`; playlists `description`."
+        "{id, name}` and `explicit`; playlists `description`. Platform playlists "
+        "(`platformPlaylistItems`) are `{tenant_id, playlist_id, owner_id, name, description, public, "
+        "version}`."
     )
-    total_count: int = strawberry.field(description="How many objects of this kind the catalogue holds.")
+    total_count: int = strawberry.field(
+        description="How many objects of this kind the catalogue holds (platform playlists of every "
+        "tenant, for `platformPlaylistItems`)."
+    )
     page_info: PageInfo = strawberry.field(
         description="Whether more objects follow, and the cursor to ask for them with `after`."
     )

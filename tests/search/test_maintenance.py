@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from jose import jwt
 from sqlalchemy import update
 from sqlmodel import col
 from typer.testing import CliRunner
@@ -33,10 +34,10 @@ from subgraphs.search.backends.embedded import EmbeddedBackend
 from subgraphs.search.backends.meilisearch import MeilisearchBackend
 from subgraphs.search.config import SearchSettings
 from subgraphs.search.documents import content_hash, to_fields
-from subgraphs.search.maintenance import CatalogueSource, SourceError
+from subgraphs.search.maintenance import SourceError, Sources
 from subgraphs.search.models import SearchDocument
-from subgraphs.search.repository import DocumentRepository
-from subgraphs.search.tasks import index_pending, project_catalogue, project_playlist, project_project
+from subgraphs.search.repository import DocumentRepository, MembershipRepository
+from subgraphs.search.tasks import index_pending, project_catalogue, project_membership, project_project
 from subgraphs.spotify.catalogue.offline import load_sample
 from tests.search.conftest import apply, event
 from tests.search.test_engine import DOCS
@@ -152,7 +153,7 @@ class Platform:
     database: Database
     writer: EmbeddedBackend
     reader: EmbeddedBackend
-    source: CatalogueSource
+    source: Sources
 
     async def verify(self, **options: Any) -> maintenance.VerifyReport:
         return await maintenance.verify(self.database, self.reader, self.source, **options)
@@ -161,11 +162,14 @@ class Platform:
 @pytest.fixture
 async def platform(settings, redis_server, database, catalogue) -> AsyncIterator[Platform]:
     config = SearchSettings(search_index_dir=catalogue, search_semantic=False)
-    names = ["accounts", "spotify", "search"]
+    names = ["accounts", "spotify", "collaboration", "search"]
     async with hosted_together(names, settings, redis_server.url, configs={"search": config}) as host:
         tokens = ServiceTokens(host.runtimes["accounts"].key_ring, settings.jwt_issuer, settings.jwt_audience)
-        source = CatalogueSource(
-            "/spotify/graphql", lambda: tokens.headers("search", ["spotify:read"]), client=host.client
+        source = Sources(
+            "/spotify/graphql",
+            lambda: tokens.headers(maintenance.SERVICE, maintenance.SCOPES),
+            urls={"collaboration": "/collaboration/graphql"},
+            client=host.client,
         )
         writer = EmbeddedBackend(catalogue, writable=True)
         reader = EmbeddedBackend(catalogue)
@@ -177,52 +181,112 @@ async def platform(settings, redis_server, database, catalogue) -> AsyncIterator
             await source.aclose()
 
 
-async def _tenant_documents(database: Database) -> None:
-    """A platform playlist and a workspace project: documents with no catalogue source."""
-    playlist = {
-        "playlist_id": "plst_maint_1", "owner_id": "usr_1", "name": "Road trip", "description": None,
-        "public": True, "version": 1,
-    }  # fmt: skip
-    project = {
-        "workspace_id": "wsp_maint_1", "project_id": "prj_maint_1", "version": 1, "type": "document",
-        "title": "Liner notes", "content": {"body": "recorded in one take"},
-    }  # fmt: skip
-    await apply(database, project_playlist, event("spotify.playlist.created", playlist, "tnt_maint"))
-    await apply(database, project_project, event("collaboration.project.created", project, "tnt_maint"))
+async def _ok(platform: Platform, path: str, query: str, variables: dict[str, Any], token: str) -> Any:
+    body = await gql(platform.host.client, query, variables, token=token, path=path)
+    assert "errors" not in body, body
+    return body["data"]
 
 
-async def test_reindex_rebuilds_the_projection_from_the_catalogue_and_verify_agrees(platform):
-    database = platform.database
-    await _tenant_documents(database)
+@dataclass(frozen=True)
+class TenantObjects:
+    tenant_id: str
+    user_id: str
+    playlist_id: str
+    workspace_id: str
+    project_id: str
+
+
+async def _tenant_sources(platform: Platform) -> TenantObjects:
+    """A platform playlist and a workspace project, made through their subgraphs' APIs (no
+    event reaches search here: the reindex finds them in their sources)."""
+    owner = await sign_up(platform.host.client, path="/accounts/graphql")
+    token = owner["token"]
+    playlist = await _ok(
+        platform, "/spotify/graphql",
+        "mutation($i: CreatePlaylistInput!) { createPlaylist(input: $i) { playlist { id } } }",
+        {"i": {"name": "Road trip", "public": True}}, token,
+    )  # fmt: skip
+    workspace = await _ok(
+        platform, "/collaboration/graphql",
+        'mutation { createWorkspace(input: {name: "Maintenance"}) { workspace { id } } }', {}, token,
+    )  # fmt: skip
+    workspace_id = workspace["createWorkspace"]["workspace"]["id"]
+    project = await _ok(
+        platform, "/collaboration/graphql",
+        "mutation($i: CreateProjectInput!) { createProject(input: $i) { project { id } } }",
+        {"i": {"workspaceId": workspace_id, "type": "PLAYLIST_DRAFT", "title": "Liner notes"}}, token,
+    )  # fmt: skip
+    return TenantObjects(
+        tenant_id=jwt.get_unverified_claims(token)["tid"],
+        user_id=owner["user"]["id"],
+        playlist_id=playlist["createPlaylist"]["playlist"]["id"],
+        workspace_id=workspace_id,
+        project_id=project["createProject"]["project"]["id"],
+    )
+
+
+async def _ghosts(database: Database) -> None:
+    """What the projection holds and no source lists any more: an artist, a project and a
+    membership (their deletions never reached search)."""
     ghost = {"id": "ghost0000000000000000", "name": "Gone Artist", "popularity": 1, "genres": []}
     await apply(
         database, project_catalogue, event("spotify.catalogue.upserted", {"kind": "artist", "items": [ghost]})
     )
-    listed: dict[DocumentType, int] = {}
+    project = {
+        "workspace_id": "wsp_ghost", "project_id": "prj_ghost", "version": 3, "type": "document",
+        "title": "Gone project", "content": {},
+    }  # fmt: skip
+    await apply(database, project_project, event("collaboration.project.created", project, "tnt_ghost"))
+    member = {"workspace_id": "wsp_ghost", "user_id": "usr_ghost", "role": "editor"}
+    await apply(database, project_membership, event("collaboration.member.added", member, "tnt_ghost"))
+
+
+async def test_reindex_rebuilds_the_projection_from_its_sources_and_verify_agrees(platform):
+    database = platform.database
+    made = await _tenant_sources(platform)
+    await _ghosts(database)
+    stale = await platform.verify(sample=0)
+    assert stale.memberships is not None and [m.user_id for m in stale.memberships.stale] == ["usr_ghost"]
+    assert [m.workspace_id for m in stale.memberships.missing] == [made.workspace_id]
+
+    listed: dict[str, int] = {}
     report = await maintenance.reindex(
-        database, platform.source, list(DocumentType), lambda t, done, total: listed.__setitem__(t, done)
+        database,
+        platform.source,
+        list(DocumentType),
+        lambda what, done, total: listed.__setitem__(what, done),
     )
     by_type = {entry.type: entry for entry in report.types}
-    assert listed == COUNTS
-    for type, count in COUNTS.items():
+    expected = {**COUNTS, DocumentType.PLAYLIST: COUNTS[DocumentType.PLAYLIST] + 1, DocumentType.PROJECT: 1}
+    assert listed == {type.value: count for type, count in expected.items()} | {"membership": 1}
+    for type, count in expected.items():
         assert by_type[type].listed == by_type[type].changed == count
-    assert by_type[DocumentType.ARTIST].removed == 1  # the catalogue no longer lists it
-    assert by_type[DocumentType.PLAYLIST].from_projection == 1
-    project = by_type[DocumentType.PROJECT]
-    assert (project.listed, project.from_projection, project.queued) == (None, 1, 1)
-    assert report.queued == sum(COUNTS.values()) + 3  # the ghost, deleted, is deleted again
+    assert by_type[DocumentType.ARTIST].removed == by_type[DocumentType.PROJECT].removed == 1  # the ghosts
+    assert report.memberships == maintenance.MembershipReindex(listed=1, added=1, removed=1)
+    assert report.queued == sum(expected.values()) + 2  # the ghosts, deleted, are deleted again
     await drain(database, platform.writer)
 
     clean = await platform.verify(sample=EVERYTHING)
     assert drifts(clean) == {}, drifts(clean)
+    assert clean.memberships == maintenance.MembershipDrift(missing=[], stale=[])
     assert summary(clean) == {
         "track": (2871, 2871, 2871, 0),
         "artist": (300, 300, 300, 0),
         "album": (422, 422, 422, 0),
-        "playlist": (12, 13, 13, 0),
-        "project": (None, 1, 1, 0),
+        "playlist": (13, 13, 13, 0),
+        "project": (1, 1, 1, 0),
     }
-    assert sum(entry.sampled for entry in clean.types) == sum(COUNTS.values()) + 2
+    assert sum(entry.sampled for entry in clean.types) == sum(expected.values())
+    async with database.read() as session:
+        projected = await DocumentRepository(session).documents(
+            [f"playlist:{made.playlist_id}", f"project:{made.project_id}"]
+        )
+    assert {(d.name, d.tenant_id, d.visibility) for d in projected.values()} == {
+        ("Road trip", made.tenant_id, Visibility.TENANT),
+        ("Liner notes", made.tenant_id, Visibility.WORKSPACE),
+    }
+    members = await MembershipRepository.workspaces_of(database, made.tenant_id, made.user_id)
+    assert members == [made.workspace_id]
 
     # Again: nothing changed, everything is queued and pushed once more.
     again = await maintenance.reindex(database, platform.source, [DocumentType.ALBUM])
@@ -313,12 +377,16 @@ async def test_verify_finds_each_drift_exactly_and_repair_fixes_it(platform):
 
 async def test_a_refused_or_unreachable_source_is_a_clear_error(platform):
     user = await sign_up(platform.host.client, path="/accounts/graphql")
-    as_user = CatalogueSource(
-        "/spotify/graphql", lambda: {"Authorization": f"Bearer {user['token']}"}, client=platform.host.client
+    as_user = Sources(
+        "/spotify/graphql",
+        lambda: {"Authorization": f"Bearer {user['token']}"},
+        urls={"collaboration": "/collaboration/graphql"},
+        client=platform.host.client,
     )
-    with pytest.raises(SourceError, match="FORBIDDEN"):
-        await as_user.total(DocumentType.TRACK)
-    nowhere = CatalogueSource("http://127.0.0.1:9/graphql", dict, timeout=2)
+    for type in (DocumentType.TRACK, DocumentType.PLAYLIST, DocumentType.PROJECT):
+        with pytest.raises(SourceError, match="FORBIDDEN"):
+            await maintenance.live_count(as_user, type)
+    nowhere = Sources("http://127.0.0.1:9/graphql", dict, timeout=2)
     with pytest.raises(SourceError, match="cannot reach"):
         await maintenance.reindex(platform.database, nowhere, [DocumentType.TRACK])
     await nowhere.aclose()
@@ -380,24 +448,32 @@ async def indexing(database: Database, writer: EmbeddedBackend) -> AsyncIterator
             await task
 
 
+SPOTIFY_TYPES = ("-t", "track", "-t", "artist", "-t", "album", "-t", "playlist")
+"""What the spotify subgraph alone is the source of (projects are collaboration's: the
+router serves both, `test_router_catalogue_items`)."""
+
+
 async def test_the_cli_reindexes_verifies_and_repairs(settings, redis_server, database, catalogue, cli_env):
     writer = EmbeddedBackend(catalogue, writable=True)
     try:
         with served_together(["spotify"], settings, redis_server.url) as (_, server):
             url = f"{server.url}/spotify/graphql"
             async with indexing(database, writer):
-                code, out = await _cli("search", "reindex", "--url", url, "--timeout", "120")
+                code, out = await _cli("search", "reindex", *SPOTIFY_TYPES, "--url", url, "--timeout", "120")
             assert code == 0, out
             assert f"{sum(COUNTS.values())} documents indexed" in out
-            assert "project: re-pushed from the projection" in out
 
-            code, out = await _cli("search", "verify", "--url", url, "--sample", "30", "--seed", "1")
+            code, out = await _cli(
+                "search", "verify", *SPOTIFY_TYPES, "--url", url, "--sample", "30", "--seed", "1"
+            )
             assert code == 0, out
             assert "no drift" in out and "0/30" in out
 
             key = f"track:{SAMPLE['tracks'][0]['id']}"
             await writer.delete([key])
-            code, out = await _cli("search", "verify", "--url", url, "--repair", "--sample", "5")
+            code, out = await _cli(
+                "search", "verify", *SPOTIFY_TYPES, "--url", url, "--repair", "--sample", "5"
+            )
             assert code == 1, out
             assert f"missing track: {key}" in out
             assert "queued for the indexer: 1 documents to push again (missing or changed), 0 stale" in out
@@ -413,7 +489,7 @@ async def test_the_cli_reindexes_verifies_and_repairs(settings, redis_server, da
                     database, list(DocumentType), timeout=60, poll=0.05
                 )
             assert left == 0
-            code, out = await _cli("search", "verify", "--url", url, "--sample", "10")
+            code, out = await _cli("search", "verify", *SPOTIFY_TYPES, "--url", url, "--sample", "10")
             assert code == 0, out
     finally:
         await writer.aclose()

@@ -8,6 +8,7 @@ import strawberry
 from shared.config import Settings
 from shared.schema import PlatformSchema, build_schema
 from subgraphs.collaboration.schema.comments import CommentMutation
+from subgraphs.collaboration.schema.items import ItemsQuery
 from subgraphs.collaboration.schema.projects import ProjectMutation, ProjectQuery
 from subgraphs.collaboration.schema.subscriptions import Subscription
 from subgraphs.collaboration.schema.workspaces import WorkspaceMutation, WorkspaceQuery
@@ -15,7 +16,7 @@ from subgraphs.collaboration.types import Asset, Playlist, Track, User, Workspac
 
 
 @strawberry.type
-class Query(WorkspaceQuery, ProjectQuery):
+class Query(WorkspaceQuery, ProjectQuery, ItemsQuery):
     pass
 
 

@@ -1,5 +1,6 @@
-"""Queries of the catalogue: artists, albums, tracks and playlists by id; the whole
-catalogue in pages, for platform services (`catalogueItems`)."""
+"""Queries of the catalogue: artists, albums, tracks and playlists by id; for platform
+services, the whole catalogue in pages (`catalogueItems`) and every tenant's platform
+playlists in pages (`platformPlaylistItems`)."""
 
 from __future__ import annotations
 
@@ -86,6 +87,29 @@ class CatalogueQuery:
         after: PageCursor = None,
     ) -> CatalogueItemPage:
         page = await catalogue.catalogue_items(info.context, kind.value, first, after)
+        return CatalogueItemPage(
+            items=[JSON(item) for item in page.items],
+            total_count=page.total,
+            page_info=PageInfo(has_next_page=page.has_next, end_cursor=page.end_cursor),
+        )
+
+    @strawberry.field(
+        description="Every tenant's platform playlists (`plst_…`) in pages (keyset by playlist id, "
+        "stable while they grow), each `{tenant_id, playlist_id, owner_id, name, description, public, "
+        "version}` with its current values, as the `spotify.playlist.created` and "
+        "`spotify.playlist.details_changed` domain events describe it (deleted playlists are left "
+        "out), for platform services that rebuild a projection (search); platform service tokens "
+        "(acting for no tenant) only."
+    )
+    async def platform_playlist_items(
+        self,
+        info: SpotifyInfo,
+        first: Annotated[
+            int, strawberry.argument(description=f"Page size, 1 to {catalogue.CATALOGUE_ITEMS_LIMIT}.")
+        ] = 200,
+        after: PageCursor = None,
+    ) -> CatalogueItemPage:
+        page = await catalogue.platform_playlist_items(info.context, first, after)
         return CatalogueItemPage(
             items=[JSON(item) for item in page.items],
             total_count=page.total,

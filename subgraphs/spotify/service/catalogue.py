@@ -1,6 +1,7 @@
 """Reading the catalogue: pages of Spotify's objects (ids; the objects go through the
-loaders), playlists, Spotify's or made on the platform, and the whole catalogue in pages
-summarised for platform services (`catalogue_items`)."""
+loaders), playlists, Spotify's or made on the platform, and, for platform services, the
+whole catalogue in pages summarised (`catalogue_items`) and every tenant's platform
+playlists in pages (`platform_playlist_items`)."""
 
 from __future__ import annotations
 
@@ -8,8 +9,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from shared.auth.principal import Principal
 from shared.context import RequestContext
-from shared.errors import BadUserInput, NotFound
+from shared.errors import BadUserInput, Forbidden, NotFound, Unauthenticated
 from shared.pagination import decode_cursor, encode_cursor
 from subgraphs.spotify.catalogue import ARTISTS_PER_CALL, Page, SpotifyCatalogue, SpotifyObject, projection
 from subgraphs.spotify.loaders import object_loader
@@ -100,7 +102,9 @@ async def existing_artist(context: RequestContext, id: str) -> SpotifyObject:
 @dataclass(frozen=True)
 class CatalogueItems:
     items: list[dict[str, Any]]
-    """`projection.item` summaries, in id order: what `spotify.catalogue.upserted` carries."""
+    """In id order: `projection.item` summaries, what `spotify.catalogue.upserted` carries
+    (`catalogue_items`), or platform playlists as their events describe them
+    (`platform_playlist_items`)."""
     total: int
     has_next: bool
     end_cursor: str | None
@@ -123,4 +127,46 @@ async def catalogue_items(
         total=page.total,
         has_next=len(page.objects) > first,
         end_cursor=encode_cursor(items[-1]["id"]) if items else None,
+    )
+
+
+def _platform_service(principal: Principal) -> None:
+    """A platform service token (a service acting for no tenant), the only caller that may
+    read across tenants: UNAUTHENTICATED signed out, FORBIDDEN for anyone else (a user, an
+    API key, a service token acting for one tenant)."""
+    if not principal.is_authenticated:
+        raise Unauthenticated("Authentication required")
+    if principal.kind != "service" or not principal.service or principal.tenant_id:
+        raise Forbidden("A platform service token (acting for no tenant) is required")
+
+
+async def platform_playlist_items(context: RequestContext, first: int, after: str | None) -> CatalogueItems:
+    """A keyset page (by playlist id) of the platform playlists of every tenant, each with
+    the current values of the fields its `spotify.playlist.created` and
+    `spotify.playlist.details_changed` events carry and its tenant (`tenant_id`,
+    `playlist_id`, `owner_id`, `name`, `description`, `public`, `version`), so a
+    platform service can rebuild a projection from the source. Soft-deleted playlists are
+    left out (of the items and of the total). Platform service tokens only; one SQL
+    statement a page, the total included."""
+    _platform_service(context.principal)
+    check_page_size(first, CATALOGUE_ITEMS_LIMIT)
+    start = decode_cursor(after)
+    page = await PlaylistRepository.page_across_all_tenants(await context.session(), start, first + 1)
+    items = [
+        {
+            "tenant_id": row["tenant_id"],
+            "playlist_id": row["id"],
+            "owner_id": row["owner_id"],
+            "name": row["name"],
+            "description": row["description"],
+            "public": bool(row["public"]),
+            "version": int(row["version"]),
+        }
+        for row in page.rows[:first]
+    ]
+    return CatalogueItems(
+        items=items,
+        total=page.total,
+        has_next=len(page.rows) > first,
+        end_cursor=encode_cursor(items[-1]["playlist_id"]) if items else None,
     )
