@@ -65,6 +65,11 @@ def decode_cursor(cursor: str | None) -> str | None:
     return raw[2:]
 
 
+def check_page_size(first: int, limit: int) -> None:
+    if not 1 <= first <= limit:
+        raise BadUserInput(f"first must be between 1 and {limit}", field="first", limit=limit)
+
+
 def check_first(first: int) -> int:
     if not 1 <= first <= MAX_PAGE:
         raise BadUserInput(f"first must be between 1 and {MAX_PAGE}", field="first")

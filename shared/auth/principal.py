@@ -90,3 +90,15 @@ def acting_user(principal: Principal) -> tuple[str, str]:
     if principal.kind not in ("user", "api_key") or not principal.user_id:
         raise Forbidden("A user is required")
     return tenant_id, principal.user_id
+
+
+def platform_service(principal: Principal) -> str:
+    """The name of a platform service acting for no tenant, the only caller that may read
+    across tenants (the listings that rebuild a projection from its source); UNAUTHENTICATED
+    signed out, FORBIDDEN for anyone else (a user, an API key, a service acting for one
+    tenant)."""
+    if not principal.is_authenticated:
+        raise Unauthenticated("Authentication required")
+    if principal.kind != "service" or not principal.service or principal.tenant_id:
+        raise Forbidden("A platform service token (acting for no tenant) is required")
+    return principal.service

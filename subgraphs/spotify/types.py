@@ -15,7 +15,7 @@ from strawberry.types import Info
 
 from shared.context import RequestContext
 from shared.jobs import JobHandle
-from shared.pagination import Connection, Edge, PageCursor, PageInfo
+from shared.pagination import Connection, Edge, PageCursor, PageInfo, check_page_size
 from shared.schema import described, reference_only
 from subgraphs.spotify.catalogue import Page, SpotifyObject
 from subgraphs.spotify.catalogue.library import LinkedAccount
@@ -23,7 +23,7 @@ from subgraphs.spotify.config import SpotifyServices, SpotifySettings
 from subgraphs.spotify.loaders import CatalogueT, catalogue_loader
 from subgraphs.spotify.models import EditablePlaylist
 from subgraphs.spotify.service import artwork, catalogue, playlists
-from subgraphs.spotify.service.pages import check_page_size, decode_offset, offset_cursor
+from subgraphs.spotify.service.pages import decode_offset, offset_cursor
 
 SpotifyInfo = Info[RequestContext[SpotifySettings, SpotifyServices], None]
 PLAYLIST_PAGE_LIMIT = 500

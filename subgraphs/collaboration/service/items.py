@@ -9,10 +9,10 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from shared.auth.principal import Principal
+from shared.auth.principal import platform_service
 from shared.context import RequestContext
-from shared.errors import BadUserInput, Forbidden, Unauthenticated
-from shared.pagination import decode_cursor, encode_cursor
+from shared.errors import BadUserInput
+from shared.pagination import check_page_size, decode_cursor, encode_cursor
 from subgraphs.collaboration.repository import AllTenantsPage, MemberRepository, ProjectRepository
 
 COLLABORATION_ITEMS_LIMIT = 1000
@@ -32,21 +32,6 @@ class CollaborationItems:
     total: int
     has_next: bool
     end_cursor: str | None
-
-
-def _platform_service(principal: Principal) -> None:
-    """A platform service token (a service acting for no tenant), the only caller that may
-    read across tenants: UNAUTHENTICATED signed out, FORBIDDEN for anyone else (a user, an
-    API key, a service token acting for one tenant)."""
-    if not principal.is_authenticated:
-        raise Unauthenticated("Authentication required")
-    if principal.kind != "service" or not principal.service or principal.tenant_id:
-        raise Forbidden("A platform service token (acting for no tenant) is required")
-
-
-def check_page_size(first: int, limit: int) -> None:
-    if not 1 <= first <= limit:
-        raise BadUserInput(f"first must be between 1 and {limit}", field="first", limit=limit)
 
 
 def _member_cursor(workspace_id: str, user_id: str) -> str:
@@ -98,7 +83,7 @@ async def collaboration_items(
     current workspace memberships (by workspace id, then user id), each as its domain events
     describe it, so a platform service can rebuild a projection from the source. Platform
     service tokens only; one SQL statement a page, the total included."""
-    _platform_service(context.principal)
+    platform_service(context.principal)
     check_page_size(first, COLLABORATION_ITEMS_LIMIT)
     session = await context.session()
     page: AllTenantsPage

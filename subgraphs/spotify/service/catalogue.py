@@ -9,10 +9,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from shared.auth.principal import Principal
+from shared.auth.principal import platform_service
 from shared.context import RequestContext
-from shared.errors import BadUserInput, Forbidden, NotFound, Unauthenticated
-from shared.pagination import decode_cursor, encode_cursor
+from shared.errors import BadUserInput, NotFound
+from shared.pagination import check_page_size, decode_cursor, encode_cursor
 from subgraphs.spotify.catalogue import ARTISTS_PER_CALL, Page, SpotifyCatalogue, SpotifyObject, projection
 from subgraphs.spotify.loaders import object_loader
 from subgraphs.spotify.models import EditablePlaylist
@@ -20,7 +20,6 @@ from subgraphs.spotify.repository import (
     CatalogueRepository,
     PlaylistRepository,
 )
-from subgraphs.spotify.service.pages import check_page_size
 
 PLAYLIST_ITEMS_PER_CALL = 100
 PLAYLIST_PREFIX = "plst_"
@@ -130,16 +129,6 @@ async def catalogue_items(
     )
 
 
-def _platform_service(principal: Principal) -> None:
-    """A platform service token (a service acting for no tenant), the only caller that may
-    read across tenants: UNAUTHENTICATED signed out, FORBIDDEN for anyone else (a user, an
-    API key, a service token acting for one tenant)."""
-    if not principal.is_authenticated:
-        raise Unauthenticated("Authentication required")
-    if principal.kind != "service" or not principal.service or principal.tenant_id:
-        raise Forbidden("A platform service token (acting for no tenant) is required")
-
-
 async def platform_playlist_items(context: RequestContext, first: int, after: str | None) -> CatalogueItems:
     """A keyset page (by playlist id) of the platform playlists of every tenant, each with
     the current values of the fields its `spotify.playlist.created` and
@@ -148,7 +137,7 @@ async def platform_playlist_items(context: RequestContext, first: int, after: st
     platform service can rebuild a projection from the source. Soft-deleted playlists are
     left out (of the items and of the total). Platform service tokens only; one SQL
     statement a page, the total included."""
-    _platform_service(context.principal)
+    platform_service(context.principal)
     check_page_size(first, CATALOGUE_ITEMS_LIMIT)
     start = decode_cursor(after)
     page = await PlaylistRepository.page_across_all_tenants(await context.session(), start, first + 1)

@@ -1,4 +1,4 @@
-"""Offset cursors and page sizes of the spotify connections."""
+"""Offset cursors of the spotify connections."""
 
 from __future__ import annotations
 
@@ -21,8 +21,3 @@ def decode_offset(cursor: str | None) -> int:
     except (ValueError, UnicodeDecodeError):
         pass
     raise BadUserInput("Invalid cursor", field="after")
-
-
-def check_page_size(first: int, limit: int) -> None:
-    if not 1 <= first <= limit:
-        raise BadUserInput(f"first must be between 1 and {limit}", field="first", limit=limit)
