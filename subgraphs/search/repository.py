@@ -142,13 +142,25 @@ class DocumentRepository:
         return True
 
     async def pending(self, limit: int) -> Sequence[SearchDocument]:
-        stmt = (
-            select(SearchDocument)
-            .where(col(SearchDocument.pending).is_(True))
-            .order_by(col(SearchDocument.changed_at), col(SearchDocument.key))
-            .limit(limit)
-        )
-        return (await self.session.execute(stmt)).scalars().all()
+        """Up to `limit` changed documents, oldest change first, a tenant's before the
+        catalogue's: a person's edit does not queue behind a seeded or reindexed catalogue."""
+        found: list[SearchDocument] = []
+        for tenant_documents in (True, False):
+            owned = (
+                col(SearchDocument.tenant_id).is_not(None)
+                if tenant_documents
+                else col(SearchDocument.tenant_id).is_(None)
+            )
+            stmt = (
+                select(SearchDocument)
+                .where(col(SearchDocument.pending).is_(True), owned)
+                .order_by(col(SearchDocument.changed_at), col(SearchDocument.key))
+                .limit(limit - len(found))
+            )
+            found.extend((await self.session.execute(stmt)).scalars().all())
+            if len(found) == limit:
+                break
+        return found
 
     async def mark_indexed(self, indexed: Sequence[tuple[str, datetime]]) -> None:
         """Clears `pending` on the documents that did not change again since they were read

@@ -277,3 +277,31 @@ async def test_an_index_of_the_older_format_is_pushed_again(database: Database, 
         assert await upgrade_outdated_index(database, writer) == 0
     finally:
         await writer.aclose()
+
+
+async def test_hybrid_counts_the_union_exactly_when_every_keyword_match_is_in_hand(writer, reader):
+    rng, vectors_rng = random.Random(13), np.random.default_rng(13)
+    query = unit(vectors_rng.standard_normal(DIMENSIONS))
+    docs = [
+        Document(DocumentType.TRACK, f"t{n}", "lonely song" if n % 100 == 0 else f"tune {n}", Visibility.PUBLIC,
+                 genres=tuple(rng.sample(GENRES, rng.randint(0, 2))), year=rng.randint(1980, 2020))
+        for n in range(HYBRID_SEMANTIC_DEPTH * 3)
+    ]  # fmt: skip
+    near = [toward(query, 0.8, vectors_rng) for _ in docs[:-100]]  # the last 100: far from the query
+    far = [toward(-query, 0.8, vectors_rng) for _ in docs[-100:]]
+    await writer.upsert(docs, [vector.tolist() for vector in near + far])
+    facets = (Facet.GENRE, Facet.YEAR)
+    asked = SearchRequest(
+        "song", Reader("u1", "T1", ()), mode=Mode.HYBRID, vector=query.tolist(), facets=facets
+    )
+    page = await reader.search(asked)
+    union = [doc for number, doc in enumerate(docs) if number < len(docs) - 100 or "song" in doc.name]
+    assert (page.total, page.total_exact) == (len(union), True)
+    assert page.facets == {facet: expected_facet(facet, union) for facet in facets}
+
+    # A keyword match without an embedding cannot be counted beside the vectors: estimated.
+    await writer.upsert(
+        [Document(DocumentType.TRACK, "bare", "song without vector", Visibility.PUBLIC)], None
+    )
+    estimated = await reader.search(asked)
+    assert estimated.total_exact is False and len(union) * 0.8 <= estimated.total <= len(union) * 1.2

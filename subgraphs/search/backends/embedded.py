@@ -324,12 +324,15 @@ class EmbeddedBackend:
             matched: dict[str, tuple[Mode, ...]] = {key: (Mode.SEMANTIC,) for key in semantic.keys}
             total, exact, facets = semantic.total, True, semantic.facets
         else:
-            semantic = self._vectors.nearest(
-                request.vector, request.reader, request.filters, self.min_similarity,
-                max(HYBRID_SEMANTIC_DEPTH, window),
-            )  # fmt: skip
             keyword = _keyword(searcher, words, access, 2 * window + RRF_K)
             keyword_keys = [(_text(doc, "key"), score) for score, doc in keyword.ranked]
+            # When every keyword match is in hand, the union is counted exactly beside the vectors.
+            whole = keyword.total == len(keyword_keys)
+            semantic = self._vectors.nearest(
+                request.vector, request.reader, request.filters, self.min_similarity,
+                max(HYBRID_SEMANTIC_DEPTH, window), request.facets if whole else (),
+                also=[key for key, _ in keyword_keys] if whole else (),
+            )  # fmt: skip
             ranked = _fused(keyword_keys, semantic.keys, semantic.similarities, request.semantic_ratio)
             in_keyword = {key for key, _ in keyword_keys}
             in_semantic = set(semantic.keys)
@@ -341,7 +344,10 @@ class EmbeddedBackend:
                 )
                 for key, _ in ranked
             }
-            total, exact, facets = _union(searcher, keyword, semantic, access, request.facets)
+            if whole and not semantic.unknown:
+                total, exact, facets = semantic.total, True, semantic.facets
+            else:
+                total, exact, facets = _union(searcher, keyword, semantic, access, request.facets)
         page = ranked[request.offset : window]
         documents = _documents_by_key(searcher, [key for key, _ in page])
         hits = [_hit(documents[key], score, words, matched[key]) for key, score in page if key in documents]
@@ -531,7 +537,7 @@ def _union(
         return keyword.total, True, counted
     query = _all(_either(keyword.words_query, _any_key(semantic.keys)), *access)
     union, counted = _facets(searcher, query, facets)
-    beyond = semantic.total - len(semantic.keys)
+    beyond = semantic.matches - len(semantic.keys)
     if not beyond:
         return union, True, counted
     overlap = keyword.total + len(semantic.keys) - union

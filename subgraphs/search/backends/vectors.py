@@ -72,10 +72,15 @@ class Nearest:
     similarities: list[float]
     """Cosine similarity of each key, best first."""
     total: int
-    """How many documents the reader may see pass the filters at least that close: the
-    whole semantic match set, of which `keys` is the head."""
+    """How many documents are counted: those the reader may see that pass the filters at
+    least that close (the whole semantic match set, of which `keys` is the head) and the
+    `also` documents."""
     facets: dict[Facet, list[FacetCount]]
-    """The asked facets over the whole match set."""
+    """The asked facets over the counted documents."""
+    matches: int = 0
+    """The semantic match set alone."""
+    unknown: int = 0
+    """`also` documents the store does not hold (no embedding): neither counted nor faceted."""
 
 
 class VectorStore:
@@ -229,13 +234,15 @@ class VectorStore:
         min_similarity: float,
         limit: int,
         facets: Sequence[Facet] = (),
+        also: Sequence[str] = (),
     ) -> Nearest:
         """The documents the reader may see that pass the filters, nearest first, and how
-        many of them are at least `min_similarity` close."""
+        many of them are at least `min_similarity` close. `also`: documents counted and
+        faceted with them (HYBRID's keyword matches, already filtered by the engine)."""
         self.refresh()
         count = len(self._keys)
         if not count:
-            return Nearest([], [], 0, {facet: [] for facet in facets})
+            return Nearest([], [], 0, {facet: [] for facet in facets}, unknown=len(also))
         similarities = self._matrix[:count] @ np.asarray(query, dtype=np.float32)
         wanted = self._alive[:count] & (similarities >= min_similarity)
         wanted &= self._readable(reader, count) & self._passing(filters, count)
@@ -245,11 +252,18 @@ class VectorStore:
             top = rows[np.argpartition(-similarities[rows], limit - 1)[:limit]]
         # Best first; equal similarities by key, so the order is the same in every process.
         order = sorted(top.tolist(), key=lambda row: (-float(similarities[row]), self._keys[row]))
+        held = [self._rows[key] for key in also if key in self._rows]
+        counted = rows
+        if held:
+            wanted[held] |= self._alive[held]
+            counted = np.flatnonzero(wanted)
         return Nearest(
             keys=[self._keys[row] for row in order],
             similarities=[float(similarities[row]) for row in order],
-            total=len(rows),
-            facets={facet: self._facet(facet, rows) for facet in facets},
+            total=len(counted),
+            facets={facet: self._facet(facet, counted) for facet in facets},
+            matches=len(rows),
+            unknown=len(also) - int(np.count_nonzero(self._alive[held])) if held else len(also),
         )
 
     def _known(self, names: Sequence[str]) -> list[int]:
