@@ -15,7 +15,7 @@ from shared.db.mixins import (
 )
 
 ROLES = ("owner", "admin", "member", "viewer")
-CONSENTS = ("terms", "data_processing", "marketing")
+CONSENTS = ("terms", "data_processing", "marketing", "personalization")
 REQUIRED_CONSENTS = frozenset({"terms", "data_processing"})
 
 

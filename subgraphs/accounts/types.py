@@ -42,6 +42,12 @@ class ConsentKind(Enum):
         "`User.email` answer CONSENT_REQUIRED.",
     )
     MARKETING = described("marketing", "Optional: product news and offers by e-mail.")
+    PERSONALIZATION = described(
+        "personalization",
+        "Optional: recommendations and other AI features drawn from your own listening history and "
+        "playlists. Without it they are non-personal (popular in your tenant's genres) and say so; a "
+        "withdrawal applies to the next request.",
+    )
 
 
 @strawberry.type(description="One grant or withdrawal of a consent.")

@@ -7,7 +7,8 @@ import asyncio
 from sqlalchemy import select
 
 from shared.audit.models import AuditRecord
-from tests.support.graphql import codes, gql, sign_up, unique_email
+from tests.support.domain_events import domain_stream
+from tests.support.graphql import PASSWORD, SIGN_UP, codes, gql, sign_up, unique_email
 from tests.support.secrets import remember_secret
 from tests.support.waiting import wait_until
 
@@ -220,6 +221,45 @@ async def test_consent_revocation_withholds_personal_data(accounts):
     )
     again = await gql(client, "{ me { email } }", token=account["token"])
     assert again["data"]["me"]["email"] == account["email"]
+
+
+async def test_personalization_is_an_optional_consent_given_at_sign_up_or_later(accounts):
+    runtime, client = accounts
+    consents = {"terms": True, "dataProcessing": True, "marketing": False, "personalization": True}
+    email = unique_email("personal")
+    body = await gql(
+        client,
+        SIGN_UP,
+        {"input": {"email": email, "password": PASSWORD, "displayName": "Pia", "tenantName": "Pia Music",
+                   "consents": consents}},
+    )  # fmt: skip
+    assert "errors" not in body, body
+    token = body["data"]["signUp"]["accessToken"]
+    remember_secret(token, body["data"]["signUp"]["refreshToken"])
+    me = await gql(client, "{ me { consents } }", token=token)
+    assert sorted(me["data"]["me"]["consents"]) == ["DATA_PROCESSING", "PERSONALIZATION", "TERMS"]
+    revoked = await gql(
+        client,
+        "mutation { revokeConsent(input: {consent: PERSONALIZATION}) { user { consents } } }",
+        token=token,
+    )
+    assert "PERSONALIZATION" not in revoked["data"]["revokeConsent"]["user"]["consents"]
+    events = [event for event in await domain_stream(runtime.redis, "accounts") if "consent" in event.type]
+    personal = [
+        (event.type, event.payload["consent"])
+        for event in events
+        if event.payload["consent"] == "personalization"
+    ]
+    assert personal[-2:] == [
+        ("accounts.consent.granted", "personalization"),
+        ("accounts.consent.revoked", "personalization"),
+    ]
+
+    plain = await sign_up(client)  # the default: not given
+    assert (
+        "PERSONALIZATION"
+        not in (await gql(client, "{ me { consents } }", token=plain["token"]))["data"]["me"]["consents"]
+    )
 
 
 async def test_tenant_policy_stored_in_the_database_applies_to_that_tenant_only(accounts):

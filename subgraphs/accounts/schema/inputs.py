@@ -27,6 +27,10 @@ class SignUpConsentsInput:
     marketing: bool = strawberry.field(
         default=False, description="Agrees to product news by e-mail (optional)."
     )
+    personalization: bool = strawberry.field(
+        default=False,
+        description="Agrees to recommendations drawn from one's own listening and playlists (optional).",
+    )
 
 
 @strawberry.input(description="A new account: give either `tenantName` (a new tenant) or `invitationCode`.")
