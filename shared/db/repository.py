@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any, ClassVar, Generic, TypeVar
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Select, func, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel
 from sqlmodel import select as sqlmodel_select
@@ -177,3 +177,30 @@ class TenantRepository(Generic[M]):
                 currentVersion=current.version,  # type: ignore[attr-defined]
             )
         return expected_version + 1
+
+
+AnySelect = Select[*tuple[Any, ...]]
+"""A SELECT of any columns (what `page_with_total` takes)."""
+
+
+async def page_with_total(
+    session: AsyncSession, page: AnySelect, counted: AnySelect, order: Sequence[str]
+) -> tuple[list[dict[str, Any]], int]:
+    """A keyset page and how many rows there are in all, in one statement: the count, left
+    joined with the page, so an empty page still brings its total. `page` is limited and
+    ordered; `order` names its columns again for the outer query (the first one is never
+    NULL in a row of the page); `counted` selects one count."""
+    rows = page.subquery("page")
+    total = counted.subquery("total")
+    stmt = (
+        select(total.c[0].label("_total"), *rows.c)
+        .select_from(total.outerjoin(rows, true()))
+        .order_by(*(rows.c[name] for name in order))
+    )
+    found: list[dict[str, Any]] = []
+    count = 0
+    for row in (await session.execute(stmt)).mappings():
+        count = int(row["_total"])
+        if row[order[0]] is not None:
+            found.append({name: row[name] for name in rows.c.keys()})
+    return found, count

@@ -10,17 +10,9 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
-    JSON,
-    Boolean,
-    Integer,
-    String,
     and_,
-    cast,
     func,
-    literal,
-    null,
     or_,
-    union_all,
     update,
 )
 from sqlalchemy import select as core_select
@@ -28,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from shared.db import Database, TenantRepository
+from shared.db.repository import AnySelect, page_with_total
 from subgraphs.collaboration.models import (
     ActivityEvent,
     Comment,
@@ -89,9 +82,9 @@ class MemberRepository(TenantRepository[WorkspaceMember]):
     ) -> AllTenantsPage:
         """CROSSES TENANTS: up to `limit` workspace memberships of every tenant whose
         (workspace id, user id) sorts after `after` (keyset, by the unique (workspace_id,
-        user_id) index), and how many there are, in one statement (a UNION ALL of the page and
-        the count). A removed member's row is deleted, so every row is a current member. For
-        platform services only (`collaborationItems`, a platform service token with no
+        user_id) index), and how many there are, in one statement (`page_with_total`). A
+        removed member's row is deleted, so every row is a current member. For platform
+        services only (`collaborationItems`, a platform service token with no
         tenant): never call it on behalf of a user or a tenant."""
         member = WorkspaceMember
         conditions = []
@@ -103,7 +96,7 @@ class MemberRepository(TenantRepository[WorkspaceMember]):
                     and_(col(member.workspace_id) == workspace_id, col(member.user_id) > user_id),
                 )
             )
-        page = (
+        page: AnySelect = (
             core_select(
                 col(member.tenant_id).label("tenant_id"),
                 col(member.workspace_id).label("workspace_id"),
@@ -113,18 +106,11 @@ class MemberRepository(TenantRepository[WorkspaceMember]):
             .where(*conditions)
             .order_by(col(member.workspace_id), col(member.user_id))
             .limit(limit)
-            .cte("page")
         )
-        no_text = cast(null(), String)
-        union = union_all(
-            core_select(literal("member").label("part"), *page.c, cast(null(), Integer).label("n")),
-            core_select(literal("total"), no_text, no_text, no_text, no_text, func.count()).select_from(
-                member
-            ),
+        rows, total = await page_with_total(
+            session, page, core_select(func.count()).select_from(member), ["workspace_id", "user_id"]
         )
-        columns = union.selected_columns
-        stmt = union.order_by(columns.part, columns.workspace_id, columns.user_id)
-        return await _all_tenants_page(session, stmt, "member", page.c.keys())
+        return AllTenantsPage(rows, total)
 
 
 class InvitationRepository(TenantRepository[Invitation]):
@@ -164,12 +150,11 @@ class ProjectRepository(TenantRepository[Project]):
         """CROSSES TENANTS: up to `limit` projects of every tenant, soft-deleted ones too,
         whose id sorts after `after` (keyset, by the primary key), with their current title,
         content and version, and how many there are (deleted ones included), in one statement
-        (a UNION ALL of the page and the count). For platform services only
-        (`collaborationItems`, a platform service token with no tenant): never call it on
-        behalf of a user or a tenant."""
+        (`page_with_total`). For platform services only (`collaborationItems`, a platform
+        service token with no tenant): never call it on behalf of a user or a tenant."""
         project = Project
         conditions = [col(project.id) > after] if after is not None else []
-        page = (
+        page: AnySelect = (
             core_select(
                 col(project.tenant_id).label("tenant_id"),
                 col(project.id).label("id"),
@@ -182,25 +167,11 @@ class ProjectRepository(TenantRepository[Project]):
             .where(*conditions)
             .order_by(col(project.id))
             .limit(limit)
-            .cte("page")
         )
-        no_text, no_number = cast(null(), String), cast(null(), Integer)
-        union = union_all(
-            core_select(literal("project").label("part"), *page.c, no_number.label("n")),
-            core_select(
-                literal("total"),
-                no_text,
-                no_text,
-                no_text,
-                no_text,
-                cast(null(), JSON),
-                no_number,
-                cast(null(), Boolean),
-                func.count(),
-            ).select_from(project),
+        rows, total = await page_with_total(
+            session, page, core_select(func.count()).select_from(project), ["id"]
         )
-        stmt = union.order_by(union.selected_columns.part, union.selected_columns.id)
-        return await _all_tenants_page(session, stmt, "project", page.c.keys())
+        return AllTenantsPage(rows, total)
 
 
 class VersionRepository(TenantRepository[ProjectVersion]):
@@ -267,17 +238,3 @@ async def mark_published(session: AsyncSession, event_ids: Sequence[str]) -> Non
     await session.execute(
         update(ActivityEvent).where(col(ActivityEvent.id).in_(event_ids)).values(published=True)
     )
-
-
-async def _all_tenants_page(
-    session: AsyncSession, stmt: Any, part: str, keys: Sequence[str]
-) -> AllTenantsPage:
-    """The rows of a `page_across_all_tenants` statement: its `part` rows, then the total."""
-    rows: list[dict[str, Any]] = []
-    total = 0
-    for row in (await session.execute(stmt)).mappings():
-        if row["part"] == part:
-            rows.append({key: row[key] for key in keys})
-        else:
-            total = int(row["n"])
-    return AllTenantsPage(rows, total)

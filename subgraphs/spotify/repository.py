@@ -12,7 +12,6 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
-    Boolean,
     Integer,
     String,
     cast,
@@ -30,6 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from shared.db import TenantRepository, utcnow
+from shared.db.repository import AnySelect, page_with_total
 from subgraphs.spotify.models import (
     ArtistPressKitItem,
     CatalogueLink,
@@ -170,15 +170,15 @@ class PlaylistRepository(TenantRepository[EditablePlaylist]):
     ) -> PlatformPlaylistsPage:
         """CROSSES TENANTS: up to `limit` platform playlists of every tenant whose id sorts
         after `after` (keyset, by the primary key), without their track lists, and how many
-        there are (soft-deleted ones left out), in one statement (a UNION ALL of the page and
-        the count). For platform services only (`platformPlaylistItems`, a platform service
-        token with no tenant): never call it on behalf of a user or a tenant."""
+        there are (soft-deleted ones left out), in one statement (`page_with_total`). For
+        platform services only (`platformPlaylistItems`, a platform service token with no
+        tenant): never call it on behalf of a user or a tenant."""
         playlist = EditablePlaylist
         live = col(playlist.deleted_at).is_(None)
         conditions: list[Any] = [live]
         if after is not None:
             conditions.append(col(playlist.id) > after)
-        page = (
+        page: AnySelect = (
             select(
                 col(playlist.tenant_id).label("tenant_id"),
                 col(playlist.id).label("id"),
@@ -191,33 +191,9 @@ class PlaylistRepository(TenantRepository[EditablePlaylist]):
             .where(*conditions)
             .order_by(col(playlist.id))
             .limit(limit)
-            .cte("page")
         )
-        no_text, no_number = cast(null(), String), cast(null(), Integer)
-        union = union_all(
-            select(literal("playlist").label("part"), *page.c, no_number.label("n")),
-            select(
-                literal("total"),
-                no_text,
-                no_text,
-                no_text,
-                no_text,
-                no_text,
-                cast(null(), Boolean),
-                no_number,
-                func.count(),
-            )
-            .select_from(playlist)
-            .where(live),
-        )
-        stmt = union.order_by(union.selected_columns.part, union.selected_columns.id)
-        rows: list[dict[str, Any]] = []
-        total = 0
-        for row in (await session.execute(stmt)).mappings():
-            if row["part"] == "playlist":
-                rows.append({key: row[key] for key in page.c.keys()})
-            else:
-                total = int(row["n"])
+        counted = select(func.count()).select_from(playlist).where(live)
+        rows, total = await page_with_total(session, page, counted, ["id"])
         return PlatformPlaylistsPage(rows, total)
 
 
