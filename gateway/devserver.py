@@ -68,11 +68,13 @@ async def run_dev(settings: Settings, redis_url: str) -> int:
     await asyncio.to_thread(upgrade, settings.resolved_database_url)
     print(await seed_demo(settings, redis_url), flush=True)
     await seed_catalogue(settings, redis_url)
+    demo_tenant = await demo_tenant_id(settings) or ""
+    # In dev the demo tenant administers the registry (its `registry:write` keys) and the
+    # platform (its admins promote models).
     if not settings.registry_admin_tenants:
-        # In dev the demo tenant administers the registry (its `registry:write` keys).
-        settings = settings.model_copy(
-            update={"registry_admin_tenants": await demo_tenant_id(settings) or ""}
-        )
+        settings = settings.model_copy(update={"registry_admin_tenants": demo_tenant})
+    if not settings.platform_admin_tenants:
+        settings = settings.model_copy(update={"platform_admin_tenants": demo_tenant})
 
     registry_app = create_registry_app(settings)
     registry_server = _server(registry_app, settings, settings.registry_port)

@@ -16,6 +16,7 @@ SUBGRAPHS: tuple[str, ...] = (
     "storage",
     "collaboration",
     "search",
+    "ai",
 )
 """The one list a new subgraph joins."""
 

@@ -53,6 +53,13 @@ class Settings(BaseSettings):
     """Lint rules that block, comma-separated (see gateway/registry/checks.py LINT_RULES)."""
     registry_admin_tenants: str = ""
     """Comma-separated accounts tenant ids whose `registry:write` keys administer teams."""
+    platform_admin_tenants: str = ""
+    """Comma-separated accounts tenant ids whose admins operate the platform (promote and roll
+    back models, receive drift alerts); `make dev` uses the demo tenant."""
+
+    @property
+    def platform_admin_tenant_ids(self) -> frozenset[str]:
+        return frozenset(t.strip() for t in self.platform_admin_tenants.split(",") if t.strip())
 
     host: str = "127.0.0.1"
     subgraph_port: int = 4001

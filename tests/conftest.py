@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -40,6 +41,30 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     # The log audit must see the logs of every other test: run it last.
     items.sort(key=lambda item: item.get_closest_marker("log_audit") is not None)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def embeddings_once_per_session() -> Iterator[None]:
+    """The sentence model is deterministic: a text the session has embedded (for search's
+    catalogue, for ai's) is not run through the model again for another test database."""
+    from shared.embeddings.encoder import SentenceEncoder
+
+    encode = SentenceEncoder.encode
+    memo: dict[str, Any] = {}
+
+    def memoised(self: SentenceEncoder, texts: Sequence[str], batch_size: int = 64) -> Any:
+        import numpy as np
+
+        missing = list(dict.fromkeys(text for text in texts if text not in memo))
+        if missing:
+            memo.update(zip(missing, encode(self, missing, batch_size), strict=True))
+        if not texts:
+            return encode(self, texts, batch_size)
+        return np.stack([memo[text] for text in texts]).astype(np.float32, copy=False)
+
+    SentenceEncoder.encode = memoised  # type: ignore[method-assign, assignment]
+    yield
+    SentenceEncoder.encode = encode  # type: ignore[method-assign]
 
 
 @pytest.fixture(scope="session")

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any, ClassVar, Generic, TypeVar
 
 from sqlalchemy import Select, func, select, true, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel
 from sqlmodel import select as sqlmodel_select
@@ -204,3 +205,20 @@ async def page_with_total(
         if row[order[0]] is not None:
             found.append({name: row[name] for name in rows.c.keys()})
     return found, count
+
+
+async def insert_new(
+    session: AsyncSession, model: type[Any], rows: Sequence[dict[str, Any]], keys: Sequence[str]
+) -> int:
+    """Inserts `rows`, skipping those whose `keys` (a unique constraint's columns) are already
+    stored, in one statement on SQLite and PostgreSQL alike; returns how many were new."""
+    if not rows:
+        return 0
+    bind = session.bind
+    insert: Any = (
+        postgresql.insert if bind is not None and bind.dialect.name == "postgresql" else sqlite.insert
+    )
+    result = await session.execute(
+        insert(model).values(list(rows)).on_conflict_do_nothing(index_elements=list(keys))
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]

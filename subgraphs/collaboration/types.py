@@ -22,6 +22,7 @@ from shared.pagination import (
     decode_cursor,
 )
 from shared.permissions import protected
+from shared.references import Playlist, Track
 from shared.runtime import NoSettings
 from shared.schema import UserExtension, described_enum, reference_only
 from subgraphs.collaboration import access
@@ -117,22 +118,6 @@ class CollaborationItemPage:
     )
     page_info: PageInfo = strawberry.field(
         description="Whether more items follow, and the cursor to ask for them with `after`."
-    )
-
-
-@strawberry.federation.type(
-    keys=reference_only(), description="A track of the spotify subgraph, joined by the router."
-)
-class Track:
-    id: strawberry.ID = strawberry.field(description="Spotify track id (base-62).")
-
-
-@strawberry.federation.type(
-    keys=reference_only(), description="A playlist of the spotify subgraph, joined by the router."
-)
-class Playlist:
-    id: strawberry.ID = strawberry.field(
-        description="Spotify playlist id (base-62) or platform playlist id (`plst_…`)."
     )
 
 

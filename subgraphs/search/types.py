@@ -11,7 +11,8 @@ from strawberry.types import Info
 
 from shared.context import RequestContext
 from shared.pagination import PageInfo
-from shared.schema import described, reference_only
+from shared.references import Album, Artist, Playlist, Project, Track
+from shared.schema import described
 from subgraphs.search.backends.base import DocumentType, Facet, Fusion, Hit, Mode, Suggestion
 from subgraphs.search.config import SearchServices, SearchSettings
 from subgraphs.search.insights import Insights
@@ -79,43 +80,6 @@ class SearchFilter:
     workspace_ids: list[strawberry.ID] | None = strawberry.field(
         default=None, description="Projects of these workspaces (you must be a member of each: FORBIDDEN)."
     )
-
-
-@strawberry.federation.type(
-    keys=reference_only(), description="A track of the spotify subgraph, joined by the router."
-)
-class Track:
-    id: strawberry.ID = strawberry.field(description="Spotify track id (base-62).")
-
-
-@strawberry.federation.type(
-    keys=reference_only(), description="An artist of the spotify subgraph, joined by the router."
-)
-class Artist:
-    id: strawberry.ID = strawberry.field(description="Spotify artist id (base-62).")
-
-
-@strawberry.federation.type(
-    keys=reference_only(), description="An album of the spotify subgraph, joined by the router."
-)
-class Album:
-    id: strawberry.ID = strawberry.field(description="Spotify album id (base-62).")
-
-
-@strawberry.federation.type(
-    keys=reference_only(), description="A playlist of the spotify subgraph, joined by the router."
-)
-class Playlist:
-    id: strawberry.ID = strawberry.field(
-        description="Spotify playlist id (base-62) or platform playlist id (`plst_…`)."
-    )
-
-
-@strawberry.federation.type(
-    keys=reference_only(), description="A project of the collaboration subgraph, joined by the router."
-)
-class Project:
-    id: strawberry.ID = strawberry.field(description="Project id (opaque).")
 
 
 SearchNode = Annotated[

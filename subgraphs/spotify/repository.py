@@ -24,12 +24,11 @@ from sqlalchemy import (
     type_coerce,
     union_all,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from shared.db import TenantRepository, utcnow
-from shared.db.repository import AnySelect, page_with_total
+from shared.db.repository import AnySelect, insert_new, page_with_total
 from subgraphs.spotify.models import (
     ArtistPressKitItem,
     CatalogueLink,
@@ -226,16 +225,7 @@ class PlayRepository(TenantRepository[StreamEvent]):
             }
             for track_id, played_at in plays
         ]
-        bind = self.session.bind
-        dialect = bind.dialect.name if bind is not None else "sqlite"
-        insert: Any = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        stmt = (
-            insert(StreamEvent)
-            .values(rows)
-            .on_conflict_do_nothing(index_elements=["user_id", "track_id", "played_at"])
-        )
-        result = await self.session.execute(stmt)
-        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+        return await insert_new(self.session, StreamEvent, rows, ["user_id", "track_id", "played_at"])
 
 
 class CoverArtRepository(TenantRepository[PlaylistCoverArt]):

@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Protocol
 
+from shared.embeddings.texts import catalogue_text
+
 
 class DocumentType(StrEnum):
     TRACK = "track"
@@ -95,19 +97,15 @@ class Document:
         return document_key(self.type, self.entity_id)
 
     def text(self) -> str:
-        """What the embedding model reads: name, who made it, where it is from, what it is."""
-        parts = [self.name]
-        if self.artists:
-            parts.append("by " + ", ".join(self.artists))
-        if self.album:
-            parts.append(f"from {self.album}")
-        if self.genres:
-            parts.append(", ".join(self.genres))
-        if self.year:
-            parts.append(str(self.year))
-        if self.description:
-            parts.append(self.description)
-        return ". ".join(parts)
+        """What the embedding model reads (the platform's one catalogue text, shared with ai)."""
+        return catalogue_text(
+            self.name,
+            artists=self.artists,
+            album=self.album,
+            genres=self.genres,
+            year=self.year,
+            description=self.description,
+        )
 
 
 def document_key(type: DocumentType | str, entity_id: str) -> str:

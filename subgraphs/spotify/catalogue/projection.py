@@ -1,6 +1,6 @@
 """Catalogue objects summarised for other domains (search, ai): the fields they match, filter
-and facet on, flattened from Web API shapes. A track's genres are its artists' (Spotify gives
-tracks none)."""
+and facet on, flattened from Web API shapes, and a playlist's track ids (ai's co-occurrence).
+A track's genres are its artists' (Spotify gives tracks none)."""
 
 from __future__ import annotations
 
@@ -39,4 +39,5 @@ def item(kind: str, obj: Mapping[str, Any], genres_by_artist: Mapping[str, list[
     elif kind == "playlist":
         summary["description"] = obj.get("description")
         summary["popularity"] = None
+        summary["track_ids"] = list(obj.get("track_ids") or [])
     return summary

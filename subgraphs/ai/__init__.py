@@ -1,0 +1,1 @@
+"""The ai subgraph: its declaration is `subgraph` in `app.py`."""

@@ -1,0 +1,31 @@
+"""Domain events of ai (on `events:ai`): models entering production or leaving it, and drift
+reports that cross a threshold (notifications picks the alerts up for platform admins)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from shared.domain_events import EventPayload
+
+
+@dataclass(frozen=True, kw_only=True)
+class ModelRegistered(EventPayload):
+    TYPE: ClassVar[str] = "ai.model.registered"
+    model_id: str
+    name: str
+    version: str
+    kind: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ModelPromoted(EventPayload):
+    """`version` is in production now; `previous` was (None: the first one); `reason` is
+    `manual`, `rollback` or `auto` (a candidate that beat production on the evaluation)."""
+
+    TYPE: ClassVar[str] = "ai.model.promoted"
+    model_id: str
+    name: str
+    version: str
+    previous: str | None
+    reason: str
