@@ -29,3 +29,17 @@ class ModelPromoted(EventPayload):
     version: str
     previous: str | None
     reason: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class DriftDetected(EventPayload):
+    """A drift check crossed a threshold (`level`: `warning` at PSI >= 0.1, `alert` at >= 0.25):
+    platform admins should look (notifications picks it up)."""
+
+    TYPE: ClassVar[str] = "ai.model.drift_detected"
+    report_id: str
+    name: str
+    version: str
+    signal: str
+    level: str
+    psi: float

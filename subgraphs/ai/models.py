@@ -199,3 +199,23 @@ class AiTenantPolicy(SQLModel, table=True):
     daily_token_budget: int | None = None
     updated_by: str = Field(max_length=64)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class AiDriftReport(SQLModel, table=True):
+    """One drift check of a model version on one signal: its PSI (and centroid shift for
+    embeddings), the counts compared and the level (`ok`, `warning`, `alert`, `insufficient`)."""
+
+    __tablename__ = "ai_drift_report"
+    __table_args__ = (Index("ix_ai_drift_report_model", "model_name", "created_at"),)
+
+    id: str = Field(primary_key=True, max_length=64)
+    model_name: str = Field(max_length=64)
+    model_version: str = Field(max_length=64)
+    signal: str = Field(max_length=32)
+    psi: float | None = None
+    centroid_shift: float | None = None
+    reference_count: int
+    recent_count: int
+    level: str = Field(max_length=16)
+    details: dict = Field(sa_column=Column(JSON, nullable=False))  # type: ignore[type-arg]
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -16,6 +16,7 @@ from subgraphs.ai.service import recommendations as recs
 from subgraphs.ai.types import (
     AiInfo,
     AiUsage,
+    DriftReport,
     Generation,
     GenerationEvent,
     GenerationSubjectInput,
@@ -184,6 +185,15 @@ class Query:
     ) -> Model | None:
         row = await registry.model(info.context, name, version)
         return Model.of(row) if row is not None else None
+
+    @strawberry.field(description="A model's latest drift reports, newest first (one per signal per check).")
+    async def model_drift(
+        self,
+        info: AiInfo,
+        name: Annotated[str, strawberry.argument(description="The model's name.")] = "recommender",
+        first: Annotated[int, strawberry.argument(description="How many, 1 to 100.")] = 9,
+    ) -> list[DriftReport]:
+        return [DriftReport.of(row) for row in await registry.drift_reports(info.context, name, first)]
 
     @strawberry.field(description="A generation of your tenant.")
     async def generation(

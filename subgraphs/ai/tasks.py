@@ -29,7 +29,7 @@ from subgraphs.ai.repository import (
     PlayRepository,
     ProjectRepository,
 )
-from subgraphs.ai.service import generation
+from subgraphs.ai.service import drift, generation
 from subgraphs.ai.service.training import train_recommender
 
 log = logging.getLogger(__name__)
@@ -139,7 +139,12 @@ CONSUMERS = [
 
 async def train_recommender_job(ctx: dict[str, Any], requested_by: str = "service:ai") -> dict[str, Any]:
     """Trains, evaluates and registers a recommender candidate (promoted by the rule)."""
-    outcome = await train_recommender(ctx["db"], settings_of(ctx, "ai", AiSettings), created_by=requested_by)
+    outcome = await train_recommender(
+        ctx["db"],
+        settings_of(ctx, "ai", AiSettings),
+        created_by=requested_by,
+        redis=ctx.get("platform_redis"),
+    )
     log.info("recommender %s trained (promoted: %s)", outcome.version, outcome.promoted)
     return {"version": outcome.version, "promoted": outcome.promoted, "metrics": outcome.metrics}
 
@@ -159,6 +164,12 @@ async def train_recommender_if_missing(ctx: dict[str, Any]) -> dict[str, Any]:
         return await train_recommender_job(ctx)
     except Unavailable as error:
         return {"trained": False, "waiting": str(error)}
+
+
+async def check_drift(ctx: dict[str, Any]) -> dict[str, str]:
+    """The production recommender's drift reports (hourly)."""
+    reports = await drift.detect_drift(ctx["db"], redis=ctx.get("platform_redis"))
+    return {report.signal: report.level for report in reports}
 
 
 GENERATION_SCOPES = ("collaboration:read", "spotify:read")
@@ -198,10 +209,11 @@ async def generate_content(ctx: dict[str, Any], generation_id: str) -> dict[str,
     return {"status": row.status if row else "missing"}
 
 
-FUNCTIONS: list[Any] = [train_recommender_job, generate_content]
+FUNCTIONS: list[Any] = [train_recommender_job, generate_content, check_drift]
 CRON_JOBS = [
     cron(
         train_recommender_job, name="train_recommender_nightly", hour={3}, minute={41}, run_at_startup=False
     ),
     cron(train_recommender_if_missing, minute=set(range(0, 60, 2)), run_at_startup=True),
+    cron(check_drift, minute={23}, run_at_startup=False),
 ]

@@ -16,7 +16,7 @@ from shared.references import Track
 from shared.schema import described, described_enum
 from subgraphs.ai.config import AiServices, AiSettings
 from subgraphs.ai.generation import ContentKind, Language, Tone
-from subgraphs.ai.models import AiGeneration, AiModel, AiRecommendationLog
+from subgraphs.ai.models import AiDriftReport, AiGeneration, AiModel, AiRecommendationLog
 from subgraphs.ai.recommender.engine import Contribution, Reason, ReasonKind, Recommended, Source
 from subgraphs.ai.service.generation import StreamEvent
 from subgraphs.ai.service.recommendations import SeedKind
@@ -499,3 +499,45 @@ class AiUsage:
     daily_token_budget: int = strawberry.field(description="Tokens allowed a day (RATE_LIMITED beyond).")
     generations_today: int = strawberry.field(description="Generations asked for since midnight UTC.")
     blocked_terms: list[str] = strawberry.field(description="Terms that flag an output.")
+
+
+@strawberry.enum(description="How far recent data has moved from a model's training data.")
+class DriftLevel(Enum):
+    OK = described("ok", "PSI below 0.1.")
+    WARNING = described("warning", "PSI from 0.1: worth a look (announced as a domain event).")
+    ALERT = described("alert", "PSI from 0.25: retrain or roll back (announced as a domain event).")
+    INSUFFICIENT = described("insufficient", "Too little recent data (under 30) for a verdict.")
+
+
+@strawberry.type(description="One drift check of a model version on one signal.")
+class DriftReport:
+    id: strawberry.ID = strawberry.field(description="Report id.")
+    model_version: str = strawberry.field(description="The version checked (the one in production then).")
+    signal: str = strawberry.field(
+        description="`catalogue_embeddings` (new tracks), `recommendation_seeds` (what was asked for) "
+        "or `play_popularity` (plays over the popularity deciles)."
+    )
+    psi: float | None = strawberry.field(description="Population stability index (null: insufficient).")
+    centroid_shift: float | None = strawberry.field(
+        description="1 - cosine between the reference's and the recent vectors' centroids (embeddings)."
+    )
+    reference_count: int = strawberry.field(description="Observations of the reference.")
+    recent_count: int = strawberry.field(description="Recent observations compared.")
+    level: DriftLevel = strawberry.field(description="The verdict.")
+    details: JSON = strawberry.field(description="The two distributions over the bins (JSON).")
+    created_at: datetime = strawberry.field(description="When it was checked (UTC).")
+
+    @classmethod
+    def of(cls, row: AiDriftReport) -> DriftReport:
+        return cls(
+            id=strawberry.ID(row.id),
+            model_version=row.model_version,
+            signal=row.signal,
+            psi=row.psi,
+            centroid_shift=row.centroid_shift,
+            reference_count=row.reference_count,
+            recent_count=row.recent_count,
+            level=DriftLevel(row.level),
+            details=cast(JSON, row.details),
+            created_at=row.created_at,
+        )

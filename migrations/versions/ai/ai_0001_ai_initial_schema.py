@@ -1,9 +1,10 @@
 """ai: projections (catalogue tracks, plays, playlists, projects, memberships, consents),
-the model registry with artifacts, recommendation lineage, generations and tenant policies
+the model registry with artifacts and drift reports, recommendation lineage, generations and
+tenant generation policies
 
 Revision ID: ai_0001
 Revises:
-Create Date: 2026-12-07 04:30:35.901527
+Create Date: 2026-12-07 04:39:15.804747
 """
 
 from collections.abc import Sequence
@@ -32,6 +33,24 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("ai_consent", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_ai_consent_tenant_id"), ["tenant_id"], unique=False)
+
+    op.create_table(
+        "ai_drift_report",
+        sa.Column("id", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column("model_name", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column("model_version", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column("signal", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+        sa.Column("psi", sa.Float(), nullable=True),
+        sa.Column("centroid_shift", sa.Float(), nullable=True),
+        sa.Column("reference_count", sa.Integer(), nullable=False),
+        sa.Column("recent_count", sa.Integer(), nullable=False),
+        sa.Column("level", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+        sa.Column("details", sa.JSON(), nullable=False),
+        sa.Column("created_at", shared.db.mixins.UTCDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    with op.batch_alter_table("ai_drift_report", schema=None) as batch_op:
+        batch_op.create_index("ix_ai_drift_report_model", ["model_name", "created_at"], unique=False)
 
     op.create_table(
         "ai_generation",
@@ -233,6 +252,10 @@ def downgrade() -> None:
         batch_op.drop_index("ix_ai_generation_subject")
 
     op.drop_table("ai_generation")
+    with op.batch_alter_table("ai_drift_report", schema=None) as batch_op:
+        batch_op.drop_index("ix_ai_drift_report_model")
+
+    op.drop_table("ai_drift_report")
     with op.batch_alter_table("ai_consent", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_ai_consent_tenant_id"))
 

@@ -10,8 +10,9 @@ from shared.auth.principal import signed_in_user, tenant_of
 from shared.context import RequestContext
 from shared.errors import BadUserInput, Conflict, Forbidden, NotFound
 from shared.mutations import UnitOfWork
-from subgraphs.ai.models import AiModel
+from subgraphs.ai.models import AiDriftReport, AiModel
 from subgraphs.ai.repository import ModelRepository
+from subgraphs.ai.service import drift
 from subgraphs.ai.service.training import promote
 
 MAX_NAME = 64
@@ -42,6 +43,13 @@ async def model(context: RequestContext, name: str, version: str | None) -> AiMo
             return production
         versions = await registry.versions(name)
         return versions[0] if versions else None
+
+
+async def drift_reports(context: RequestContext, name: str, limit: int) -> Sequence[AiDriftReport]:
+    tenant_of(context.principal)
+    if not 1 <= limit <= 100:
+        raise BadUserInput("first must be 1 to 100", field="first")
+    return await drift.latest(context.runtime.db, _name(name), limit)
 
 
 def _platform_admin(context: RequestContext) -> str:

@@ -7,15 +7,18 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import numpy as np
+from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.audit.service import record as audit
 from shared.db import Database, new_id, utcnow
-from shared.domain_events import emit
+from shared.domain_events import emit, transaction
 from shared.embeddings import (
     SentenceEncoder,
     cached_embeddings,
@@ -63,7 +66,7 @@ def track_text(row: AiTrack) -> str:
     )
 
 
-def _snapshot(interactions: Interactions, plays_at: list[int], tracks: list[TrackInfo]) -> dict[str, Any]:
+def _snapshot(interactions: Interactions, played: list[datetime], tracks: list[TrackInfo]) -> dict[str, Any]:
     digest = hashlib.sha256()
     digest.update("\n".join(track.id for track in tracks).encode())
     digest.update("\n".join(interactions.user_keys).encode())
@@ -75,8 +78,8 @@ def _snapshot(interactions: Interactions, plays_at: list[int], tracks: list[Trac
         "plays": len(interactions.items),
         "users": len(interactions.user_keys),
         "playlists": len(interactions.playlists),
-        "from": datetime.fromtimestamp(min(plays_at), UTC).isoformat() if plays_at else None,
-        "to": datetime.fromtimestamp(max(plays_at), UTC).isoformat() if plays_at else None,
+        "from": min(played).isoformat() if played else None,
+        "to": max(played).isoformat() if played else None,
     }
 
 
@@ -85,6 +88,12 @@ def _evaluate_and_fit(
 ) -> tuple[Evaluation, RecommenderModel]:
     evaluation = evaluate(tracks, embeddings, interactions, params)
     return evaluation, fit(version, tracks, embeddings, interactions, params)
+
+
+def writing(db: Database, redis: Redis | None) -> AbstractAsyncContextManager[AsyncSession]:
+    """A write whose domain events are published right after it commits when Redis is at
+    hand (the worker), else by the outbox's repair."""
+    return transaction(db, redis) if redis is not None else db.write()
 
 
 def beats(candidate: dict[str, Any], production: dict[str, Any]) -> bool:
@@ -100,6 +109,7 @@ async def train_recommender(
     created_by: str,
     encoder: SentenceEncoder | None = None,
     params: TrainingParams | None = None,
+    redis: Redis | None = None,
 ) -> TrainingOutcome:
     params = params or TrainingParams()
     async with db.read() as session:
@@ -115,7 +125,7 @@ async def train_recommender(
     interactions = Interactions.build(
         index, [(user, track, at) for (user, track, _), at in zip(plays, plays_at, strict=True)], playlists
     )
-    snapshot = _snapshot(interactions, plays_at, tracks)
+    snapshot = _snapshot(interactions, [at for _, _, at in plays], tracks)
     version = f"rec-{utcnow():%Y%m%d%H%M%S}-{snapshot['hash'][:8]}"
     evaluation, model = await asyncio.to_thread(
         _evaluate_and_fit, version, tracks, embeddings, interactions, params
@@ -123,7 +133,7 @@ async def train_recommender(
     artifact = await asyncio.to_thread(model.to_bytes)
     metrics = evaluation.as_dict()
     model_params = {**params.as_dict(), "als": model.als_factors is not None, "embedding": model_version()}
-    async with db.write() as session:
+    async with writing(db, redis) as session:
         registry = ModelRepository(session)
         candidate = await registry.add(
             AiModel(
