@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from tests.bench import (
+    bench_ai,
     bench_collaboration,
     bench_field_authorization,
     bench_registry,
@@ -31,6 +32,8 @@ def main() -> None:
     asyncio.run(bench_router_usage.run())
     print("\n== search subgraph: 100k-track index, latency per mode, relevance ==", flush=True)
     asyncio.run(bench_search.run())
+    print("\n== ai subgraph: recommender evaluation and recommendations latency ==", flush=True)
+    asyncio.run(bench_ai.run())
 
 
 main()
