@@ -12,6 +12,7 @@ from typing import Annotated
 
 import typer
 
+from gateway.ai_cli import ai_app
 from gateway.events_cli import events_app
 from gateway.registry.cli import schema_app
 from gateway.search_cli import search_app
@@ -29,6 +30,7 @@ app.add_typer(schema_app, name="schema")
 app.command("service-token")(service_token)
 app.add_typer(events_app, name="events")
 app.add_typer(search_app, name="search")
+app.add_typer(ai_app, name="ai")
 
 
 @contextmanager

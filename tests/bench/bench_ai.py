@@ -22,6 +22,7 @@ from shared.db import Database
 from shared.embeddings import sentence_encoder
 from subgraphs.ai.config import AiSettings
 from subgraphs.ai.recommender import engine, seeds
+from subgraphs.ai.recommender.evaluation import table_lines
 from subgraphs.ai.recommender.model import RecommenderModel
 from subgraphs.ai.repository import ModelRepository
 from subgraphs.ai.service.training import train_recommender
@@ -45,22 +46,8 @@ def _ms(samples: list[float]) -> str:
     return f"p50 {cuts[49] * 1000:6.2f} ms  p95 {cuts[94] * 1000:6.2f} ms"
 
 
-def _table(metrics: dict[str, Any]) -> None:
-    print(
-        f"  {'cases':<9}{'recommender':<12}{'recall@10':>10}{'ndcg@10':>10}{'coverage':>10}{'diversity':>10}{'n':>6}"
-    )
-    rows = [("all", metrics)] + [(kind, table) for kind, table in metrics["by_kind"].items()]
-    for cases, table in rows:
-        for name in ("ours", "popularity", "random"):
-            values = table[name]
-            print(
-                f"  {cases:<9}{name:<12}{values['recall@10']:>10.4f}{values['ndcg@10']:>10.4f}"
-                f"{values['coverage']:>10.4f}{values['diversity']:>10.4f}{values['cases']:>6}"
-            )
-
-
 async def _trained(directory: Path) -> tuple[str, dict[str, Any]]:
-    directory.mkdir(parents=True, exist_ok=True)
+    await asyncio.to_thread(directory.mkdir, parents=True, exist_ok=True)
     factory = await asyncio.to_thread(SqliteFactory, directory)
     url = factory.new()
     database = Database(url)
@@ -159,7 +146,8 @@ async def run() -> None:
     root = Path(tempfile.mkdtemp(prefix="bench-ai-"))
     url, metrics = await _trained(root / "db")
     print("offline evaluation (last 20 % of each listener's plays, 20 % of each playlist's tracks held out):")
-    _table(metrics)
+    for line in table_lines(metrics):
+        print(line)
     model = await _model(url)
     settings = platform_settings(root, url)
     async with AsyncExitStack() as stack:

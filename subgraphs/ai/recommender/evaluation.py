@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 import random
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -206,3 +207,19 @@ def _metrics(lists: list[list[int]], cases: list[Case], model: RecommenderModel)
         diversity=float(np.mean(diversities)) if diversities else 0.0,
         cases=len(cases),
     )
+
+
+def table_lines(metrics: dict[str, Any]) -> list[str]:
+    """An evaluation (`Evaluation.as_dict()`) as a printed table, overall then per kind of case."""
+    header = (
+        f"{'cases':<9}{'recommender':<12}{'recall@10':>10}{'ndcg@10':>10}{'coverage':>10}{'diversity':>10}"
+    )
+    lines = [f"  {header}{'n':>6}"]
+    for cases, table in [("all", metrics), *metrics.get("by_kind", {}).items()]:
+        for name in ("ours", "popularity", "random"):
+            row = table[name]
+            lines.append(
+                f"  {cases:<9}{name:<12}{row['recall@10']:>10.4f}{row['ndcg@10']:>10.4f}"
+                f"{row['coverage']:>10.4f}{row['diversity']:>10.4f}{row['cases']:>6}"
+            )
+    return lines
