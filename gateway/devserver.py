@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from typing import Any
 
 import uvicorn
@@ -17,7 +18,7 @@ from gateway.migrate import upgrade
 from gateway.registry.app import create_registry_app, router_token
 from gateway.registry.bootstrap import publish_platform
 from gateway.router_process import RouterProcess
-from gateway.seed import demo_tenant_id, seed_catalogue, seed_demo
+from gateway.seed import demo_tenant_id, seed_audience, seed_catalogue, seed_demo
 from gateway.serving import server as settled_server
 from gateway.subgraphs import SUBGRAPHS
 from gateway.worker import create_worker
@@ -68,6 +69,9 @@ async def run_dev(settings: Settings, redis_url: str) -> int:
     await asyncio.to_thread(upgrade, settings.resolved_database_url)
     print(await seed_demo(settings, redis_url), flush=True)
     await seed_catalogue(settings, redis_url)
+    started = time.perf_counter()
+    if streams := await seed_audience(settings, redis_url):
+        print(f"  sample audience: {streams:,} streams in {time.perf_counter() - started:.1f} s", flush=True)
     demo_tenant = await demo_tenant_id(settings) or ""
     # In dev the demo tenant administers the registry (its `registry:write` keys) and the
     # platform (its admins promote models).

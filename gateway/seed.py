@@ -67,3 +67,26 @@ async def seed_catalogue(settings: Settings, redis_url: str | None = None) -> in
         if redis is not None:
             await redis.aclose()
         await database.dispose()
+
+
+async def seed_audience(settings: Settings, redis_url: str | None = None, listeners: int = 300) -> int:
+    """The sample audience's streams (synthetic listeners, 90 days), with a progress bar; a
+    second run adds nothing. With `redis_url` their events are published at once."""
+    from rich.progress import Progress
+
+    from subgraphs.spotify.service.audience import seed_audience as ingest
+
+    if listeners <= 0:
+        return 0
+    database = Database(settings.resolved_database_url)
+    redis = create_redis(redis_url) if redis_url else None
+    try:
+        with Progress(transient=True) as progress:
+            task = progress.add_task(f"seeding {listeners} synthetic listeners' streams", total=listeners)
+            return await ingest(
+                database, redis, listeners=listeners, progress=lambda n: progress.advance(task, n)
+            )
+    finally:
+        if redis is not None:
+            await redis.aclose()
+        await database.dispose()

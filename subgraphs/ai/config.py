@@ -27,7 +27,8 @@ class AiSettings(SubgraphSettings):
     ai_auto_promote: bool = True
     """A trained candidate that beats production on NDCG@10 (or the first one) is promoted."""
     ai_train_at_startup: bool = True
-    """Train when the worker starts if no recommender is in production yet."""
+    """Train when the worker starts if no recommender is in production yet, and again when the
+    data grew by half since (checked every two minutes); the nightly run trains regardless."""
     ai_log_recommendations: bool = True
     """Record every served list with its model version (lineage)."""
     ai_daily_token_budget: int = 200_000

@@ -352,6 +352,9 @@ class TrainingDataRepository:
             for tenant, user, track, at in (await self.session.execute(stmt)).all()
         ]
 
+    async def count_plays(self) -> int:
+        return int((await self.session.execute(select(func.count()).select_from(AiPlay))).scalar_one())
+
     async def playlists(self) -> list[list[str]]:
         declined = select(col(AiConsent.user_id)).where(col(AiConsent.personalization).is_(False))
         stmt = select(col(AiPlaylist.track_ids)).where(

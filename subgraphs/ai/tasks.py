@@ -28,6 +28,7 @@ from subgraphs.ai.repository import (
     PlaylistRepository,
     PlayRepository,
     ProjectRepository,
+    TrainingDataRepository,
 )
 from subgraphs.ai.service import drift, generation
 from subgraphs.ai.service.training import train_recommender
@@ -149,17 +150,31 @@ async def train_recommender_job(ctx: dict[str, Any], requested_by: str = "servic
     return {"version": outcome.version, "promoted": outcome.promoted, "metrics": outcome.metrics}
 
 
-async def train_recommender_if_missing(ctx: dict[str, Any]) -> dict[str, Any]:
-    """At start (and every few minutes until one exists): train when no recommender is in
-    production and the catalogue has arrived."""
+GROWTH_TO_RETRAIN = 1.5
+"""Retrain early when plays or tracks grew by half since the production model's snapshot."""
+
+
+def _grew(now: int, then: int) -> bool:
+    return now >= GROWTH_TO_RETRAIN * then + 1_000
+
+
+async def train_recommender_when_stale(ctx: dict[str, Any]) -> dict[str, Any]:
+    """At start and every two minutes: train when no recommender is in production yet (once
+    the catalogue has arrived) or when the data grew well past its snapshot (a fresh `make
+    dev` trains on the catalogue first, then again once the sample audience's plays are in)."""
     db: Database = ctx["db"]
     if not settings_of(ctx, "ai", AiSettings).ai_train_at_startup:
         return {"trained": False}
     async with db.read() as session:
-        if await ModelRepository(session).production(RECOMMENDER) is not None:
+        tracks = await CatalogueRepository(session).count()
+        plays = await TrainingDataRepository(session).count_plays()
+        production = await ModelRepository(session).production(RECOMMENDER)
+    if tracks == 0:
+        return {"trained": False, "waiting": "catalogue"}
+    if production is not None:
+        snapshot = production.snapshot
+        if not (_grew(plays, snapshot.get("plays", 0)) or _grew(tracks, snapshot.get("tracks", 0))):
             return {"trained": False}
-        if await CatalogueRepository(session).count() == 0:
-            return {"trained": False, "waiting": "catalogue"}
     try:
         return await train_recommender_job(ctx)
     except Unavailable as error:
@@ -214,6 +229,6 @@ CRON_JOBS = [
     cron(
         train_recommender_job, name="train_recommender_nightly", hour={3}, minute={41}, run_at_startup=False
     ),
-    cron(train_recommender_if_missing, minute=set(range(0, 60, 2)), run_at_startup=True),
+    cron(train_recommender_when_stale, minute=set(range(0, 60, 2)), run_at_startup=True),
     cron(check_drift, minute={23}, run_at_startup=False),
 ]

@@ -26,10 +26,9 @@ from subgraphs.ai.repository import (
 
 AiContext = RequestContext[AiSettings, AiServices]
 MAX_EXCLUDED = 500
-NON_PERSONAL_NOTE = (
-    "Not personalised: without your personalization consent your listening is not used; "
-    "these are popular in your team's genres."
-)
+NON_PERSONAL_NOTE = "Not personalised: without your personalization consent your listening is not used; "
+TEAM_GENRES = "these are popular in your team's genres."
+PLATFORM_WIDE = "these are popular on the platform (your team has no listening yet)."
 PERSONALIZATION = "personalization"
 
 
@@ -145,7 +144,7 @@ def _non_personal(model: RecommenderModel, tenant_tracks: list[str], exclude: tu
         exclude=empty.exclude,
         genres=dict(genres),
         personalized=False,
-        non_personal_note=NON_PERSONAL_NOTE,
+        non_personal_note=NON_PERSONAL_NOTE + (TEAM_GENRES if genres else PLATFORM_WIDE),
     )
 
 
@@ -161,8 +160,9 @@ async def recommendations(context: AiContext, seed: SeedRequest, options: Option
         diversity=options.diversity,
         max_per_artist=settings.ai_max_tracks_per_artist,
     )
-    log_id = await _record(context, seed, model, built, items) if settings.ai_log_recommendations else None
-    return RecommendationList(log_id, items, model.version, built.personalized, seed)
+    personal = seed.kind is SeedKind.USER and built.personalized
+    log_id = await _record(context, seed, model, personal, items) if settings.ai_log_recommendations else None
+    return RecommendationList(log_id, items, model.version, personal, seed)
 
 
 async def explanation(
@@ -184,14 +184,14 @@ async def explanation(
         diversity=options.diversity,
         max_per_artist=settings.ai_max_tracks_per_artist,
     )
-    return explained, model.version, built.personalized
+    return explained, model.version, seed.kind is SeedKind.USER and built.personalized
 
 
 async def _record(
     context: AiContext,
     seed: SeedRequest,
     model: RecommenderModel,
-    built: engine.Seed,
+    personal: bool,
     items: list[engine.Recommended],
 ) -> str:
     tenant_id, user_id = acting_user(context.principal)
@@ -202,7 +202,7 @@ async def _record(
         seed_kind=seed.kind.value,
         seed_id=seed.id,
         model_version=model.version,
-        personalized=built.personalized,
+        personalized=personal,
         track_ids=[item.track_id for item in items],
     )
     async with context.runtime.db.write() as session:

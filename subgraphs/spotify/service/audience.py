@@ -1,0 +1,63 @@
+"""The offline sample's audience: synthetic listeners (`data/listening.py`: taste clusters by
+genre, popularity skew, sessions, repeat listening) whose streams are ingested like a library
+sync's, so every consumer of `spotify.plays.ingested` (ai's recommender and its evaluation)
+has listening to learn from offline. Streams only: plays under 30 s are skips, which Spotify's
+recently-played history does not return either."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable
+
+from redis.asyncio import Redis
+from sqlalchemy import func, select
+from sqlmodel import col
+
+from shared.db import Database
+from shared.domain_events import publish_pending
+from subgraphs.spotify.catalogue.library import Play
+from subgraphs.spotify.data.listening import generate_listening
+from subgraphs.spotify.models import StreamEvent
+from subgraphs.spotify.service.sync import ingest_plays
+
+AUDIENCE_TENANT = "tnt_sample_audience"
+"""The synthetic listeners' tenant (no account signs in to it)."""
+LISTENERS_PER_TRANSACTION = 25
+
+
+async def seed_audience(
+    db: Database,
+    redis: Redis | None = None,
+    *,
+    listeners: int = 300,
+    days: int = 90,
+    seed: int = 7,
+    progress: Callable[[int], None] | None = None,
+) -> int:
+    """Ingests the audience's streams once (nothing when it already has plays); returns how
+    many. Each listener's streams are one ingestion (its `spotify.plays.ingested` event)."""
+    async with db.read() as session:
+        stored = await session.execute(
+            select(func.count()).select_from(StreamEvent).where(col(StreamEvent.tenant_id) == AUDIENCE_TENANT)
+        )
+        if stored.scalar_one():
+            return 0
+    listening = generate_listening(listeners=listeners, days=days, seed=seed)
+    country = {listener.id: listener.country for listener in listening.listeners}
+    streams: dict[str, list[Play]] = defaultdict(list)
+    for play in listening.plays:
+        if not play.skipped:
+            streams[play.user_id].append(Play(play.track_id, play.played_at))
+    total, users = 0, list(streams)
+    for start in range(0, len(users), LISTENERS_PER_TRANSACTION):
+        chunk = users[start : start + LISTENERS_PER_TRANSACTION]
+        async with db.write() as session:
+            for user_id in chunk:
+                total += await ingest_plays(
+                    session, AUDIENCE_TENANT, user_id, streams[user_id], country[user_id]
+                )
+        if redis is not None:
+            await publish_pending(redis, db, session)
+        if progress:
+            progress(len(chunk))
+    return total
