@@ -276,6 +276,15 @@ class Mutation:
         return ModelPayload(model=Model.of(row))
 
     @strawberry.mutation(
+        description="Train, evaluate and register a recommender now, as the nightly job does; promoted "
+        "by the same rule (admins of a platform tenant)."
+    )
+    async def train_recommender(self, info: AiInfo) -> TrainingRequested:
+        async with unit_of_work(info) as uow:
+            job_id = await registry.request_training(uow, info.context)
+        return TrainingRequested(job_id=job_id)
+
+    @strawberry.mutation(
         description="Return a model to the version in production before the current one "
         "(admins of a platform tenant)."
     )
@@ -288,6 +297,13 @@ class Mutation:
             row = await registry.rollback_model(uow, info.context, input.name)
         info.context.runtime.services.models.forget()
         return ModelPayload(model=Model.of(row))
+
+
+@strawberry.type(description="A training run was queued.")
+class TrainingRequested:
+    job_id: str = strawberry.field(
+        description="The job's id (one per minute); its candidate appears in `models` with its evaluation."
+    )
 
 
 @strawberry.type

@@ -16,10 +16,18 @@ from redis.asyncio import Redis
 from shared.config import Settings
 from shared.db import Database, new_id
 from shared.domain_events import ConsumerRunner
+from subgraphs.ai.config import AiSettings
 from subgraphs.ai.models import AiModel
 from subgraphs.ai.recommender.model import RecommenderModel
 from subgraphs.ai.repository import ModelRepository
-from subgraphs.ai.tasks import CONSUMERS, project_membership, project_playlist, project_plays, project_project
+from subgraphs.ai.tasks import (
+    CONSUMERS,
+    project_membership,
+    project_playlist,
+    project_plays,
+    project_project,
+    train_recommender_job,
+)
 from subgraphs.spotify.catalogue.offline import load_sample
 from tests.ai.conftest import TrainedData, apply, event
 from tests.support.graphql import codes, gql, sign_up
@@ -51,6 +59,7 @@ MODELS = (
 )
 PROMOTE = "mutation($i: PromoteModelInput!) { promoteModel(input: $i) { model { version stage } } }"
 ROLLBACK = "mutation($i: RollbackModelInput!) { rollbackModel(input: $i) { model { version stage } } }"
+TRAIN = "mutation { trainRecommender { jobId } }"
 GRANT = "mutation($i: ConsentInput!) { grantConsent(input: $i) { user { id } } }"
 REVOKE = "mutation($i: ConsentInput!) { revokeConsent(input: $i) { user { id } } }"
 
@@ -334,6 +343,26 @@ async def test_platform_admins_promote_and_roll_back_and_others_may_not(
             platform, PROMOTE, {"i": {"name": "recommender", "version": "nope"}}, admin["token"]
         )
         assert codes(unknown) == ["NOT_FOUND"]
+
+        assert codes(await _ai(platform, TRAIN, None, outsider["token"])) == ["FORBIDDEN"]
+        queued = await _ai(platform, TRAIN, None, admin["token"])
+        job_id = queued["data"]["trainRecommender"]["jobId"]
+        assert job_id.startswith("ai-train:") and await platform.runtimes["ai"].redis.exists(
+            f"arq:job:{job_id}"
+        )
+        ctx = {
+            "db": platform.runtimes["ai"].db,
+            "settings": settings,
+            "subgraph_settings": {"ai": AiSettings(ai_auto_promote=False)},
+            "platform_redis": platform.runtimes["ai"].redis,
+        }
+        trained = await train_recommender_job(ctx, requested_by="usr_admin")
+        assert trained["promoted"] is False  # a candidate: auto-promotion is off
+        listed = await _ai(platform, MODELS, None, admin["token"])
+        stages = [
+            (row["version"], row["stage"]) for row in listed["data"]["models"] if row["name"] == "recommender"
+        ]
+        assert (trained["version"], "CANDIDATE") in stages and (second, "PRODUCTION") in stages
 
         rolled = await _ai(platform, ROLLBACK, {"i": {"name": "recommender"}}, admin["token"])
         assert rolled["data"]["rollbackModel"]["model"] == {

@@ -8,14 +8,17 @@ from collections.abc import Sequence
 
 from shared.auth.principal import signed_in_user, tenant_of
 from shared.context import RequestContext
-from shared.errors import BadUserInput, Conflict, Forbidden, NotFound
+from shared.db import utcnow
+from shared.errors import BadUserInput, Conflict, Forbidden, NotFound, Unavailable
 from shared.mutations import UnitOfWork
+from subgraphs.ai.config import AiServices, AiSettings
 from subgraphs.ai.models import AiDriftReport, AiModel
 from subgraphs.ai.repository import ModelRepository
 from subgraphs.ai.service import drift
 from subgraphs.ai.service.training import promote
 
 MAX_NAME = 64
+AiContext = RequestContext[AiSettings, AiServices]
 
 
 def _name(name: str) -> str:
@@ -85,3 +88,19 @@ async def rollback_model(uow: UnitOfWork, context: RequestContext, name: str) ->
     uow.target_id = previous.id
     await promote(uow.session, previous, current, actor=actor, reason="rollback")
     return previous
+
+
+async def request_training(uow: UnitOfWork, context: AiContext) -> str:
+    """Queues a training run now (a job; its candidate appears in `models`); one per minute."""
+    actor = _platform_admin(context)
+    queue = context.runtime.services.job_queue
+    if queue is None:
+        raise Unavailable("The job queue is not connected yet; retry shortly.")
+    job_id = f"ai-train:{utcnow():%Y%m%d%H%M}"
+
+    async def enqueue() -> None:
+        await queue.enqueue_job("train_recommender_job", requested_by=actor, _job_id=job_id)
+
+    uow.after_commit(job_id, enqueue)
+    uow.target_id = job_id
+    return job_id
