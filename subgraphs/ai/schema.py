@@ -213,13 +213,7 @@ class Query:
 
     @strawberry.field(description="Your team's generation spend today and its rules (admins).")
     async def ai_usage(self, info: AiInfo) -> AiUsage:
-        spent = await generation.usage(info.context)
-        return AiUsage(
-            tokens_today=spent.tokens_today,
-            daily_token_budget=spent.budget,
-            generations_today=spent.generations_today,
-            blocked_terms=spent.blocked_terms,
-        )
+        return AiUsage.of(await generation.usage(info.context))
 
 
 @strawberry.type
@@ -256,13 +250,7 @@ class Mutation:
     ) -> AiUsage:
         async with unit_of_work(info, {"terms": len(input.blocked_terms or [])}) as uow:
             await generation.set_policy(uow, info.context, input.blocked_terms, input.daily_token_budget)
-        spent = await generation.usage(info.context)
-        return AiUsage(
-            tokens_today=spent.tokens_today,
-            daily_token_budget=spent.budget,
-            generations_today=spent.generations_today,
-            blocked_terms=spent.blocked_terms,
-        )
+        return AiUsage.of(await generation.usage(info.context))
 
     @strawberry.mutation(description="Put a model version in production (admins of a platform tenant).")
     async def promote_model(

@@ -18,7 +18,7 @@ from subgraphs.ai.config import AiServices, AiSettings
 from subgraphs.ai.generation import ContentKind, Language, Tone
 from subgraphs.ai.models import AiDriftReport, AiGeneration, AiModel, AiRecommendationLog
 from subgraphs.ai.recommender.engine import Contribution, Reason, ReasonKind, Recommended, Source
-from subgraphs.ai.service.generation import StreamEvent
+from subgraphs.ai.service.generation import StreamEvent, Usage
 from subgraphs.ai.service.recommendations import SeedKind
 
 AiInfo = Info[RequestContext[AiSettings, AiServices], None]
@@ -499,6 +499,15 @@ class AiUsage:
     daily_token_budget: int = strawberry.field(description="Tokens allowed a day (RATE_LIMITED beyond).")
     generations_today: int = strawberry.field(description="Generations asked for since midnight UTC.")
     blocked_terms: list[str] = strawberry.field(description="Terms that flag an output.")
+
+    @classmethod
+    def of(cls, spent: Usage) -> AiUsage:
+        return cls(
+            tokens_today=spent.tokens_today,
+            daily_token_budget=spent.budget,
+            generations_today=spent.generations_today,
+            blocked_terms=spent.blocked_terms,
+        )
 
 
 @strawberry.enum(description="How far recent data has moved from a model's training data.")

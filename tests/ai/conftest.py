@@ -7,16 +7,13 @@ from __future__ import annotations
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from itertools import groupby
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from shared.config import Settings
 from shared.db import Database
-from shared.domain_events import DomainEvent
 from shared.embeddings import sentence_encoder
 from subgraphs.ai.config import AiSettings
 from subgraphs.ai.service.training import TrainingOutcome, train_recommender
@@ -25,28 +22,13 @@ from subgraphs.spotify.catalogue import projection
 from subgraphs.spotify.catalogue.offline import load_sample
 from subgraphs.spotify.data.listening import Listening, generate_listening
 from tests.support.databases import SqliteFactory
+from tests.support.domain_events import apply, event
 
 AUDIENCE_TENANT = "tnt_audience"
 """The synthetic listeners' tenant."""
 LISTENERS = 240
 DAYS = 60
 PLAYS_PER_EVENT = 200
-
-
-def event(type: str, payload: dict[str, Any], tenant_id: str | None = None, number: int = 0) -> DomainEvent:
-    return DomainEvent(
-        id=f"evt_{type}_{number}",
-        type=type,
-        version=1,
-        tenant_id=tenant_id,
-        occurred_at=datetime.now(UTC),
-        payload=payload,
-    )
-
-
-async def apply(database: Database, handler: Any, domain_event: DomainEvent) -> None:
-    async with database.write() as session:
-        await handler(session, domain_event)
 
 
 async def project_sample_catalogue(database: Database) -> None:

@@ -29,7 +29,8 @@ from subgraphs.ai.tasks import (
     train_recommender_job,
 )
 from subgraphs.spotify.catalogue.offline import load_sample
-from tests.ai.conftest import TrainedData, apply, event
+from tests.ai.conftest import TrainedData
+from tests.support.domain_events import apply, event
 from tests.support.graphql import codes, gql, sign_up
 from tests.support.hosting import HostedPlatform, hosted_together
 

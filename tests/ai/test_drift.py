@@ -24,8 +24,8 @@ from subgraphs.ai.recommender.model import RecommenderModel
 from subgraphs.ai.repository import ModelRepository
 from subgraphs.ai.service.drift import detect_drift
 from subgraphs.ai.tasks import project_plays
-from tests.ai.conftest import AUDIENCE_TENANT, TrainedData, apply, event
-from tests.support.domain_events import domain_stream
+from tests.ai.conftest import AUDIENCE_TENANT, TrainedData
+from tests.support.domain_events import apply, domain_stream, event
 from tests.support.graphql import gql, sign_up
 from tests.support.hosting import hosted_together
 

@@ -29,9 +29,10 @@ from subgraphs.ai.service.training import train_recommender
 from subgraphs.ai.tasks import project_consent, project_membership, project_plays, project_project
 from subgraphs.spotify.catalogue.offline import load_sample
 from subgraphs.spotify.data.listening import generate_listening
-from tests.ai.conftest import apply, event, project_listening, project_sample_catalogue
+from tests.ai.conftest import project_listening, project_sample_catalogue
 from tests.bench.collab_platform import embedded_redis, platform_settings
 from tests.support.databases import SqliteFactory
+from tests.support.domain_events import apply, event
 from tests.support.graphql import gql, sign_up
 
 LISTENERS = 300

@@ -6,7 +6,6 @@ from __future__ import annotations
 import shutil
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +13,6 @@ import pytest
 
 from shared.config import Settings
 from shared.db import Database
-from shared.domain_events import DomainEvent
 from shared.embeddings import sentence_encoder
 from subgraphs.search.backends.embedded import EmbeddedBackend
 from subgraphs.search.config import SearchSettings
@@ -22,23 +20,8 @@ from subgraphs.search.tasks import index_pending, project_catalogue
 from subgraphs.spotify.catalogue import projection
 from subgraphs.spotify.catalogue.offline import KINDS, load_sample
 from tests.support.databases import SqliteFactory
+from tests.support.domain_events import apply, event
 from tests.support.hosting import hosted_together
-
-
-def event(type: str, payload: dict[str, Any], tenant_id: str | None = None, number: int = 0) -> DomainEvent:
-    return DomainEvent(
-        id=f"evt_{type}_{number}",
-        type=type,
-        version=1,
-        tenant_id=tenant_id,
-        occurred_at=datetime.now(UTC),
-        payload=payload,
-    )
-
-
-async def apply(database: Database, handler: Any, domain_event: DomainEvent) -> None:
-    async with database.write() as session:
-        await handler(session, domain_event)
 
 
 async def project_sample_catalogue(database: Database) -> None:

@@ -9,7 +9,8 @@ from jose import jwt
 
 from subgraphs.search.tasks import index_pending, project_membership, project_playlist, project_project
 from subgraphs.spotify.catalogue.offline import load_sample
-from tests.search.conftest import apply, event, hosted_search
+from tests.search.conftest import hosted_search
+from tests.support.domain_events import apply, event
 from tests.support.graphql import codes, gql, sign_up
 from tests.support.secrets import remember_secret
 

@@ -39,8 +39,8 @@ from subgraphs.search.models import SearchDocument
 from subgraphs.search.repository import DocumentRepository, MembershipRepository
 from subgraphs.search.tasks import index_pending, project_catalogue, project_membership, project_project
 from subgraphs.spotify.catalogue.offline import load_sample
-from tests.search.conftest import apply, event
 from tests.search.test_engine import DOCS
+from tests.support.domain_events import apply, event
 from tests.support.graphql import gql, sign_up
 from tests.support.hosting import HostedPlatform, hosted_together, served_together
 from tests.support.meilisearch import MeilisearchReplay

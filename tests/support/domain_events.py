@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from types import SimpleNamespace
 from typing import Any, ClassVar
 
@@ -80,3 +81,21 @@ async def assert_no_secrets(redis: Redis, domain: str, secrets: list[str]) -> No
         for secret in secrets:
             assert secret not in text, f"a secret reached events:{domain}"
         check_no_secrets(json.loads(fields["payload"]))  # no key that names a secret
+
+
+def event(type: str, payload: dict[str, Any], tenant_id: str | None = None, number: int = 0) -> DomainEvent:
+    """A domain event as a consumer receives it (for calling a projection's handler directly)."""
+    return DomainEvent(
+        id=f"evt_{type}_{number}",
+        type=type,
+        version=1,
+        tenant_id=tenant_id,
+        occurred_at=datetime.now(UTC),
+        payload=payload,
+    )
+
+
+async def apply(database: Database, handler: Any, domain_event: DomainEvent) -> None:
+    """`handler(session, event)` in a transaction, as the consumer runner calls it."""
+    async with database.write() as session:
+        await handler(session, domain_event)
