@@ -153,6 +153,12 @@ async def test_an_artist_bio_is_grounded_streamed_resumed_stored_and_rated(platf
     )
     assert re.fullmatch(r"[0-9a-f]{64}", provenance["promptHash"]) and provenance["promptTemplateVersion"]
     assert stored["usage"]["totalTokens"] > 0
+    models = await platform.call(
+        "ai", '{ models(name: "content-generator") { version kind stage } }', None, account["token"]
+    )
+    assert models["data"]["models"] == [
+        {"version": provenance["model"], "kind": "GENERATOR", "stage": "PRODUCTION"}
+    ]
 
     listed = await platform.call("ai", GENERATIONS, {"s": {"artistId": artist["id"]}}, account["token"])
     assert listed["data"]["generations"] == [{"id": created["id"], "status": "SUCCEEDED"}]

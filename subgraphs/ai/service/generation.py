@@ -39,6 +39,7 @@ from subgraphs.ai.generation import (
 )
 from subgraphs.ai.generation.facts import SUBJECT_TYPES, GraphClient, subject_facts
 from subgraphs.ai.models import AiGeneration, AiTenantPolicy
+from subgraphs.ai.service.training import register_in_use
 
 log = logging.getLogger(__name__)
 AiContext = RequestContext[AiSettings, AiServices]
@@ -47,6 +48,8 @@ TERMINAL = frozenset({"succeeded", "failed"})
 MAX_TERMS = 200
 MAX_TERM_LENGTH = 100
 MAX_COMMENT = 1000
+GENERATOR = "content-generator"
+"""The registry's name for the model that writes content (its versions: provider models)."""
 
 
 def stream_key(generation_id: str) -> str:
@@ -288,6 +291,9 @@ async def run(
                     prompt.hash,
                 )
                 stored.provider, stored.model = provider.name, provider.model
+            await register_in_use(
+                session, GENERATOR, provider.model, "generator", {"provider": provider.name}, "service:ai"
+            )
         async with aclosing(provider.stream(request, prompt)) as chunks:
             async for chunk in chunks:
                 if chunk.delta:

