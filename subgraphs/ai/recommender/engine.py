@@ -116,7 +116,10 @@ def _score(model: RecommenderModel, seed: Seed) -> _Scored:
         weights = (weights / weights.sum()).astype(np.float32)
         similarity = model.embeddings @ model.embeddings[tracks].T
         nearest = tracks[np.argmax(similarity, axis=1)]
-        scores[Source.CONTENT] = (np.clip(similarity, 0, None) ** 3) @ weights
+        positive = np.maximum(similarity, 0, out=similarity)
+        cubed = positive * positive
+        cubed *= positive  # two multiplications: `** 3` on a float array costs three times as much
+        scores[Source.CONTENT] = cubed @ weights
         together = np.asarray(model.cooccurrence[tracks].T @ weights).ravel().astype(np.float32)
         if together.any():
             scores[Source.COOCCURRENCE] = together
