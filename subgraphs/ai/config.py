@@ -31,6 +31,8 @@ class AiSettings(SubgraphSettings):
     data grew by half since (checked every two minutes); the nightly run trains regardless."""
     ai_log_recommendations: bool = True
     """Record every served list with its model version (lineage)."""
+    ai_lineage_days: int = 90
+    """Served lists older than this are deleted (daily)."""
     ai_daily_token_budget: int = 200_000
     """Tokens a tenant may spend on generation a day, unless its admins set another budget."""
     ai_graph_url: str | None = None

@@ -330,6 +330,14 @@ class RecommendationLogRepository:
         row.tenant_id = self.tenant_id
         self.session.add(row)
 
+    @staticmethod
+    async def purge_before(session: AsyncSession, before: datetime) -> int:
+        """Every tenant's lists served before `before` (the retention job)."""
+        result = await session.execute(
+            delete(AiRecommendationLog).where(col(AiRecommendationLog.created_at) < before)
+        )
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
     async def get(self, log_id: str) -> AiRecommendationLog | None:
         row = await self.session.get(AiRecommendationLog, log_id)
         return row if row is not None and row.tenant_id == self.tenant_id else None

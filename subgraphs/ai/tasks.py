@@ -5,14 +5,14 @@ and the recommender's training (nightly, and at start when nothing is in product
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from arq import cron
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.auth.service_tokens import ServiceTokens
-from shared.db import Database
+from shared.db import Database, utcnow
 from shared.domain_events import Consumer, DomainEvent
 from shared.errors import Unavailable
 from shared.jobs import settings_of
@@ -28,6 +28,7 @@ from subgraphs.ai.repository import (
     PlaylistRepository,
     PlayRepository,
     ProjectRepository,
+    RecommendationLogRepository,
     TrainingDataRepository,
 )
 from subgraphs.ai.service import drift, generation
@@ -187,6 +188,13 @@ async def check_drift(ctx: dict[str, Any]) -> dict[str, str]:
     return {report.signal: report.level for report in reports}
 
 
+async def purge_lineage(ctx: dict[str, Any]) -> dict[str, int]:
+    """Served lists older than AI_LINEAGE_DAYS go (daily)."""
+    before = utcnow() - timedelta(days=settings_of(ctx, "ai", AiSettings).ai_lineage_days)
+    async with ctx["db"].write() as session:
+        return {"deleted": await RecommendationLogRepository.purge_before(session, before)}
+
+
 GENERATION_SCOPES = ("collaboration:read", "spotify:read")
 
 
@@ -231,4 +239,5 @@ CRON_JOBS = [
     ),
     cron(train_recommender_when_stale, minute=set(range(0, 60, 2)), run_at_startup=True),
     cron(check_drift, minute={23}, run_at_startup=False),
+    cron(purge_lineage, hour={4}, minute={53}, run_at_startup=False),
 ]

@@ -26,6 +26,7 @@ from subgraphs.ai.tasks import (
     project_playlist,
     project_plays,
     project_project,
+    purge_lineage,
     train_recommender_job,
 )
 from subgraphs.spotify.catalogue.offline import load_sample
@@ -377,3 +378,16 @@ async def test_platform_admins_promote_and_roll_back_and_others_may_not(
             admin["token"],
         )
         assert after["data"]["recommendations"]["modelVersion"] == trained_data.outcome.version
+
+
+async def test_served_lists_are_kept_for_the_lineage_days(platform: HostedPlatform) -> None:
+    account = await _member(platform)
+    seed = {"seed": {"kind": "TRACK", "id": load_sample()["tracks"][9]["id"]}, "first": 3}
+    served = (await _ai(platform, RECOMMEND, seed, account["token"]))["data"]["recommendations"]["id"]
+    runtime = platform.runtimes["ai"]
+    ctx = {"db": runtime.db, "subgraph_settings": {"ai": AiSettings(ai_lineage_days=1)}}
+    assert await purge_lineage(ctx) == {"deleted": 0}
+    assert "errors" not in await _ai(platform, SERVED, {"id": served}, account["token"])
+    ctx["subgraph_settings"] = {"ai": AiSettings(ai_lineage_days=0)}
+    assert (await purge_lineage(ctx))["deleted"] >= 1
+    assert codes(await _ai(platform, SERVED, {"id": served}, account["token"])) == ["NOT_FOUND"]
