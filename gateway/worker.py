@@ -15,6 +15,7 @@ from arq.cron import CronJob
 from arq.worker import Function, Worker, func
 
 from gateway.subgraphs import declarations
+from shared import jobs
 from shared.config import Settings
 from shared.db import Database
 from shared.domain_events import Consumer, ConsumerRunner, repair_outbox
@@ -110,6 +111,6 @@ def create_worker(
         on_startup=startup,
         on_shutdown=shutdown,
         handle_signals=handle_signals,
-        max_tries=5,
+        max_tries=jobs.MAX_TRIES,
         **overrides,
     )

@@ -15,6 +15,9 @@ from arq.connections import ArqRedis
 from redis.asyncio import Redis
 
 PROGRESS_TTL_SECONDS = 24 * 3600
+MAX_TRIES = 5
+"""How many times the worker runs a job that raises (arq's `max_tries`); a job can tell its last
+try by `ctx["job_try"]` and leave nothing half-done."""
 TERMINAL = frozenset({"COMPLETED", "FAILED"})
 
 

@@ -11,6 +11,7 @@ from typing import Any
 from arq import cron
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shared import jobs
 from shared.auth.service_tokens import ServiceTokens
 from shared.db import Database, utcnow
 from shared.domain_events import Consumer, DomainEvent
@@ -227,6 +228,10 @@ async def generate_content(ctx: dict[str, Any], generation_id: str) -> dict[str,
         row = await generation.run(
             ctx["db"], ctx["platform_redis"], provider, graph_client(ctx), generation_id
         )
+    except Exception:
+        if ctx.get("job_try", 1) >= jobs.MAX_TRIES:
+            await generation.give_up(ctx["db"], ctx["platform_redis"], generation_id)
+        raise  # arq tries again (the generation restarts) until its last try
     finally:
         await provider.aclose()
     return {"status": row.status if row else "missing"}

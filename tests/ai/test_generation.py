@@ -18,10 +18,11 @@ import pytest
 from shared.auth.service_tokens import ServiceTokens
 from shared.config import Settings
 from shared.db import Database
+from subgraphs.ai.config import AiSettings
 from subgraphs.ai.generation import OfflineComposer, OpenAICompatibleProvider, ProviderTuning
 from subgraphs.ai.generation.facts import GraphClient
 from subgraphs.ai.service import generation
-from subgraphs.ai.tasks import GENERATION_SCOPES
+from subgraphs.ai.tasks import GENERATION_SCOPES, generate_content
 from subgraphs.spotify.catalogue.offline import load_sample
 from tests.support.graphql import codes, gql, sign_up
 from tests.support.hosting import served_together
@@ -292,3 +293,34 @@ async def test_a_dropped_llm_stream_fails_the_job_and_keeps_the_partial_text(pla
     events = await _events(platform, account["token"], created["id"])
     assert [event["kind"] for event in events] == ["DELTA", "DELTA", "DELTA", "FAILED"]
     assert events[-1]["text"] == "A fine track " and events[-1]["error"]
+
+
+async def test_a_job_that_keeps_failing_ends_failed_on_its_last_try(
+    platform: Platform, ai_settings: Settings
+) -> None:
+    account = await sign_up(platform.http, path="/accounts/graphql")
+    created = await _generate(
+        platform, account["token"], kind="ARTIST_BIO", subject={"artistId": load_sample()["artists"][1]["id"]}
+    )
+
+    def broken(subgraph: str) -> str:
+        raise RuntimeError("the graph's address is unknown")
+
+    ctx = {
+        "db": platform.database,
+        "platform_redis": platform.redis,
+        "settings": ai_settings,
+        "subgraph_settings": {"ai": AiSettings()},
+        "ai_graph": GraphClient(broken, lambda tenant_id: {}),
+    }
+    for attempt in range(1, 6):
+        ctx["job_try"] = attempt
+        with pytest.raises(RuntimeError):
+            await generate_content(ctx, created["id"])
+        stored = (await platform.call("ai", GENERATION, {"id": created["id"]}, account["token"]))["data"][
+            "generation"
+        ]
+        assert stored["status"] == ("FAILED" if attempt == 5 else "RUNNING"), attempt
+    assert stored["error"] == "internal error; the job gave up"
+    events = await _events(platform, account["token"], created["id"])
+    assert [event["kind"] for event in events] == ["RESTART"] * 4 + ["FAILED"]

@@ -5,15 +5,19 @@ explanation answers for any track."""
 from __future__ import annotations
 
 from collections import Counter
+from datetime import timedelta
 
 import numpy as np
 import pytest
 
 from shared.db import Database
+from subgraphs.ai.config import AiSettings
 from subgraphs.ai.recommender import engine, seeds
 from subgraphs.ai.recommender.model import RecommenderModel
 from subgraphs.ai.repository import ModelRepository
-from tests.ai.conftest import TrainedData
+from subgraphs.ai.tasks import project_plays, train_recommender_when_stale
+from tests.ai.conftest import AUDIENCE_TENANT, TrainedData
+from tests.support.domain_events import apply, event
 
 
 @pytest.fixture(scope="module")
@@ -145,3 +149,27 @@ def test_the_artifact_round_trips(model: RecommenderModel) -> None:
     assert (again.cooccurrence != model.cooccurrence).nnz == 0
     assert again.als_factors is not None and model.als_factors is not None
     assert np.array_equal(again.als_factors, model.als_factors)
+
+
+async def test_the_worker_retrains_only_when_the_data_grew(
+    trained_url: str, trained_data: TrainedData
+) -> None:
+    database = Database(trained_url)
+    ctx = {"db": database, "subgraph_settings": {"ai": AiSettings()}, "platform_redis": None}
+    try:
+        assert await train_recommender_when_stale(ctx) == {"trained": False}
+        plays = [
+            {"track_id": play.track_id, "played_at": (play.played_at + timedelta(days=400)).isoformat()}
+            for play in trained_data.listening.plays
+            if not play.skipped
+        ]
+        for start in range(0, len(plays), 5_000):
+            payload = {"user_id": f"listener-later-{start}", "plays": plays[start : start + 5_000]}
+            await apply(database, project_plays, event("spotify.plays.ingested", payload, AUDIENCE_TENANT))
+        retrained = await train_recommender_when_stale(ctx)
+        assert retrained["version"] != trained_data.outcome.version
+        async with database.read() as session:
+            production = await ModelRepository(session).production("recommender")
+        assert production is not None and production.snapshot["plays"] == 2 * trained_data.streams
+    finally:
+        await database.dispose()

@@ -328,6 +328,17 @@ async def run(
     return await _finish(db, redis, generation_id, "succeeded", text, finish_reason, used, None, flags)
 
 
+async def give_up(db: Database, redis: Redis, generation_id: str) -> None:
+    """The job failed unexpectedly on its last try: the generation ends `failed`, its
+    followers are told, nothing is left `running`."""
+    async with db.read() as session:
+        row = await session.get(AiGeneration, generation_id)
+    if row is not None and row.status not in TERMINAL:
+        await _finish(
+            db, redis, generation_id, "failed", row.text, None, None, "internal error; the job gave up"
+        )
+
+
 async def _finish(
     db: Database,
     redis: Redis,
