@@ -89,7 +89,7 @@ def migrate() -> None:
 @app.command()
 def seed(
     listeners: Annotated[
-        int, typer.Option(help="Synthetic listeners whose 90 days of streams are ingested (0: none)")
+        int, typer.Option(help="Synthetic listeners whose 90 days of plays are ingested (0: none)")
     ] = 300,
 ) -> None:
     """Load the offline sample data: the Spotify catalogue, a demo tenant and a synthetic
@@ -100,10 +100,10 @@ def seed(
     with redis_for(settings) as redis_url:
         created = asyncio.run(seed_demo(settings, redis_url))
         rows = asyncio.run(seed_catalogue(settings, redis_url))
-        streams = asyncio.run(seed_audience(settings, redis_url, listeners))
+        plays = asyncio.run(seed_audience(settings, redis_url, listeners))
     typer.echo(created)
     typer.echo(f"offline catalogue: {rows} rows added" if rows else "offline catalogue already present")
-    typer.echo(f"sample audience: {streams} streams added" if streams else "sample audience already present")
+    typer.echo(f"sample audience: {plays} plays added" if plays else "sample audience already present")
 
 
 @app.command()

@@ -70,8 +70,8 @@ async def run_dev(settings: Settings, redis_url: str) -> int:
     print(await seed_demo(settings, redis_url), flush=True)
     await seed_catalogue(settings, redis_url)
     started = time.perf_counter()
-    if streams := await seed_audience(settings, redis_url):
-        print(f"  sample audience: {streams:,} streams in {time.perf_counter() - started:.1f} s", flush=True)
+    if plays := await seed_audience(settings, redis_url):
+        print(f"  sample audience: {plays:,} plays in {time.perf_counter() - started:.1f} s", flush=True)
     demo_tenant = await demo_tenant_id(settings) or ""
     # In dev the demo tenant administers the registry (its `registry:write` keys) and the
     # platform (its admins promote models).

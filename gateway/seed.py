@@ -70,7 +70,7 @@ async def seed_catalogue(settings: Settings, redis_url: str | None = None) -> in
 
 
 async def seed_audience(settings: Settings, redis_url: str | None = None, listeners: int = 300) -> int:
-    """The sample audience's streams (synthetic listeners, 90 days), with a progress bar; a
+    """The sample audience's plays (synthetic listeners, 90 days), with a progress bar; a
     second run adds nothing. With `redis_url` their events are published at once."""
     from rich.progress import Progress
 
@@ -82,7 +82,7 @@ async def seed_audience(settings: Settings, redis_url: str | None = None, listen
     redis = create_redis(redis_url) if redis_url else None
     try:
         with Progress(transient=True) as progress:
-            task = progress.add_task(f"seeding {listeners} synthetic listeners' streams", total=listeners)
+            task = progress.add_task(f"seeding {listeners} synthetic listeners' plays", total=listeners)
             return await ingest(
                 database, redis, listeners=listeners, progress=lambda n: progress.advance(task, n)
             )

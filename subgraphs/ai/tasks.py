@@ -37,6 +37,8 @@ from subgraphs.ai.service.training import train_recommender
 
 log = logging.getLogger(__name__)
 PERSONALIZATION = "personalization"
+STREAM_MS = 30_000
+"""A play of at least this long is a stream (Spotify's rule); shorter ones are skips."""
 
 
 async def project_catalogue(session: AsyncSession, event: DomainEvent) -> None:
@@ -55,7 +57,11 @@ async def project_plays(session: AsyncSession, event: DomainEvent) -> None:
     if not event.tenant_id:
         return
     payload = event.payload
-    plays = [(play["track_id"], datetime.fromisoformat(play["played_at"])) for play in payload["plays"]]
+    plays = [
+        (play["track_id"], datetime.fromisoformat(play["played_at"]))
+        for play in payload["plays"]
+        if play.get("ms_played", STREAM_MS) >= STREAM_MS  # a skip says nothing of taste
+    ]
     await PlayRepository(session, event.tenant_id).add(payload["user_id"], plays)
 
 

@@ -62,14 +62,16 @@ class LibraryPlaylistUpserted(EventPayload):
 
 @dataclass(frozen=True, kw_only=True)
 class PlaysIngested(EventPayload):
-    """Recently played tracks read by the sync. `plays` is the batch as read (consumers
-    dedupe on user, track and time, as the store does); `new` is how many were new."""
+    """Plays read by the sync (or the sample audience's). `plays` is the batch as read
+    (consumers dedupe on user, track and time, as the store does), each `{track_id, played_at}`
+    and what its source knew of it: `context_uri`, `ms_played` (absent: a stream; under 30,000
+    a skip), `device`, `source` (source of stream), `country`. `new` is how many were new."""
 
     TYPE: ClassVar[str] = "spotify.plays.ingested"
     user_id: str
     country: str | None
     new: int
-    plays: list[dict[str, str]]
+    plays: list[dict[str, Any]]
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -60,6 +60,10 @@ class StreamEvent(TenantMixin, table=True):
     context_uri: str | None = Field(default=None, max_length=255)
     country: str | None = Field(default=None, max_length=8)
     device: str | None = Field(default=None, max_length=64)
+    ms_played: int | None = None
+    """None: the source does not say (Spotify's recently played lists streams, >= 30 s)."""
+    source: str | None = Field(default=None, max_length=32)
+    """Source of stream (Spotify for Artists' names: `user_playlist`, `radio`, ...)."""
 
 
 class LibraryPlaylist(TenantMixin, TimestampMixin, table=True):

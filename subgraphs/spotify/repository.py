@@ -7,8 +7,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     JSON,
@@ -38,6 +37,9 @@ from subgraphs.spotify.models import (
     PlaylistCoverArt,
     StreamEvent,
 )
+
+if TYPE_CHECKING:
+    from subgraphs.spotify.catalogue.library import Play
 
 
 @dataclass(frozen=True)
@@ -210,20 +212,22 @@ class LibraryPlaylistRepository(TenantRepository[LibraryPlaylist]):
 class PlayRepository(TenantRepository[StreamEvent]):
     model = StreamEvent
 
-    async def insert_new(
-        self, user_id: str, plays: Sequence[tuple[str, datetime]], country: str | None
-    ) -> int:
-        """Stores (track id, played at) plays, skipping those already stored; returns how
-        many were new."""
+    async def insert_new(self, user_id: str, plays: Sequence[Play], country: str | None) -> int:
+        """Stores plays, skipping those already stored (same user, track and time); `country`
+        stands for a play's own when it has none. Returns how many were new."""
         rows = [
             {
                 "tenant_id": self.tenant_id,
                 "user_id": user_id,
-                "track_id": track_id,
-                "played_at": played_at,
-                "country": country,
+                "track_id": play.track_id,
+                "played_at": play.played_at,
+                "country": play.country or country,
+                "context_uri": play.context_uri,
+                "device": play.device,
+                "ms_played": play.ms_played,
+                "source": play.source,
             }
-            for track_id, played_at in plays
+            for play in plays
         ]
         return await insert_new(self.session, StreamEvent, rows, ["user_id", "track_id", "played_at"])
 

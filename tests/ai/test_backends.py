@@ -10,6 +10,7 @@ from shared.config import Settings
 from shared.db import Database
 from shared.embeddings import sentence_encoder
 from subgraphs.ai.config import AiSettings
+from subgraphs.ai.repository import PlayRepository
 from subgraphs.ai.service.drift import detect_drift
 from subgraphs.ai.service.training import train_recommender
 from subgraphs.ai.tasks import project_consent, project_plays
@@ -75,3 +76,16 @@ async def test_projections_training_and_recommendations(
         "play_popularity",
     }
     assert streams > 1000
+
+
+async def test_skips_are_not_taste(database: Database) -> None:
+    plays = [
+        {"track_id": "t_stream", "played_at": "2026-11-02T10:00:00+00:00", "ms_played": 184_000},
+        {"track_id": "t_skip", "played_at": "2026-11-02T10:03:00+00:00", "ms_played": 12_000},
+        {"track_id": "t_history", "played_at": "2026-11-02T10:04:00+00:00"},  # Spotify's history: streams
+    ]
+    payload = {"user_id": "usr_1", "plays": plays}
+    await apply(database, project_plays, event("spotify.plays.ingested", payload, "tnt_1"))
+    async with database.read() as session:
+        kept = await PlayRepository(session, "tnt_1").of_user("usr_1", 10)
+    assert sorted(track for track, _ in kept) == ["t_history", "t_stream"]

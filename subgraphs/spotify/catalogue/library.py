@@ -38,8 +38,19 @@ class SpotifyTokenRejected(Unauthenticated):
 
 @dataclass(frozen=True)
 class Play:
+    """One play of the user's listening history, with what its source knows of it."""
+
     track_id: str
     played_at: datetime
+    context_uri: str | None = None
+    """The album, artist or playlist it was played from (Spotify URI)."""
+    ms_played: int | None = None
+    """How long it played; None when the source does not say (Spotify's recently played lists
+    streams only, so its plays count as streams)."""
+    device: str | None = None
+    source: str | None = None
+    """Where the listener found it, as Spotify for Artists names sources of stream."""
+    country: str | None = None
 
 
 async def fetch_linked_account(
@@ -140,7 +151,11 @@ class LiveLibrary:
             account, "me/recently-played", lambda sp: sp.current_user_recently_played(limit=limit)
         )
         return [
-            Play(item["track"]["id"], datetime.fromisoformat(item["played_at"].replace("Z", "+00:00")))
+            Play(
+                item["track"]["id"],
+                datetime.fromisoformat(item["played_at"].replace("Z", "+00:00")),
+                context_uri=(item.get("context") or {}).get("uri"),
+            )
             for item in body["items"]
         ]
 

@@ -1,8 +1,8 @@
 """The offline sample's audience: synthetic listeners (`data/listening.py`: taste clusters by
-genre, popularity skew, sessions, repeat listening) whose streams are ingested like a library
-sync's, so every consumer of `spotify.plays.ingested` (ai's recommender and its evaluation)
-has listening to learn from offline. Streams only: plays under 30 s are skips, which Spotify's
-recently-played history does not return either."""
+genre, popularity skew, sessions, repeat listening, skips) whose plays are ingested like a
+library sync's, with what a listening history knows of each (context, time played, device,
+source of stream, country), so every consumer of `spotify.plays.ingested` (ai's recommender
+and its evaluation) has listening to learn from offline."""
 
 from __future__ import annotations
 
@@ -34,8 +34,8 @@ async def seed_audience(
     seed: int = 7,
     progress: Callable[[int], None] | None = None,
 ) -> int:
-    """Ingests the audience's streams once (nothing when it already has plays); returns how
-    many. Each listener's streams are one ingestion (its `spotify.plays.ingested` event)."""
+    """Ingests the audience's plays once (nothing when it already has some); returns how many.
+    Each listener's plays are one ingestion (its `spotify.plays.ingested` event)."""
     async with db.read() as session:
         stored = await session.execute(
             select(func.count()).select_from(StreamEvent).where(col(StreamEvent.tenant_id) == AUDIENCE_TENANT)
@@ -44,17 +44,26 @@ async def seed_audience(
             return 0
     listening = generate_listening(listeners=listeners, days=days, seed=seed)
     country = {listener.id: listener.country for listener in listening.listeners}
-    streams: dict[str, list[Play]] = defaultdict(list)
+    plays_of: dict[str, list[Play]] = defaultdict(list)
     for play in listening.plays:
-        if not play.skipped:
-            streams[play.user_id].append(Play(play.track_id, play.played_at))
-    total, users = 0, list(streams)
+        plays_of[play.user_id].append(
+            Play(
+                play.track_id,
+                play.played_at,
+                context_uri=play.context,
+                ms_played=play.ms_played,
+                device=play.device,
+                source=play.source,
+                country=play.country,
+            )
+        )
+    total, users = 0, list(plays_of)
     for start in range(0, len(users), LISTENERS_PER_TRANSACTION):
         chunk = users[start : start + LISTENERS_PER_TRANSACTION]
         async with db.write() as session:
             for user_id in chunk:
                 total += await ingest_plays(
-                    session, AUDIENCE_TENANT, user_id, streams[user_id], country[user_id]
+                    session, AUDIENCE_TENANT, user_id, plays_of[user_id], country[user_id]
                 )
         if redis is not None:
             await publish_pending(redis, db, session)

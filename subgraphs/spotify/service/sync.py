@@ -90,14 +90,33 @@ async def ingest_plays(
     if not plays:
         return 0
     repo = PlayRepository(session, tenant_id)
-    new = await repo.insert_new(user_id, [(p.track_id, p.played_at) for p in plays], country)
+    new = await repo.insert_new(user_id, plays, country)
     if new:
-        played = [{"track_id": p.track_id, "played_at": p.played_at.isoformat()} for p in plays]
         emit(
             session,
-            de.PlaysIngested(tenant_id=tenant_id, user_id=user_id, country=country, new=new, plays=played),
+            de.PlaysIngested(
+                tenant_id=tenant_id,
+                user_id=user_id,
+                country=country,
+                new=new,
+                plays=[_entry(p) for p in plays],
+            ),
         )
     return new
+
+
+def _entry(play: Play) -> dict[str, Any]:
+    """A play as `spotify.plays.ingested` carries it: what is known, nothing empty."""
+    entry: dict[str, Any] = {"track_id": play.track_id, "played_at": play.played_at.isoformat()}
+    details = {
+        "context_uri": play.context_uri,
+        "ms_played": play.ms_played,
+        "device": play.device,
+        "source": play.source,
+        "country": play.country,
+    }
+    entry.update({key: value for key, value in details.items() if value is not None})
+    return entry
 
 
 async def upsert_library_playlist(
