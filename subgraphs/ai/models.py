@@ -219,3 +219,15 @@ class AiDriftReport(SQLModel, table=True):
     level: str = Field(max_length=16)
     details: dict = Field(sa_column=Column(JSON, nullable=False))  # type: ignore[type-arg]
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class AiQuerySample(SQLModel, table=True):
+    """A sampled search query's vector (`search.query.sampled`): no user, no words; what the
+    drift check compares with the production model's track vectors."""
+
+    __tablename__ = "ai_query_sample"
+
+    id: int | None = Field(default=None, primary_key=True)
+    model_version: str = Field(max_length=64)
+    vector: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    sampled_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)

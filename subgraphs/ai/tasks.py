@@ -8,6 +8,7 @@ import logging
 from datetime import datetime, timedelta
 from typing import Any
 
+import numpy as np
 from arq import cron
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -20,6 +21,7 @@ from shared.jobs import settings_of
 from subgraphs.ai.config import AiSettings
 from subgraphs.ai.generation import ProviderTuning, create_provider
 from subgraphs.ai.generation.facts import GraphClient
+from subgraphs.ai.models import AiQuerySample
 from subgraphs.ai.recommender.store import RECOMMENDER
 from subgraphs.ai.repository import (
     CatalogueRepository,
@@ -117,6 +119,14 @@ async def project_consent(session: AsyncSession, event: DomainEvent) -> None:
         await consents.put(payload["user_id"], event.type == "accounts.consent.granted")
 
 
+async def keep_query_sample(session: AsyncSession, event: DomainEvent) -> None:
+    payload = event.payload
+    vector = np.asarray(payload["vector"], dtype="<f4").tobytes()
+    session.add(
+        AiQuerySample(model_version=payload["model_version"], vector=vector, sampled_at=event.occurred_at)
+    )
+
+
 CONSUMERS = [
     Consumer("ai.catalogue", ("spotify.catalogue.upserted",), project_catalogue),
     Consumer("ai.plays", ("spotify.plays.ingested",), project_plays),
@@ -138,6 +148,7 @@ CONSUMERS = [
     Consumer(
         "ai.memberships", ("collaboration.member.added", "collaboration.member.removed"), project_membership
     ),
+    Consumer("ai.search_queries", ("search.query.sampled",), keep_query_sample),
     Consumer(
         "ai.consents",
         ("accounts.user.signed_up", "accounts.consent.granted", "accounts.consent.revoked"),

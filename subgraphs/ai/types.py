@@ -523,8 +523,8 @@ class DriftReport:
     id: strawberry.ID = strawberry.field(description="Report id.")
     model_version: str = strawberry.field(description="The version checked (the one in production then).")
     signal: str = strawberry.field(
-        description="`catalogue_embeddings` (new tracks), `recommendation_seeds` (what was asked for) "
-        "or `play_popularity` (plays over the popularity deciles)."
+        description="`catalogue_embeddings` (new tracks), `recommendation_seeds` (what was asked for), "
+        "`search_queries` (sampled query vectors) or `play_popularity` (plays over the popularity deciles)."
     )
     psi: float | None = strawberry.field(description="Population stability index (null: insufficient).")
     centroid_shift: float | None = strawberry.field(

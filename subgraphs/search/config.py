@@ -39,6 +39,9 @@ class SearchSettings(SubgraphSettings):
     search_semantic_min_similarity: float = 0.33
     """Cosine below which a document is not a semantic match (the embedded engine)."""
     search_query_vector_ttl_seconds: int = 86_400
+    search_query_sample_rate: float = 0.05
+    """The share of SEMANTIC and HYBRID searches whose query vector is announced (anonymous:
+    `search.query.sampled`) for the drift checks of the platform's models."""
 
     def index_dir(self, platform: Settings) -> Path:
         return self.search_index_dir or platform.data_dir / "search-index"

@@ -7,10 +7,13 @@ import base64
 import binascii
 import hashlib
 import json
+import random
 from dataclasses import dataclass, field, replace
 
 from shared.auth.principal import signed_in_user
 from shared.context import RequestContext
+from shared.domain_events import emit, transaction
+from shared.embeddings import model_version
 from shared.errors import BadUserInput, Forbidden
 from subgraphs.search.backends.base import (
     DEFAULT_SEMANTIC_RATIO,
@@ -26,6 +29,7 @@ from subgraphs.search.backends.base import (
     Suggestion,
 )
 from subgraphs.search.config import SearchServices, SearchSettings
+from subgraphs.search.domain_events import QuerySampled
 from subgraphs.search.insights import KEPT_DAYS, Insights
 from subgraphs.search.repository import MembershipRepository
 
@@ -145,6 +149,8 @@ async def search(context: SearchContext, spec: SearchSpec) -> SearchAnswer:
     page = await services.backend.search(request)
     if spec.after is None:  # a search, not its next page
         await services.insights.record(reader.tenant_id, spec.query, page.total)
+        if vector is not None and random.random() < settings.search_query_sample_rate:
+            await _sample_query(context, reader.tenant_id, vector)
     if page.keyword_only:
         off = not services.query_vectors.enabled
         reason = "semantic search is switched off" if off else "the embedding model is still loading"
@@ -162,6 +168,18 @@ async def search(context: SearchContext, spec: SearchSpec) -> SearchAnswer:
         has_next=len(window) > spec.first,
         fingerprint=fingerprint,
     )
+
+
+async def _sample_query(context: SearchContext, tenant_id: str, vector: list[float]) -> None:
+    """A query's vector for the platform's drift checks (rounded: 4 decimals are plenty)."""
+    runtime = context.runtime
+    async with transaction(runtime.db, runtime.redis) as session:
+        emit(
+            session,
+            QuerySampled(
+                tenant_id=tenant_id, model_version=model_version(), vector=[round(x, 4) for x in vector]
+            ),
+        )
 
 
 async def insights(context: SearchContext, days: int, first: int) -> Insights:

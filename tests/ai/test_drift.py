@@ -12,6 +12,7 @@ from redis.asyncio import Redis
 
 from shared.config import Settings
 from shared.db import Database
+from shared.embeddings import model_version
 from subgraphs.ai.recommender.drift import (
     ALERT_PSI,
     WARNING_PSI,
@@ -23,7 +24,7 @@ from subgraphs.ai.recommender.drift import (
 from subgraphs.ai.recommender.model import RecommenderModel
 from subgraphs.ai.repository import ModelRepository
 from subgraphs.ai.service.drift import detect_drift
-from subgraphs.ai.tasks import project_plays
+from subgraphs.ai.tasks import keep_query_sample, project_plays
 from tests.ai.conftest import AUDIENCE_TENANT, TrainedData
 from tests.support.domain_events import apply, domain_stream, event
 from tests.support.graphql import gql, sign_up
@@ -99,16 +100,23 @@ async def test_the_job_reports_alerts_and_announces_them(
         ]
         payload = {"user_id": "listener-9001", "country": None, "new": len(plays), "plays": plays}
         await apply(database, project_plays, event("spotify.plays.ingested", payload, AUDIENCE_TENANT))
+        genre = model.tracks[0].genres[0]
+        one_genre = [p for p, track in enumerate(model.tracks) if genre in track.genres]
+        for n, position in enumerate(one_genre[:60]):  # searches all about one genre
+            sample = {"model_version": model_version(), "vector": model.embeddings[position].tolist()}
+            await apply(database, keep_query_sample, event("search.query.sampled", sample, "tnt_someone", n))
         reports = await detect_drift(database, redis=redis)
         levels = {report.signal: report.level for report in reports}
         assert levels == {
             "catalogue_embeddings": "insufficient",  # no track arrived since training
             "recommendation_seeds": "insufficient",
+            "search_queries": "alert",
             "play_popularity": "alert",
         }
         announced = [e for e in await domain_stream(redis, "ai") if e.type == "ai.model.drift_detected"]
-        assert [(e.payload["signal"], e.payload["level"]) for e in announced] == [
-            ("play_popularity", "alert")
+        assert sorted((e.payload["signal"], e.payload["level"]) for e in announced) == [
+            ("play_popularity", "alert"),
+            ("search_queries", "alert"),
         ]
         async with hosted_together(["accounts", "ai"], ai_settings, redis_server.url) as platform:
             account = await sign_up(platform.client, path="/accounts/graphql")

@@ -60,10 +60,13 @@ def catalogue(catalogue_index: Path, tmp_path: Path) -> Path:
 
 @asynccontextmanager
 async def hosted_search(
-    settings: Settings, redis_url: str, index: Path, *, semantic: bool
+    settings: Settings, redis_url: str, index: Path, *, semantic: bool, sample_rate: float = 0.0
 ) -> AsyncIterator[tuple[Any, EmbeddedBackend]]:
-    """accounts and search served together, and the index's writer (the worker's role)."""
-    config = SearchSettings(search_index_dir=index, search_semantic=semantic)
+    """accounts and search served together, and the index's writer (the worker's role). No
+    query is sampled unless `sample_rate` says (a sampled search writes an event)."""
+    config = SearchSettings(
+        search_index_dir=index, search_semantic=semantic, search_query_sample_rate=sample_rate
+    )
     writer = EmbeddedBackend(index, writable=True)
     try:
         async with hosted_together(

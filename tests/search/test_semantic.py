@@ -4,12 +4,15 @@ cached in Redis, and an unchanged text is never embedded twice."""
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 from redis.asyncio import Redis
 
 from shared.embeddings import SentenceEncoder, cached_embeddings, sentence_encoder
 from tests.search.conftest import hosted_search
+from tests.support.domain_events import domain_stream
 from tests.support.graphql import codes, gql, sign_up
 
 SEARCH = """query($q: String!, $mode: SearchMode!, $first: Int! = 10, $after: String, $ratio: Float,
@@ -116,3 +119,27 @@ async def test_an_unchanged_text_is_never_embedded_twice(database):
     )
     assert encoder.encoded == ["Velvet Harbors. by Ada Costa", "Neon Tides", "New one"]
     assert np.array_equal(first[1], again[0]) and again.shape == (3, 384)
+
+
+async def test_query_vectors_are_sampled_anonymously_for_drift_checks(settings, redis_server, catalogue):
+    redis = Redis.from_url(redis_server.url, decode_responses=True)
+    await redis.delete("events:search")
+    try:
+        async with hosted_search(settings, redis_server.url, catalogue, semantic=True, sample_rate=1.0) as (
+            client,
+            _,
+        ):
+            user = await sign_up(client, path="/accounts/graphql")
+            assert sentence_encoder().wait_until_ready(120)
+            await _search(client, user["token"], "quiet piano for rainy mornings", "SEMANTIC")
+            await _search(client, user["token"], "quiet piano", "KEYWORD")  # no vector, no sample
+        sampled = [e for e in await domain_stream(redis, "search") if e.type == "search.query.sampled"]
+        assert len(sampled) == 1
+        payload = sampled[0].payload
+        assert set(payload) == {"model_version", "vector"} and len(payload["vector"]) == 384
+        assert "quiet" not in json.dumps(payload)  # no words, no user
+        assert sampled[0].actor_id is None
+        expected = sentence_encoder().encode(["quiet piano for rainy mornings"])[0]
+        assert float(np.dot(np.asarray(payload["vector"]), expected)) > 0.999
+    finally:
+        await redis.aclose()

@@ -1,10 +1,10 @@
-"""ai: projections (catalogue tracks, plays, playlists, projects, memberships, consents),
-the model registry with artifacts and drift reports, recommendation lineage, generations and
-tenant generation policies
+"""ai: projections (catalogue tracks, plays, playlists, projects, memberships, consents,
+sampled search queries), the model registry with artifacts and drift reports, recommendation
+lineage, generations and tenant generation policies
 
 Revision ID: ai_0001
 Revises:
-Create Date: 2026-12-07 04:39:15.804747
+Create Date: 2026-12-07 05:35:02.954862
 """
 
 from collections.abc import Sequence
@@ -162,6 +162,17 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_ai_project_tenant_id"), ["tenant_id"], unique=False)
 
     op.create_table(
+        "ai_query_sample",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("model_version", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column("vector", sa.LargeBinary(), nullable=False),
+        sa.Column("sampled_at", shared.db.mixins.UTCDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    with op.batch_alter_table("ai_query_sample", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_ai_query_sample_sampled_at"), ["sampled_at"], unique=False)
+
+    op.create_table(
         "ai_recommendation_log",
         sa.Column("id", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
         sa.Column("tenant_id", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
@@ -227,6 +238,10 @@ def downgrade() -> None:
         batch_op.drop_index("ix_ai_recommendation_log_user")
 
     op.drop_table("ai_recommendation_log")
+    with op.batch_alter_table("ai_query_sample", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_ai_query_sample_sampled_at"))
+
+    op.drop_table("ai_query_sample")
     with op.batch_alter_table("ai_project", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_ai_project_tenant_id"))
 

@@ -1,6 +1,7 @@
 """Drift checks of the production recommender (a scheduled job): catalogue items that arrived
-after it was trained, the seeds of recommendations asked for since it was promoted, and plays
-since its training data ended, each compared with what it was trained on. Reports are kept;
+after it was trained, the seeds of recommendations asked for and the search queries sampled
+since it was promoted, and plays since its training data ended, each compared with what it
+was trained on. Reports are kept;
 a warning or an alert is announced as a domain event."""
 
 from __future__ import annotations
@@ -16,9 +17,17 @@ from sqlmodel import col
 
 from shared.db import Database, new_id
 from shared.domain_events import emit
-from shared.embeddings import SentenceEncoder, cached_embeddings, sentence_encoder
+from shared.embeddings import DIMENSIONS, SentenceEncoder, cached_embeddings, model_version, sentence_encoder
 from subgraphs.ai import domain_events as de
-from subgraphs.ai.models import AiDriftReport, AiModel, AiPlay, AiPlaylist, AiRecommendationLog, AiTrack
+from subgraphs.ai.models import (
+    AiDriftReport,
+    AiModel,
+    AiPlay,
+    AiPlaylist,
+    AiQuerySample,
+    AiRecommendationLog,
+    AiTrack,
+)
 from subgraphs.ai.recommender.drift import (
     Comparison,
     EmbeddingReference,
@@ -106,6 +115,28 @@ async def _seed_vectors(db: Database, model: RecommenderModel, since: datetime) 
     return np.array(vectors, dtype=np.float32).reshape(-1, model.embeddings.shape[1])
 
 
+async def _search_queries(db: Database, since: datetime) -> Floats:
+    """Sampled search query vectors since the promotion, of the sentence model in use."""
+    async with db.read() as session:
+        rows = (
+            (
+                await session.execute(
+                    select(col(AiQuerySample.vector))
+                    .where(
+                        col(AiQuerySample.sampled_at) > since,
+                        col(AiQuerySample.model_version) == model_version(),
+                    )
+                    .limit(RECENT_LIMIT)
+                )
+            )
+            .scalars()
+            .all()
+        )
+    return np.array([np.frombuffer(row, dtype="<f4") for row in rows], dtype=np.float32).reshape(
+        -1, DIMENSIONS
+    )
+
+
 async def _plays(
     db: Database, model: RecommenderModel, until: datetime | None
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -159,6 +190,7 @@ async def detect_drift(
             await _new_tracks(db, encoder or sentence_encoder(), model, row.created_at)
         ),
         "recommendation_seeds": reference.compare(await _seed_vectors(db, model, row.stage_changed_at)),
+        "search_queries": reference.compare(await _search_queries(db, row.stage_changed_at)),
         "play_popularity": compare_plays(
             model.popularity, popularity_deciles(model.popularity), reference_plays, recent_plays
         ),
