@@ -73,6 +73,7 @@ async def test_projections_training_and_recommendations(
     assert {report.signal for report in reports} == {
         "catalogue_embeddings",
         "recommendation_seeds",
+        "search_queries",
         "play_popularity",
     }
     assert streams > 1000
