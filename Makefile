@@ -25,13 +25,14 @@ $(NODE_STAMP): $(ROUTER)/package.json $(ROUTER)/package-lock.json
 	cd $(ROUTER) && npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
-# Test-only system packages: Chromium (GraphiQL check) and PostgreSQL 15 (throwaway clusters).
+# Test-only system packages: Chromium (GraphiQL check), PostgreSQL 15 (throwaway clusters) and
+# poppler-utils (pdftoppm/pdftotext read the analytics reports back).
 system-deps: $(SYSTEM_STAMP)
 
 $(SYSTEM_STAMP):
-	@if ! command -v chromium >/dev/null || ! (command -v initdb >/dev/null || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1); then \
-		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium postgresql >/dev/null; \
-		else echo "install chromium and postgresql (apt-get install chromium postgresql)"; exit 1; fi; \
+	@if ! command -v chromium >/dev/null || ! command -v pdftoppm >/dev/null || ! (command -v initdb >/dev/null || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1); then \
+		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium postgresql poppler-utils >/dev/null; \
+		else echo "install chromium, postgresql and poppler-utils (apt-get install chromium postgresql poppler-utils)"; exit 1; fi; \
 	fi
 	@mkdir -p $(dir $@) && touch $@
 

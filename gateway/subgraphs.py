@@ -17,6 +17,7 @@ SUBGRAPHS: tuple[str, ...] = (
     "collaboration",
     "search",
     "ai",
+    "analytics",
 )
 """The one list a new subgraph joins."""
 

@@ -51,6 +51,9 @@ class Play:
     source: str | None = None
     """Where the listener found it, as Spotify for Artists names sources of stream."""
     country: str | None = None
+    city: str | None = None
+    """Where the listener was, when the source knows (Spotify's history does not; the
+    synthetic audience does). Carried by the event, not stored by spotify."""
 
 
 async def fetch_linked_account(

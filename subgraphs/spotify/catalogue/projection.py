@@ -25,6 +25,7 @@ def item(kind: str, obj: Mapping[str, Any], genres_by_artist: Mapping[str, list[
     summary: dict[str, Any] = {"id": obj["id"], "name": obj["name"], "popularity": obj.get("popularity")}
     if kind == "artist":
         summary["genres"] = list(obj.get("genres") or [])
+        summary["followers"] = (obj.get("followers") or {}).get("total")
     elif kind in ("track", "album"):
         artists = _artists(obj)
         album = obj.get("album") if kind == "track" else obj

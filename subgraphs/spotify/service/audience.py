@@ -55,6 +55,7 @@ async def seed_audience(
                 device=play.device,
                 source=play.source,
                 country=play.country,
+                city=play.city,
             )
         )
     total, users = 0, list(plays_of)

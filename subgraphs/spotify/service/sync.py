@@ -114,6 +114,7 @@ def _entry(play: Play) -> dict[str, Any]:
         "device": play.device,
         "source": play.source,
         "country": play.country,
+        "city": play.city,
     }
     entry.update({key: value for key, value in details.items() if value is not None})
     return entry

@@ -1,0 +1,1 @@
+"""The analytics subgraph: its declaration is `subgraph` in `app.py`."""

@@ -1,0 +1,241 @@
+"""The analytics subgraph's tables: plays as facts (from spotify's `spotify.plays.ingested`),
+the catalogue it needs to credit a play to its artists, which tenant has claimed which artist,
+and the rollups every query reads. Tables start with `analytics_` (its migration branch);
+nothing here is read from another subgraph's tables.
+
+Plays are the platform's listening, not one tenant's: an artist's audience is every listener
+of its tracks, whichever tenant they came through. What a tenant sees of it is decided by its
+claims, and only in aggregate: no query returns a listener."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import JSON, BigInteger, Column, Date, Index, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from shared.db.mixins import TenantMixin, UTCDateTime, utcnow
+
+
+class AnalyticsPlay(SQLModel, table=True):
+    """One play: once per (tenant, user, track, time), the event's natural key. `listener` is
+    a 64-bit digest of (tenant, user), what distinct counts count. Empty strings stand for an
+    unknown country, city, source or device, so they group like any other value."""
+
+    __tablename__ = "analytics_play"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "user_id", "track_id", "played_at", name="uq_analytics_play"),
+        Index("ix_analytics_play_day", "day"),
+        Index("ix_analytics_play_track_day", "track_id", "day"),
+        Index("ix_analytics_play_context_day", "context_uri", "day"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    tenant_id: str = Field(max_length=64)
+    user_id: str = Field(max_length=64)
+    track_id: str = Field(max_length=64)
+    played_at: datetime = Field(sa_type=UTCDateTime)
+    day: date = Field(sa_type=Date)
+    listener: int = Field(sa_type=BigInteger)
+    ms_played: int | None = None
+    stream: bool
+    """A play of 30 s or more (Spotify's rule); the others are skips."""
+    country: str = Field(default="", max_length=2)
+    city: str = Field(default="", max_length=80)
+    source: str = Field(default="", max_length=32)
+    device: str = Field(default="", max_length=32)
+    context_uri: str | None = Field(default=None, max_length=120)
+
+
+class AnalyticsTrack(SQLModel, table=True):
+    """A catalogue track (from `spotify.catalogue.upserted`)."""
+
+    __tablename__ = "analytics_track"
+
+    id: str = Field(primary_key=True, max_length=64)
+    name: str = Field(max_length=300)
+    album_name: str | None = Field(default=None, max_length=300)
+    year: int | None = None
+    artist_ids: list = Field(sa_column=Column(JSON, nullable=False))  # type: ignore[type-arg]
+
+
+class AnalyticsTrackArtist(SQLModel, table=True):
+    """Each artist credited on a track: a stream counts for every one of them."""
+
+    __tablename__ = "analytics_track_artist"
+    __table_args__ = (Index("ix_analytics_track_artist_artist", "artist_id"),)
+
+    track_id: str = Field(primary_key=True, max_length=64)
+    artist_id: str = Field(primary_key=True, max_length=64)
+
+
+class AnalyticsArtist(SQLModel, table=True):
+    """A catalogue artist: its name for reports, its followers where the catalogue says."""
+
+    __tablename__ = "analytics_artist"
+
+    id: str = Field(primary_key=True, max_length=64)
+    name: str = Field(max_length=300)
+    followers: int | None = None
+    popularity: int | None = None
+
+
+class AnalyticsArtistClaim(TenantMixin, table=True):
+    """A tenant's claim on an artist: its analytics are visible to the tenant once verified
+    (by a platform admin, or recorded verified by the platform itself: the sample account's
+    artists offline)."""
+
+    __tablename__ = "analytics_artist_claim"
+    __table_args__ = (UniqueConstraint("tenant_id", "artist_id", name="uq_analytics_artist_claim"),)
+
+    id: str = Field(primary_key=True, max_length=64)
+    artist_id: str = Field(max_length=64, index=True)
+    status: str = Field(max_length=16)
+    """`PENDING` or `VERIFIED`."""
+    claimed_by: str = Field(max_length=64)
+    verified_by: str | None = Field(default=None, max_length=64)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    verified_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class AnalyticsRollup(SQLModel, table=True):
+    """The daily rollup at its finest grain: (artist, track, day, country, source, device).
+    A day's rows are replaced whole when the day is rolled again."""
+
+    __tablename__ = "analytics_rollup"
+    __table_args__ = (Index("ix_analytics_rollup_day", "day"),)
+
+    artist_id: str = Field(primary_key=True, max_length=64)
+    day: date = Field(primary_key=True, sa_type=Date)
+    track_id: str = Field(primary_key=True, max_length=64)
+    country: str = Field(primary_key=True, max_length=2)
+    source: str = Field(primary_key=True, max_length=32)
+    device: str = Field(primary_key=True, max_length=32)
+    streams: int
+    skips: int
+    listeners: int
+    """Distinct listeners who streamed in this cell."""
+
+
+class AnalyticsBreakdownDay(SQLModel, table=True):
+    """One artist's streams, skips and distinct listeners a day by one dimension (`track`,
+    `country`, `city`, `source`, `device`): what breakdowns over a range sum, a few hundred
+    rows a year instead of the finest grain's many thousands."""
+
+    __tablename__ = "analytics_breakdown_day"
+    __table_args__ = (Index("ix_analytics_breakdown_day_day", "day"),)
+
+    artist_id: str = Field(primary_key=True, max_length=64)
+    dimension: str = Field(primary_key=True, max_length=16)
+    day: date = Field(primary_key=True, sa_type=Date)
+    value: str = Field(primary_key=True, max_length=80)
+    streams: int
+    skips: int
+    listeners: int
+
+
+class AnalyticsTrackDay(SQLModel, table=True):
+    """A track's day: streams, skips, distinct listeners."""
+
+    __tablename__ = "analytics_track_day"
+    __table_args__ = (Index("ix_analytics_track_day_day", "day"),)
+
+    track_id: str = Field(primary_key=True, max_length=64)
+    day: date = Field(primary_key=True, sa_type=Date)
+    streams: int
+    skips: int
+    listeners: int
+
+
+class AnalyticsArtistDay(SQLModel, table=True):
+    """An artist's day: streams, skips, distinct listeners that day and monthly listeners
+    (distinct over the 28 days ending that day, exact). A day with monthly listeners has a
+    row even without a play."""
+
+    __tablename__ = "analytics_artist_day"
+    __table_args__ = (Index("ix_analytics_artist_day_day", "day"),)
+
+    artist_id: str = Field(primary_key=True, max_length=64)
+    day: date = Field(primary_key=True, sa_type=Date)
+    streams: int
+    skips: int
+    listeners: int
+    monthly_listeners: int
+
+
+class AnalyticsArtistListener(SQLModel, table=True):
+    """Who streamed an artist on a day (a listener digest, no user id): exact distinct
+    listeners over any range in one indexed scan."""
+
+    __tablename__ = "analytics_artist_listener"
+    __table_args__ = (Index("ix_analytics_artist_listener_day", "day"),)
+
+    artist_id: str = Field(primary_key=True, max_length=64)
+    day: date = Field(primary_key=True, sa_type=Date)
+    listener: int = Field(primary_key=True, sa_type=BigInteger, sa_column_kwargs={"autoincrement": False})
+
+
+class AnalyticsPeriodListeners(SQLModel, table=True):
+    """Distinct listeners of an artist over a calendar week (Monday) or month: the weekly
+    and monthly series' listeners, which are not sums of days."""
+
+    __tablename__ = "analytics_period_listeners"
+
+    artist_id: str = Field(primary_key=True, max_length=64)
+    granularity: str = Field(primary_key=True, max_length=8)
+    """`WEEK` or `MONTH`."""
+    start: date = Field(primary_key=True, sa_type=Date)
+    listeners: int
+
+
+class AnalyticsDirtyDay(SQLModel, table=True):
+    """A day whose plays changed since it was last rolled (new, late or re-credited plays)."""
+
+    __tablename__ = "analytics_dirty_day"
+
+    day: date = Field(primary_key=True, sa_type=Date)
+    marked_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class AnalyticsReport(TenantMixin, table=True):
+    """A report asked for (or scheduled): rendered by a job, its files stored as assets by the
+    storage subgraph (`files`: `{assetId, filename, contentType, bytes}`)."""
+
+    __tablename__ = "analytics_report"
+    __table_args__ = (Index("ix_analytics_report_artist", "tenant_id", "artist_id", "created_at"),)
+
+    id: str = Field(primary_key=True, max_length=64)
+    artist_id: str = Field(max_length=64)
+    start: date = Field(sa_type=Date)
+    end: date = Field(sa_type=Date)
+    format: str = Field(max_length=8)
+    sections: list = Field(sa_column=Column(JSON, nullable=False))  # type: ignore[type-arg]
+    status: str = Field(max_length=16)
+    """`QUEUED`, `RUNNING`, `READY` or `FAILED`."""
+    requested_by: str = Field(max_length=64)
+    schedule_id: str | None = Field(default=None, max_length=64)
+    files: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))  # type: ignore[type-arg]
+    error: str | None = Field(default=None, max_length=300)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    completed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class AnalyticsReportSchedule(TenantMixin, table=True):
+    """A report a tenant wants every week (Mondays, the previous week) or month (the 1st, the
+    previous month), rendered by the scheduler's cron."""
+
+    __tablename__ = "analytics_report_schedule"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "artist_id", "frequency", name="uq_analytics_report_schedule"),
+    )
+
+    id: str = Field(primary_key=True, max_length=64)
+    artist_id: str = Field(max_length=64)
+    frequency: str = Field(max_length=8)
+    """`WEEKLY` or `MONTHLY`."""
+    format: str = Field(max_length=8)
+    sections: list = Field(sa_column=Column(JSON, nullable=False))  # type: ignore[type-arg]
+    created_by: str = Field(max_length=64)
+    last_period_start: date | None = Field(default=None, sa_type=Date)
+    """The start of the last period rendered, so a cron run twice renders it once."""
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

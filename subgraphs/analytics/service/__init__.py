@@ -1,0 +1,1 @@
+"""The rules of the analytics subgraph: plain functions over sessions, no GraphQL."""

@@ -1,0 +1,447 @@
+"""GraphQL types of the analytics subgraph: totals with their previous period, series ready
+to chart (`{date, value}`), breakdowns, claims and updates."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+
+import strawberry
+from strawberry.types import Info
+
+from shared.context import RequestContext
+from shared.references import Artist, Playlist, Track
+from subgraphs.analytics import trends
+from subgraphs.analytics.config import AnalyticsServices, AnalyticsSettings
+from subgraphs.analytics.models import AnalyticsArtistClaim
+from subgraphs.analytics.service import metrics
+from subgraphs.analytics.service.updates import ArtistUpdate
+
+AnalyticsInfo = Info[RequestContext[AnalyticsSettings, AnalyticsServices], None]
+
+
+@strawberry.enum(description="A range ending yesterday (the last complete day, UTC).")
+class Last(enum.Enum):
+    DAYS_7 = strawberry.enum_value(metrics.Last.DAYS_7, description="The last 7 days.")
+    DAYS_28 = strawberry.enum_value(metrics.Last.DAYS_28, description="The last 28 days.")
+    MONTHS_12 = strawberry.enum_value(metrics.Last.MONTHS_12, description="The last 365 days.")
+
+
+@strawberry.enum(description="How a series is bucketed.")
+class Granularity(enum.Enum):
+    DAY = strawberry.enum_value(metrics.Granularity.DAY, description="One point a day.")
+    WEEK = strawberry.enum_value(
+        metrics.Granularity.WEEK, description="One point a calendar week (from Monday)."
+    )
+    MONTH = strawberry.enum_value(metrics.Granularity.MONTH, description="One point a calendar month.")
+
+
+@strawberry.enum(description="Where a claim stands.")
+class ClaimStatus(enum.Enum):
+    PENDING = strawberry.enum_value("PENDING", description="Recorded; waits for a platform admin.")
+    VERIFIED = strawberry.enum_value("VERIFIED", description="The tenant sees the artist's analytics.")
+
+
+@strawberry.input(description="Days from `from` to `to`, both included (UTC).")
+class DateRangeInput:
+    from_: date = strawberry.field(name="from", description="The first day.")
+    to: date = strawberry.field(description="The last day; not after today.")
+
+
+@strawberry.type(description="Days from `from` to `to`, both included (UTC).")
+class DateRange:
+    from_: date = strawberry.field(name="from", description="The first day.")
+    to: date = strawberry.field(description="The last day.")
+    days: int = strawberry.field(description="How many days.")
+
+    @classmethod
+    def of(cls, span: metrics.Window) -> DateRange:
+        return cls(from_=span.first, to=span.last, days=span.days)
+
+
+@strawberry.type(description="A metric over the range, beside the same metric over the previous period.")
+class MetricTotal:
+    value: float = strawberry.field(description="Over the range.")
+    previous: float = strawberry.field(description="Over the period of the same length just before it.")
+    change: float = strawberry.field(description="`value - previous`.")
+    change_percent: float | None = strawberry.field(
+        description="The change in % of `previous`; null when `previous` is 0."
+    )
+
+    @classmethod
+    def of(cls, total: metrics.Total) -> MetricTotal:
+        ratio = total.change_ratio
+        return cls(
+            value=total.value,
+            previous=total.previous,
+            change=total.change,
+            change_percent=round(ratio * 100, 2) if ratio is not None else None,
+        )
+
+
+@strawberry.type(description="One point of a series: a bucket's first day and its value.")
+class SeriesPoint:
+    date: date = strawberry.field(description="The day, or the first day of the week or month.")
+    value: float = strawberry.field(description="The bucket's value.")
+
+
+def _points(points: list[metrics.Point]) -> list[SeriesPoint]:
+    return [SeriesPoint(date=point.day, value=point.value) for point in points]
+
+
+@strawberry.type(
+    description="A share of the range's streams: a country, a city, a source of stream, a device."
+)
+class BreakdownItem:
+    key: str = strawberry.field(
+        description="The value as stored (country code, source name...); empty: unknown."
+    )
+    label: str = strawberry.field(description="The value for people.")
+    streams: int = strawberry.field(description="Streams (plays of 30 s or more).")
+    skips: int = strawberry.field(description="Plays under 30 s.")
+    share: float = strawberry.field(description="Share of the range's streams, 0 to 1.")
+
+    @classmethod
+    def of(cls, ranked: metrics.Ranked) -> BreakdownItem:
+        return cls(
+            key=ranked.key, label=ranked.label, streams=ranked.streams, skips=ranked.skips, share=ranked.share
+        )
+
+
+@strawberry.type(description="A track among the artist's most streamed over the range.")
+class TopTrack:
+    track: Track = strawberry.field(description="The track (joined by the router).")
+    name: str = strawberry.field(description="Its name as the catalogue gives it.")
+    streams: int = strawberry.field(description="Streams over the range.")
+    skips: int = strawberry.field(description="Plays under 30 s over the range.")
+    share: float = strawberry.field(description="Share of the artist's streams, 0 to 1.")
+
+
+@strawberry.type(description="The series of a subject over the range, one point per bucket.")
+class AnalyticsSeries:
+    streams: list[SeriesPoint] = strawberry.field(description="Streams per bucket.")
+    skips: list[SeriesPoint] = strawberry.field(description="Plays under 30 s per bucket.")
+    listeners: list[SeriesPoint] = strawberry.field(
+        description="Distinct listeners per bucket (exact; a week's is not the sum of its days)."
+    )
+    monthly_listeners: list[SeriesPoint] | None = strawberry.field(
+        description="Monthly listeners (distinct over the 28 days ending on the bucket's last day); "
+        "artists only."
+    )
+
+
+def _series(analytics: metrics.Analytics) -> AnalyticsSeries:
+    series = analytics.series
+    return AnalyticsSeries(
+        streams=_points(series["streams"]),
+        skips=_points(series["skips"]),
+        listeners=_points(series.get("listeners", [])),
+        monthly_listeners=_points(series["monthly_listeners"]) if "monthly_listeners" in series else None,
+    )
+
+
+@strawberry.type(
+    description="An artist's audience over a range, as Spotify for Artists shows it, from our own "
+    "listening data."
+)
+class ArtistAnalytics:
+    artist: Artist = strawberry.field(description="The artist (joined by the router).")
+    name: str = strawberry.field(description="The artist's name.")
+    range: DateRange = strawberry.field(description="The range the totals and series cover.")
+    previous_range: DateRange = strawberry.field(description="The period the comparisons are with.")
+    granularity: Granularity = strawberry.field(description="How the series are bucketed.")
+    data_from: date | None = strawberry.field(
+        description="The first day with plays of the artist; null: none yet."
+    )
+    data_to: date | None = strawberry.field(description="The last day with plays of the artist.")
+    streams: MetricTotal = strawberry.field(description="Plays of 30 s or more.")
+    skips: MetricTotal = strawberry.field(description="Plays under 30 s.")
+    listeners: MetricTotal = strawberry.field(description="Distinct listeners who streamed (exact).")
+    monthly_listeners: MetricTotal = strawberry.field(
+        description="Distinct listeners over the 28 days ending on the range's last day (exact)."
+    )
+    followers: int | None = strawberry.field(
+        description="Followers where the catalogue says; null: not known."
+    )
+    saves: int | None = strawberry.field(
+        description="Saves to listeners' libraries: null, the listening history analytics receives "
+        "carries none."
+    )
+    series: AnalyticsSeries = strawberry.field(
+        description="Streams, skips, listeners and monthly listeners over time."
+    )
+    top_tracks: list[TopTrack] = strawberry.field(description="The most streamed tracks, most first.")
+    countries: list[BreakdownItem] = strawberry.field(description="Streams by listener country (ISO code).")
+    cities: list[BreakdownItem] = strawberry.field(description="Streams by listener city, where known.")
+    sources: list[BreakdownItem] = strawberry.field(
+        description="Streams by source of stream (how listeners found it)."
+    )
+    devices: list[BreakdownItem] = strawberry.field(description="Streams by device.")
+
+    @classmethod
+    def of(cls, analytics: metrics.Analytics) -> ArtistAnalytics:
+        totals, breakdowns = analytics.totals, analytics.breakdowns
+        return cls(
+            artist=Artist(id=strawberry.ID(analytics.subject_id)),
+            name=analytics.name,
+            range=DateRange.of(analytics.window),
+            previous_range=DateRange.of(analytics.window.previous),
+            granularity=Granularity(analytics.granularity),
+            data_from=analytics.data_from,
+            data_to=analytics.data_to,
+            streams=MetricTotal.of(totals["streams"]),
+            skips=MetricTotal.of(totals["skips"]),
+            listeners=MetricTotal.of(totals["listeners"]),
+            monthly_listeners=MetricTotal.of(totals["monthly_listeners"]),
+            followers=analytics.followers,
+            saves=None,
+            series=_series(analytics),
+            top_tracks=[
+                TopTrack(
+                    track=Track(id=strawberry.ID(item.key)),
+                    name=item.label,
+                    streams=item.streams,
+                    skips=item.skips,
+                    share=item.share,
+                )
+                for item in breakdowns["tracks"]
+            ],
+            countries=[BreakdownItem.of(item) for item in breakdowns["country"]],
+            cities=[BreakdownItem.of(item) for item in breakdowns["city"]],
+            sources=[BreakdownItem.of(item) for item in breakdowns["source"]],
+            devices=[BreakdownItem.of(item) for item in breakdowns["device"]],
+        )
+
+
+@strawberry.type(
+    description="A track's audience over a range (a track of an artist your tenant has claimed)."
+)
+class TrackAnalytics:
+    track: Track = strawberry.field(description="The track (joined by the router).")
+    name: str = strawberry.field(description="The track's name.")
+    range: DateRange = strawberry.field(description="The range the totals and series cover.")
+    previous_range: DateRange = strawberry.field(description="The period the comparisons are with.")
+    granularity: Granularity = strawberry.field(description="How the series are bucketed.")
+    data_from: date | None = strawberry.field(description="The first day with plays of the track.")
+    data_to: date | None = strawberry.field(description="The last day with plays of the track.")
+    streams: MetricTotal = strawberry.field(description="Plays of 30 s or more.")
+    skips: MetricTotal = strawberry.field(description="Plays under 30 s.")
+    listeners: MetricTotal = strawberry.field(description="Distinct listeners who streamed (exact).")
+    series: AnalyticsSeries = strawberry.field(description="Streams, skips and listeners over time.")
+    countries: list[BreakdownItem] = strawberry.field(description="Streams by listener country.")
+    cities: list[BreakdownItem] = strawberry.field(description="Streams by listener city, where known.")
+    sources: list[BreakdownItem] = strawberry.field(description="Streams by source of stream.")
+    devices: list[BreakdownItem] = strawberry.field(description="Streams by device.")
+
+    @classmethod
+    def of(cls, analytics: metrics.Analytics) -> TrackAnalytics:
+        totals, breakdowns = analytics.totals, analytics.breakdowns
+        return cls(
+            track=Track(id=strawberry.ID(analytics.subject_id)),
+            name=analytics.name,
+            range=DateRange.of(analytics.window),
+            previous_range=DateRange.of(analytics.window.previous),
+            granularity=Granularity(analytics.granularity),
+            data_from=analytics.data_from,
+            data_to=analytics.data_to,
+            streams=MetricTotal.of(totals["streams"]),
+            skips=MetricTotal.of(totals["skips"]),
+            listeners=MetricTotal.of(totals["listeners"]),
+            series=_series(analytics),
+            countries=[BreakdownItem.of(item) for item in breakdowns["country"]],
+            cities=[BreakdownItem.of(item) for item in breakdowns["city"]],
+            sources=[BreakdownItem.of(item) for item in breakdowns["source"]],
+            devices=[BreakdownItem.of(item) for item in breakdowns["device"]],
+        )
+
+
+@strawberry.type(
+    description="How a playlist performs for your claimed artists: their tracks streamed from it."
+)
+class PlaylistAnalytics:
+    playlist: Playlist = strawberry.field(description="The playlist (joined by the router).")
+    range: DateRange = strawberry.field(description="The range the totals and series cover.")
+    previous_range: DateRange = strawberry.field(description="The period the comparisons are with.")
+    granularity: Granularity = strawberry.field(description="How the series are bucketed.")
+    data_from: date | None = strawberry.field(description="The first day in range with such streams.")
+    data_to: date | None = strawberry.field(description="The last day in range with such streams.")
+    streams: MetricTotal = strawberry.field(description="Streams of your artists' tracks from this playlist.")
+    skips: MetricTotal = strawberry.field(description="Plays under 30 s of them from this playlist.")
+    series: AnalyticsSeries = strawberry.field(
+        description="Streams and skips over time (listeners left empty)."
+    )
+
+    @classmethod
+    def of(cls, analytics: metrics.Analytics) -> PlaylistAnalytics:
+        return cls(
+            playlist=Playlist(id=strawberry.ID(analytics.subject_id)),
+            range=DateRange.of(analytics.window),
+            previous_range=DateRange.of(analytics.window.previous),
+            granularity=Granularity(analytics.granularity),
+            data_from=analytics.data_from,
+            data_to=analytics.data_to,
+            streams=MetricTotal.of(analytics.totals["streams"]),
+            skips=MetricTotal.of(analytics.totals["skips"]),
+            series=_series(analytics),
+        )
+
+
+@strawberry.type(
+    description="A tenant's claim on an artist: verified claims open the artist's analytics to the tenant."
+)
+class ArtistClaim:
+    id: strawberry.ID = strawberry.field(description="Claim id (opaque).")
+    artist: Artist = strawberry.field(description="The artist claimed (joined by the router).")
+    status: ClaimStatus = strawberry.field(description="Pending or verified.")
+    claimed_at: datetime = strawberry.field(description="When it was claimed (UTC).")
+    verified_at: datetime | None = strawberry.field(description="When a platform admin verified it.")
+
+    @classmethod
+    def of(cls, row: AnalyticsArtistClaim) -> ArtistClaim:
+        return cls(
+            id=strawberry.ID(row.id),
+            artist=Artist(id=strawberry.ID(row.artist_id)),
+            status=ClaimStatus(row.status),
+            claimed_at=row.created_at,
+            verified_at=row.verified_at,
+        )
+
+
+@strawberry.type(description="The claim after the change.")
+class ArtistClaimPayload:
+    claim: ArtistClaim = strawberry.field(description="The claim as stored (as it was, when released).")
+
+
+@strawberry.type(description="An artist's rollup landed: which days changed and what they hold now.")
+class AnalyticsUpdate:
+    id: str = strawberry.field(description="Event id: resume after it with `after`.")
+    artist: Artist = strawberry.field(description="The artist (joined by the router).")
+    days: list[date] = strawberry.field(description="The days rolled again.")
+    streams: int = strawberry.field(description="Streams on those days, as they are now.")
+    latest_day: date = strawberry.field(description="The latest of those days.")
+    listeners: int = strawberry.field(description="Listeners on the latest day.")
+    monthly_listeners: int = strawberry.field(description="Monthly listeners on the latest day.")
+
+    @classmethod
+    def of(cls, update: ArtistUpdate) -> AnalyticsUpdate:
+        return cls(
+            id=update.id,
+            artist=Artist(id=strawberry.ID(update.artist_id)),
+            days=update.days,
+            streams=update.streams,
+            latest_day=update.latest_day,
+            listeners=update.listeners,
+            monthly_listeners=update.monthly_listeners,
+        )
+
+
+@strawberry.type(description="A metric over a period beside the period just before it.")
+class Growth:
+    current: float = strawberry.field(description="This period: total streams, or average daily listeners.")
+    previous: float = strawberry.field(description="The period before, measured the same way.")
+    change: float = strawberry.field(description="`current - previous`.")
+    change_percent: float | None = strawberry.field(
+        description="The change in % of `previous`; null when it is 0."
+    )
+
+    @classmethod
+    def of(cls, growth: trends.Growth) -> Growth:
+        ratio = growth.change_ratio
+        return cls(
+            current=growth.current,
+            previous=growth.previous,
+            change=growth.change,
+            change_percent=round(ratio * 100, 2) if ratio is not None else None,
+        )
+
+
+@strawberry.type(
+    description="Growth of streams and listeners over the last N days against the N days before."
+)
+class PeriodGrowth:
+    days: int = strawberry.field(description="The period's length in days (7 or 28).")
+    streams: Growth = strawberry.field(description="Total streams.")
+    listeners: Growth = strawberry.field(
+        description="Average daily listeners (distinct counts do not add up)."
+    )
+
+    @classmethod
+    def of(cls, growth: trends.PeriodGrowth) -> PeriodGrowth:
+        return cls(days=growth.days, streams=Growth.of(growth.streams), listeners=Growth.of(growth.listeners))
+
+
+@strawberry.type(description="A track growing well above the rest of the artist's catalogue, week over week.")
+class Breakout:
+    track: Track = strawberry.field(description="The track (joined by the router).")
+    streams_this_week: float = strawberry.field(description="Streams over the last 7 days.")
+    streams_last_week: float = strawberry.field(description="Streams over the 7 days before.")
+    growth_ratio: float | None = strawberry.field(
+        description="Relative growth (0.5 = +50 %); null when it had no streams the week before."
+    )
+    baseline_growth_ratio: float | None = strawberry.field(
+        description="The rest of the catalogue's relative growth."
+    )
+    reason: str = strawberry.field(description="Why, in one line built from the numbers.")
+
+
+@strawberry.enum(description="Above or below what was expected.")
+class AnomalyDirection(enum.Enum):
+    SPIKE = strawberry.enum_value("SPIKE", description="More streams than usual.")
+    DROP = strawberry.enum_value("DROP", description="Fewer streams than usual.")
+
+
+@strawberry.type(
+    description="A day far from what its weekday usually brings (robust z-score after weekly seasonality)."
+)
+class Anomaly:
+    date: date = strawberry.field(description="The day.")
+    value: float = strawberry.field(description="Its streams.")
+    expected: float = strawberry.field(
+        description="The usual streams of that weekday (median of the previous 8)."
+    )
+    z: float = strawberry.field(description="Robust z-score of the difference.")
+    direction: AnomalyDirection = strawberry.field(description="Spike or drop.")
+    reason: str = strawberry.field(description="Why, in one line built from the numbers.")
+
+
+@strawberry.type(description="Where an artist's streams are going: growth, breakout tracks and unusual days.")
+class ArtistTrends:
+    artist: Artist = strawberry.field(description="The artist (joined by the router).")
+    as_of: date = strawberry.field(description="The last day considered (yesterday, the last complete day).")
+    week_over_week: PeriodGrowth = strawberry.field(description="The last 7 days against the 7 before.")
+    growth_28_days: PeriodGrowth = strawberry.field(description="The last 28 days against the 28 before.")
+    breakouts: list[Breakout] = strawberry.field(description="Breakout tracks, fastest growing first.")
+    anomalies: list[Anomaly] = strawberry.field(
+        description="Unusual days of the last three months, newest first."
+    )
+
+    @classmethod
+    def of(cls, artist_id: str, as_of: date, found: trends.Trends) -> ArtistTrends:
+        return cls(
+            artist=Artist(id=strawberry.ID(artist_id)),
+            as_of=as_of,
+            week_over_week=PeriodGrowth.of(found.week_over_week),
+            growth_28_days=PeriodGrowth.of(found.growth_28d),
+            breakouts=[
+                Breakout(
+                    track=Track(id=strawberry.ID(item.track_id)),
+                    streams_this_week=item.current,
+                    streams_last_week=item.previous,
+                    growth_ratio=item.growth_ratio,
+                    baseline_growth_ratio=item.baseline_growth_ratio,
+                    reason=item.reason,
+                )
+                for item in found.breakouts
+            ],
+            anomalies=[
+                Anomaly(
+                    date=item.day,
+                    value=item.value,
+                    expected=item.expected,
+                    z=round(item.z, 2),
+                    direction=AnomalyDirection(item.direction.value),
+                    reason=item.reason,
+                )
+                for item in found.anomalies
+            ],
+        )
