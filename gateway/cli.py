@@ -88,20 +88,25 @@ def migrate() -> None:
 
 @app.command()
 def seed(
-    listeners: Annotated[
-        int, typer.Option(help="Synthetic listeners whose 90 days of plays are ingested (0: none)")
-    ] = 300,
+    plays: Annotated[
+        int, typer.Option(help="About how many synthetic plays to generate over the year to today (0: none)")
+    ] = 325_000,
+    days: Annotated[int, typer.Option(help="Days of listening, ending today")] = 365,
 ) -> None:
-    """Load the offline sample data: the Spotify catalogue, a demo tenant and a synthetic
-    audience's listening (what the recommender learns from offline)."""
-    from gateway.seed import seed_audience, seed_catalogue, seed_demo
+    """Load the offline sample data: the Spotify catalogue, a demo tenant (with verified claims
+    on the sample's most popular artists) and a synthetic audience's listening: what the
+    recommender learns from and analytics rolls up offline."""
+    from gateway.seed import demo_tenant_id, seed_audience, seed_catalogue, seed_claims, seed_demo
 
     settings = _settings()
     with redis_for(settings) as redis_url:
         created = asyncio.run(seed_demo(settings, redis_url))
         rows = asyncio.run(seed_catalogue(settings, redis_url))
-        plays = asyncio.run(seed_audience(settings, redis_url, listeners))
+        plays = asyncio.run(seed_audience(settings, redis_url, plays, days))
+        tenant_id = asyncio.run(demo_tenant_id(settings))
+        claimed = asyncio.run(seed_claims(settings, tenant_id)) if tenant_id else []
     typer.echo(created)
+    typer.echo(f"demo tenant's claimed artists: {', '.join(claimed)}")
     typer.echo(f"offline catalogue: {rows} rows added" if rows else "offline catalogue already present")
     typer.echo(f"sample audience: {plays} plays added" if plays else "sample audience already present")
 

@@ -18,7 +18,7 @@ from gateway.migrate import upgrade
 from gateway.registry.app import create_registry_app, router_token
 from gateway.registry.bootstrap import publish_platform
 from gateway.router_process import RouterProcess
-from gateway.seed import demo_tenant_id, seed_audience, seed_catalogue, seed_demo
+from gateway.seed import demo_tenant_id, seed_audience, seed_catalogue, seed_claims, seed_demo
 from gateway.serving import server as settled_server
 from gateway.subgraphs import SUBGRAPHS
 from gateway.worker import create_worker
@@ -73,6 +73,8 @@ async def run_dev(settings: Settings, redis_url: str) -> int:
     if plays := await seed_audience(settings, redis_url):
         print(f"  sample audience: {plays:,} plays in {time.perf_counter() - started:.1f} s", flush=True)
     demo_tenant = await demo_tenant_id(settings) or ""
+    if demo_tenant:
+        await seed_claims(settings, demo_tenant)
     # In dev the demo tenant administers the registry (its `registry:write` keys) and the
     # platform (its admins promote models).
     if not settings.registry_admin_tenants:

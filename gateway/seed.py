@@ -69,24 +69,57 @@ async def seed_catalogue(settings: Settings, redis_url: str | None = None) -> in
         await database.dispose()
 
 
-async def seed_audience(settings: Settings, redis_url: str | None = None, listeners: int = 300) -> int:
-    """The sample audience's plays (synthetic listeners, 90 days), with a progress bar; a
-    second run adds nothing. With `redis_url` their events are published at once."""
+async def seed_audience(
+    settings: Settings, redis_url: str | None = None, plays: int = 325_000, days: int = 365
+) -> int:
+    """The sample audience's plays (synthetic listeners sized to about `plays` over `days`,
+    ending today), with a progress bar; a second run adds nothing. With `redis_url` their events
+    are published at once (what ai learns from and analytics rolls up)."""
     from rich.progress import Progress
 
+    from subgraphs.spotify.service.audience import listeners_for
     from subgraphs.spotify.service.audience import seed_audience as ingest
 
-    if listeners <= 0:
+    if plays <= 0:
         return 0
+    listeners = listeners_for(plays, days)
     database = Database(settings.resolved_database_url)
     redis = create_redis(redis_url) if redis_url else None
     try:
         with Progress(transient=True) as progress:
-            task = progress.add_task(f"seeding {listeners} synthetic listeners' plays", total=listeners)
+            task = progress.add_task(
+                f"seeding ~{plays:,} plays of {listeners} synthetic listeners over {days} days",
+                total=listeners,
+            )
             return await ingest(
-                database, redis, listeners=listeners, progress=lambda n: progress.advance(task, n)
+                database,
+                redis,
+                listeners=listeners,
+                days=days,
+                progress=lambda n: progress.advance(task, n),
             )
     finally:
         if redis is not None:
             await redis.aclose()
+        await database.dispose()
+
+
+SAMPLE_CLAIMS = 5
+"""Offline, the demo tenant has claimed the sample catalogue's most popular artists (verified,
+as if their profiles were linked): the artists whose analytics `make dev` shows."""
+
+
+async def seed_claims(settings: Settings, tenant_id: str) -> list[str]:
+    """The demo tenant's verified claims on the sample's artists (once); returns their ids."""
+    from subgraphs.analytics.service.claims import record_verified
+    from subgraphs.spotify.catalogue.offline import load_sample
+
+    artists = sorted(load_sample()["artists"], key=lambda artist: (-artist["popularity"], artist["id"]))
+    chosen = [artist["id"] for artist in artists[:SAMPLE_CLAIMS]]
+    database = Database(settings.resolved_database_url)
+    try:
+        async with database.write() as session:
+            await record_verified(session, tenant_id, chosen, "platform:seed")
+        return chosen
+    finally:
         await database.dispose()

@@ -44,3 +44,10 @@ class Playlist:
 )
 class Project:
     id: strawberry.ID = strawberry.field(description="Project id (opaque).")
+
+
+@strawberry.federation.type(
+    keys=reference_only(), description="A stored file of the storage subgraph, joined by the router."
+)
+class Asset:
+    id: strawberry.ID = strawberry.field(description="Storage asset id (opaque).")

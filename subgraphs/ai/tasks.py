@@ -17,10 +17,10 @@ from shared.auth.service_tokens import ServiceTokens
 from shared.db import Database, utcnow
 from shared.domain_events import Consumer, DomainEvent
 from shared.errors import Unavailable
+from shared.graph import GraphClient
 from shared.jobs import settings_of
 from subgraphs.ai.config import AiSettings
 from subgraphs.ai.generation import ProviderTuning, create_provider
-from subgraphs.ai.generation.facts import GraphClient
 from subgraphs.ai.models import AiQuerySample
 from subgraphs.ai.recommender.store import RECOMMENDER
 from subgraphs.ai.repository import (

@@ -7,7 +7,13 @@ from pathlib import Path
 
 from shared.subgraph import Subgraph
 from subgraphs.analytics import tasks
-from subgraphs.analytics.config import AnalyticsServices, AnalyticsSettings, build_services, connect_job_queue
+from subgraphs.analytics.config import (
+    AnalyticsServices,
+    AnalyticsSettings,
+    build_services,
+    connect_job_queue,
+    warm_forecasts,
+)
 from subgraphs.analytics.schema import create_schema
 
 subgraph: Subgraph[AnalyticsSettings, AnalyticsServices] = Subgraph(
@@ -19,5 +25,5 @@ subgraph: Subgraph[AnalyticsSettings, AnalyticsServices] = Subgraph(
     jobs=tasks.FUNCTIONS,
     cron=tasks.CRON_JOBS,
     consumers=tasks.CONSUMERS,
-    on_startup=[connect_job_queue],
+    on_startup=[connect_job_queue, warm_forecasts],
 )

@@ -10,7 +10,6 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Date, and_, case, delete, distinct, func, insert, literal, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -125,19 +124,18 @@ class PlayRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def add(self, rows: Sequence[dict[str, Any]]) -> None:
-        """Stores plays (`AnalyticsPlay` columns), skipping those already stored: one
-        executemany of a cached statement (a multi-row VALUES is compiled afresh each time,
-        which cost 8x here)."""
-        if not rows:
-            return
-        dialect = self.session.get_bind().dialect.name
-        dialect_insert: Any = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        statement = dialect_insert(AnalyticsPlay).on_conflict_do_nothing(
-            index_elements=["tenant_id", "user_id", "track_id", "played_at"]
-        )
+    async def add(self, rows: Sequence[dict[str, Any]]) -> int:
+        """Stores plays (`AnalyticsPlay` columns), skipping those already stored; returns how
+        many were new."""
+        new = 0
         for start in range(0, len(rows), _INSERT_CHUNK):
-            await self.session.execute(statement, list(rows[start : start + _INSERT_CHUNK]))
+            new += await insert_new(
+                self.session,
+                AnalyticsPlay,
+                rows[start : start + _INSERT_CHUNK],
+                ("tenant_id", "user_id", "track_id", "played_at"),
+            )
+        return new
 
     async def days_of_tracks(self, track_ids: Sequence[str]) -> list[date]:
         if not track_ids:

@@ -11,18 +11,27 @@ import strawberry
 from shared.config import Settings
 from shared.mutations import unit_of_work
 from shared.schema import PlatformSchema, build_schema
-from subgraphs.analytics.service import claims, insights, metrics, updates
+from subgraphs.analytics.service import claims, insights, metrics, reports, updates
 from subgraphs.analytics.types import (
     AnalyticsInfo,
     AnalyticsUpdate,
     ArtistAnalytics,
     ArtistClaim,
     ArtistClaimPayload,
+    ArtistForecast,
     ArtistTrends,
+    CreateReportPayload,
     DateRangeInput,
+    ForecastMetric,
     Granularity,
     Last,
     PlaylistAnalytics,
+    Report,
+    ReportFormat,
+    ReportFrequency,
+    ReportSchedule,
+    ReportSchedulePayload,
+    ReportSection,
     TrackAnalytics,
 )
 
@@ -58,6 +67,29 @@ class ClaimArtistInput:
 @strawberry.input(description="The claim to verify.")
 class VerifyArtistClaimInput:
     claim_id: strawberry.ID = strawberry.field(description="Claim id.")
+
+
+@strawberry.input(description="A report to render.")
+class CreateReportInput:
+    artist_id: strawberry.ID = strawberry.field(description="Spotify artist id (claimed by your tenant).")
+    range: DateRangeInput | None = strawberry.field(
+        default=None, description="The days it covers; give this or `last` (neither: the last 28 days)."
+    )
+    last: Last | None = strawberry.field(default=None, description="The last 7 days, 28 days or 12 months.")
+    sections: list[ReportSection] = strawberry.field(
+        default_factory=lambda: list(ReportSection), description="Its parts (all of them by default)."
+    )
+    format: ReportFormat = strawberry.field(default=ReportFormat.PDF, description="What it is rendered as.")
+
+
+@strawberry.input(description="A report to render every week or month.")
+class ScheduleReportInput:
+    artist_id: strawberry.ID = strawberry.field(description="Spotify artist id (claimed by your tenant).")
+    frequency: ReportFrequency = strawberry.field(description="How often.")
+    sections: list[ReportSection] = strawberry.field(
+        default_factory=lambda: list(ReportSection), description="Its parts (all of them by default)."
+    )
+    format: ReportFormat = strawberry.field(default=ReportFormat.PDF, description="What it is rendered as.")
 
 
 @strawberry.type
@@ -139,6 +171,46 @@ class Query:
         as_of, found = await insights.artist_trends(info.context, str(artist_id))
         return ArtistTrends.of(str(artist_id), as_of, found)
 
+    @strawberry.field(
+        description="A forecast of a claimed artist's daily streams, listeners or monthly listeners: point, "
+        "80 % and 95 % intervals, and the seasonal-naive baseline, fitted on up to two years of days."
+    )
+    async def forecast(
+        self,
+        info: AnalyticsInfo,
+        artist_id: Annotated[strawberry.ID, strawberry.argument(description="Spotify artist id.")],
+        metric: Annotated[ForecastMetric, strawberry.argument(description="What to forecast.")],
+        horizon: Annotated[int, strawberry.argument(description="Days ahead, 1 to 90.")],
+        backtest: Annotated[
+            bool, strawberry.argument(description="Also backtest the model on the artist's past (slower).")
+        ] = False,
+    ) -> ArtistForecast:
+        found = await insights.artist_forecast(info.context, str(artist_id), metric, horizon, backtest)
+        return ArtistForecast.of(str(artist_id), found)
+
+    @strawberry.field(description="A claimed artist's reports, newest first.")
+    async def reports(
+        self,
+        info: AnalyticsInfo,
+        artist_id: Annotated[strawberry.ID, strawberry.argument(description="Spotify artist id.")],
+        first: Annotated[int, strawberry.argument(description="How many, 1 to 100.")] = 20,
+    ) -> list[Report]:
+        return [Report.of(row) for row in await reports.reports(info.context, str(artist_id), first)]
+
+    @strawberry.field(description="One report of your tenant.")
+    async def report(
+        self, info: AnalyticsInfo, id: Annotated[strawberry.ID, strawberry.argument(description="Report id.")]
+    ) -> Report:
+        return Report.of(await reports.report(info.context, str(id)))
+
+    @strawberry.field(description="A claimed artist's report schedules.")
+    async def report_schedules(
+        self,
+        info: AnalyticsInfo,
+        artist_id: Annotated[strawberry.ID, strawberry.argument(description="Spotify artist id.")],
+    ) -> list[ReportSchedule]:
+        return [ReportSchedule.of(row) for row in await reports.schedules(info.context, str(artist_id))]
+
     @strawberry.field(description="Your tenant's artist claims, pending and verified, oldest first.")
     async def artist_claims(self, info: AnalyticsInfo) -> list[ArtistClaim]:
         return [ArtistClaim.of(row) for row in await claims.claims(info.context)]
@@ -178,6 +250,46 @@ class Mutation:
         async with unit_of_work(info, {"artistId": str(input.artist_id)}) as uow:
             row = await claims.release_claim(uow, info.context, str(input.artist_id))
         return ArtistClaimPayload(claim=ArtistClaim.of(row))
+
+    @strawberry.mutation(
+        description="Render a report of a claimed artist in the background: charts (with the forecast "
+        "band), a PDF or PNG and a CSV of the series, stored as assets (members)."
+    )
+    async def create_report(
+        self,
+        info: AnalyticsInfo,
+        input: Annotated[CreateReportInput, strawberry.argument(description="What to report.")],
+    ) -> CreateReportPayload:
+        audit = {"artistId": str(input.artist_id), "format": input.format.value}
+        span = _window(info, input.range, input.last)
+        async with unit_of_work(info, audit) as uow:
+            row, handle = await reports.create_report(
+                uow, info.context, str(input.artist_id), span, input.format, input.sections
+            )
+        return CreateReportPayload(report=Report.of(row), job_id=handle.id)
+
+    @strawberry.mutation(description="Render a report of a claimed artist every week or month (admins).")
+    async def schedule_report(
+        self,
+        info: AnalyticsInfo,
+        input: Annotated[ScheduleReportInput, strawberry.argument(description="What and how often.")],
+    ) -> ReportSchedulePayload:
+        audit = {"artistId": str(input.artist_id), "frequency": input.frequency.name}
+        async with unit_of_work(info, audit) as uow:
+            row = await reports.schedule_report(
+                uow, info.context, str(input.artist_id), input.frequency.name, input.format, input.sections
+            )
+        return ReportSchedulePayload(schedule=ReportSchedule.of(row))
+
+    @strawberry.mutation(description="Stop a scheduled report (admins).")
+    async def cancel_report_schedule(
+        self,
+        info: AnalyticsInfo,
+        id: Annotated[strawberry.ID, strawberry.argument(description="Schedule id.")],
+    ) -> ReportSchedulePayload:
+        async with unit_of_work(info, {"id": str(id)}) as uow:
+            row = await reports.cancel_schedule(uow, info.context, str(id))
+        return ReportSchedulePayload(schedule=ReportSchedule.of(row))
 
 
 @strawberry.type

@@ -4,17 +4,20 @@ to chart (`{date, value}`), breakdowns, claims and updates."""
 from __future__ import annotations
 
 import enum
-from datetime import date, datetime
+import math
+from datetime import date, datetime, timedelta
 
 import strawberry
 from strawberry.types import Info
 
 from shared.context import RequestContext
-from shared.references import Artist, Playlist, Track
+from shared.references import Artist, Asset, Playlist, Track
+from shared.schema import described_enum
 from subgraphs.analytics import trends
 from subgraphs.analytics.config import AnalyticsServices, AnalyticsSettings
-from subgraphs.analytics.models import AnalyticsArtistClaim
-from subgraphs.analytics.service import metrics
+from subgraphs.analytics.models import AnalyticsArtistClaim, AnalyticsReport, AnalyticsReportSchedule
+from subgraphs.analytics.reports import ReportFormat, Section
+from subgraphs.analytics.service import insights, metrics
 from subgraphs.analytics.service.updates import ArtistUpdate
 
 AnalyticsInfo = Info[RequestContext[AnalyticsSettings, AnalyticsServices], None]
@@ -445,3 +448,217 @@ class ArtistTrends:
                 for item in found.anomalies
             ],
         )
+
+
+described_enum(
+    insights.Metric,
+    "What a forecast predicts.",
+    {
+        insights.Metric.STREAMS: "Streams a day.",
+        insights.Metric.LISTENERS: "Distinct listeners a day.",
+        insights.Metric.MONTHLY_LISTENERS: "Monthly listeners (28 days) on each day.",
+    },
+    name="ForecastMetric",
+)
+ForecastMetric = insights.Metric
+described_enum(
+    Section,
+    "A part of a report.",
+    {
+        Section.TOTALS: "Streams, listeners and monthly listeners against the previous period.",
+        Section.STREAMS: "Streams over time with the forecast band.",
+        Section.LISTENERS: "Listeners and monthly listeners over time.",
+        Section.TOP_TRACKS: "The most streamed tracks.",
+        Section.COUNTRIES: "Streams by country.",
+        Section.SOURCES: "Streams by source of stream.",
+    },
+    name="ReportSection",
+)
+ReportSection = Section
+described_enum(
+    ReportFormat,
+    "What a report is rendered as (a PDF or PNG comes with a CSV of its series).",
+    {
+        ReportFormat.PDF: "A PDF document with charts, and a CSV of the daily series.",
+        ReportFormat.PNG: "One image of the charts, and a CSV of the daily series.",
+        ReportFormat.CSV: "The daily series (and forecast) as CSV.",
+        ReportFormat.JSON: "The series, totals and rankings as JSON.",
+    },
+    name="ReportFormat",
+)
+
+
+@strawberry.type(
+    description="One forecast day: the point forecast, its intervals, and the seasonal-naive baseline."
+)
+class ForecastPoint:
+    date: date = strawberry.field(description="The day.")
+    value: float = strawberry.field(description="Point forecast.")
+    lower80: float = strawberry.field(description="Lower bound of the 80 % interval.")
+    upper80: float = strawberry.field(description="Upper bound of the 80 % interval.")
+    lower95: float = strawberry.field(description="Lower bound of the 95 % interval.")
+    upper95: float = strawberry.field(description="Upper bound of the 95 % interval.")
+    baseline: float = strawberry.field(description="Seasonal naive: the same weekday of the last week.")
+
+
+def _finite(value: float) -> float | None:
+    return value if math.isfinite(value) else None
+
+
+@strawberry.type(description="How the model did on the artist's own past (rolling-origin backtest).")
+class ForecastBacktest:
+    origins: int = strawberry.field(description="How many forecast origins were tested.")
+    horizon: int = strawberry.field(description="Days forecast from each origin.")
+    mase: float | None = strawberry.field(
+        description="The model's MASE (below 1 beats a one-week naive in-sample); null when the history "
+        "has no weekly variation to scale by (all zeros)."
+    )
+    baseline_mase: float | None = strawberry.field(description="Seasonal naive's MASE on the same days.")
+    coverage80: float = strawberry.field(description="Share of held-out days inside the 80 % interval.")
+    coverage95: float = strawberry.field(description="Share of held-out days inside the 95 % interval.")
+
+
+@strawberry.type(description="A forecast of a claimed artist's daily metric, with intervals and a baseline.")
+class ArtistForecast:
+    artist: Artist = strawberry.field(description="The artist (joined by the router).")
+    metric: ForecastMetric = strawberry.field(description="What is forecast.")
+    model: str | None = strawberry.field(description="The model that produced it; null without history.")
+    history_from: date | None = strawberry.field(description="The first day fitted on; null: no plays yet.")
+    history_to: date = strawberry.field(description="The last day fitted on (yesterday).")
+    points: list[ForecastPoint] = strawberry.field(
+        description="One per day after `historyTo`; empty without history."
+    )
+    backtest: ForecastBacktest | None = strawberry.field(
+        description="Only when asked for (`backtest: true`)."
+    )
+
+    @classmethod
+    def of(cls, artist_id: str, found: insights.ArtistForecast) -> ArtistForecast:
+        predicted, tested = found.forecast, found.backtest
+        points = []
+        if predicted is not None:
+            for n in range(len(predicted.point)):
+                points.append(
+                    ForecastPoint(
+                        date=found.history_to + timedelta(days=n + 1),
+                        value=float(predicted.point[n]),
+                        lower80=float(predicted.lower80[n]),
+                        upper80=float(predicted.upper80[n]),
+                        lower95=float(predicted.lower95[n]),
+                        upper95=float(predicted.upper95[n]),
+                        baseline=float(predicted.baseline[n]),
+                    )
+                )
+        return cls(
+            artist=Artist(id=strawberry.ID(artist_id)),
+            metric=found.metric,
+            model=predicted.model if predicted else None,
+            history_from=found.history_from,
+            history_to=found.history_to,
+            points=points,
+            backtest=ForecastBacktest(
+                origins=tested.origins,
+                horizon=tested.horizon,
+                mase=_finite(tested.mase),
+                baseline_mase=_finite(tested.baseline_mase),
+                coverage80=tested.coverage80,
+                coverage95=tested.coverage95,
+            )
+            if tested
+            else None,
+        )
+
+
+@strawberry.enum(description="Where a report stands.")
+class ReportStatus(enum.Enum):
+    QUEUED = strawberry.enum_value("QUEUED", description="Waiting for the worker.")
+    RUNNING = strawberry.enum_value("RUNNING", description="Being rendered and stored.")
+    READY = strawberry.enum_value("READY", description="Its files are stored assets.")
+    FAILED = strawberry.enum_value("FAILED", description="It could not be rendered or stored (see `error`).")
+
+
+@strawberry.enum(description="How often a scheduled report is rendered.")
+class ReportFrequency(enum.Enum):
+    WEEKLY = strawberry.enum_value("WEEKLY", description="Mondays, for the week before.")
+    MONTHLY = strawberry.enum_value("MONTHLY", description="On the 1st, for the month before.")
+
+
+@strawberry.type(description="A file of a report, stored by the storage subgraph.")
+class ReportFile:
+    asset: Asset = strawberry.field(description="The asset (its download URL is joined by the router).")
+    filename: str = strawberry.field(description="The file's name.")
+    content_type: str = strawberry.field(description="Its MIME type.")
+    bytes: int = strawberry.field(description="Its size.")
+
+
+@strawberry.type(description="A rendered (or pending) analytics report.")
+class Report:
+    id: strawberry.ID = strawberry.field(description="Report id (opaque).")
+    artist: Artist = strawberry.field(description="The artist reported on.")
+    range: DateRange = strawberry.field(description="The days it covers.")
+    format: ReportFormat = strawberry.field(description="What it is rendered as.")
+    sections: list[ReportSection] = strawberry.field(description="Its parts.")
+    status: ReportStatus = strawberry.field(description="Where it stands.")
+    files: list[ReportFile] = strawberry.field(
+        description="Its stored files, the main one first; empty until READY."
+    )
+    error: str | None = strawberry.field(description="Why it failed, when it did.")
+    scheduled: bool = strawberry.field(description="Rendered by a schedule rather than asked for.")
+    created_at: datetime = strawberry.field(description="When it was asked for (UTC).")
+    completed_at: datetime | None = strawberry.field(description="When it became READY or FAILED.")
+
+    @classmethod
+    def of(cls, row: AnalyticsReport) -> Report:
+        return cls(
+            id=strawberry.ID(row.id),
+            artist=Artist(id=strawberry.ID(row.artist_id)),
+            range=DateRange.of(metrics.Window(row.start, row.end)),
+            format=ReportFormat(row.format),
+            sections=[Section(value) for value in row.sections],
+            status=ReportStatus(row.status),
+            files=[
+                ReportFile(
+                    asset=Asset(id=strawberry.ID(item["assetId"])),
+                    filename=item["filename"],
+                    content_type=item["contentType"],
+                    bytes=item["bytes"],
+                )
+                for item in row.files
+            ],
+            error=row.error,
+            scheduled=row.schedule_id is not None,
+            created_at=row.created_at,
+            completed_at=row.completed_at,
+        )
+
+
+@strawberry.type(description="A report asked for: it renders in the background (`reports`, `report`).")
+class CreateReportPayload:
+    report: Report = strawberry.field(description="The report, QUEUED.")
+    job_id: str = strawberry.field(description="The job rendering it.")
+
+
+@strawberry.type(description="A report rendered every week or month.")
+class ReportSchedule:
+    id: strawberry.ID = strawberry.field(description="Schedule id (opaque).")
+    artist: Artist = strawberry.field(description="The artist reported on.")
+    frequency: ReportFrequency = strawberry.field(description="How often.")
+    format: ReportFormat = strawberry.field(description="What it is rendered as.")
+    sections: list[ReportSection] = strawberry.field(description="Its parts.")
+    last_period_start: date | None = strawberry.field(description="The start of the last period rendered.")
+
+    @classmethod
+    def of(cls, row: AnalyticsReportSchedule) -> ReportSchedule:
+        return cls(
+            id=strawberry.ID(row.id),
+            artist=Artist(id=strawberry.ID(row.artist_id)),
+            frequency=ReportFrequency(row.frequency),
+            format=ReportFormat(row.format),
+            sections=[Section(value) for value in row.sections],
+            last_period_start=row.last_period_start,
+        )
+
+
+@strawberry.type(description="The schedule after the change.")
+class ReportSchedulePayload:
+    schedule: ReportSchedule = strawberry.field(description="The schedule (as it was, when cancelled).")

@@ -21,6 +21,7 @@ class AssetKind(enum.StrEnum):
     STEM = "stem"
     DOCUMENT = "document"
     IMAGE = "image"
+    REPORT = "report"
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,7 @@ class KindRule:
 IMAGES = frozenset({"image/jpeg", "image/png", "image/webp"})
 AUDIO = frozenset({"audio/mpeg", "audio/wav", "audio/flac", "audio/ogg", "audio/mp4"})
 DOCUMENTS = frozenset({"application/pdf", "text/plain", "text/markdown"})
+REPORTS = frozenset({"application/pdf", "image/png", "text/csv", "application/json"})
 
 RULES: dict[AssetKind, KindRule] = {
     AssetKind.COVER_ART: KindRule(IMAGES, 10 * MB),
@@ -40,6 +42,7 @@ RULES: dict[AssetKind, KindRule] = {
     AssetKind.AUDIO: KindRule(AUDIO, 500 * MB),
     AssetKind.STEM: KindRule(AUDIO, 500 * MB, private=True),
     AssetKind.DOCUMENT: KindRule(DOCUMENTS, 50 * MB, private=True),
+    AssetKind.REPORT: KindRule(REPORTS, 50 * MB),
 }
 
 SNIFF_BYTES = 512

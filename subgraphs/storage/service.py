@@ -31,7 +31,7 @@ _ALIASES = {
     "audio/ogg": {"audio/ogg", "application/ogg"},
     "audio/flac": {"audio/flac", "audio/x-flac"},
 }
-_TEXT = {"text/plain", "text/markdown"}
+_TEXT = {"text/plain", "text/markdown", "text/csv", "application/json"}
 
 
 def content_matches(declared: str, head: bytes) -> bool:
@@ -82,10 +82,14 @@ def _checked(request: UploadRequest) -> UploadRequest:
 
 
 def _owner(principal: Principal) -> str:
+    """A user, an API key, or a service acting for the tenant (`service:<name>`: the files
+    analytics renders) owns an asset."""
     tenant_of(principal)
     owner = principal.user_id or principal.api_key_id
+    if not owner and principal.kind == "service" and principal.service:
+        owner = f"service:{principal.service}"
     if not owner:
-        raise Forbidden("Only a user or an API key owns an asset")
+        raise Forbidden("Only a user, an API key or a service acting for a tenant owns an asset")
     return owner
 
 

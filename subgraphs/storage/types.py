@@ -31,6 +31,7 @@ described_enum(
         AssetKind.STEM: "One stem of a mix, formats as AUDIO; private to its owner and tenant admins.",
         AssetKind.DOCUMENT: "PDF, text or Markdown, up to 50 MB; private to its owner and tenant admins.",
         AssetKind.IMAGE: "Any other picture (press photos): JPEG, PNG, WebP or GIF, up to 20 MB.",
+        AssetKind.REPORT: "An analytics report: PDF, PNG, CSV or JSON, up to 50 MB; the tenant reads it.",
     },
 )
 

@@ -18,9 +18,9 @@ import pytest
 from shared.auth.service_tokens import ServiceTokens
 from shared.config import Settings
 from shared.db import Database
+from shared.graph import GraphClient
 from subgraphs.ai.config import AiSettings
 from subgraphs.ai.generation import OfflineComposer, OpenAICompatibleProvider, ProviderTuning
-from subgraphs.ai.generation.facts import GraphClient
 from subgraphs.ai.service import generation
 from subgraphs.ai.tasks import GENERATION_SCOPES, generate_content
 from subgraphs.spotify.catalogue.offline import load_sample

@@ -50,6 +50,14 @@ query($artist: ID!) {
     breakouts { track { id } reason } anomalies { date value expected z direction reason }
   }
 }"""
+FORECAST = """
+query($artist: ID!, $metric: ForecastMetric!, $horizon: Int!, $backtest: Boolean) {
+  forecast(artistId: $artist, metric: $metric, horizon: $horizon, backtest: $backtest) {
+    model historyFrom historyTo
+    points { date value lower80 upper80 lower95 upper95 baseline }
+    backtest { origins horizon mase baselineMase coverage80 coverage95 }
+  }
+}"""
 CLAIM = "mutation($i: ClaimArtistInput!) { claimArtist(input: $i) { claim { id status artist { id } } } }"
 VERIFY = "mutation($i: VerifyArtistClaimInput!) { verifyArtistClaim(input: $i) { claim { id status } } }"
 RELEASE = "mutation($i: ClaimArtistInput!) { releaseArtistClaim(input: $i) { claim { id } } }"
@@ -270,3 +278,49 @@ async def test_an_artist_without_plays_in_range_gets_an_honest_empty_answer(plat
     assert len(found["series"]["streams"]) == 31 and all(p["value"] == 0 for p in found["series"]["streams"])
     assert found["topTracks"] == [] and found["countries"] == []
     assert found["dataFrom"] is not None  # says where the data is
+
+
+async def test_a_forecast_has_ordered_intervals_a_baseline_and_typed_bounds(platform, plays):
+    artist = _busiest_artist(plays)
+    label, _ = await _claimed(platform, artist)
+    body = await _call(
+        platform,
+        FORECAST,
+        {"artist": artist, "metric": "STREAMS", "horizon": 14, "backtest": True},
+        label["token"],
+    )
+    assert "errors" not in body, body
+    found = body["data"]["forecast"]
+    yesterday = (TODAY - timedelta(days=1)).date()
+    assert found["historyTo"] == yesterday.isoformat() and found["model"]
+    assert [point["date"] for point in found["points"]] == [
+        (yesterday + timedelta(days=n)).isoformat() for n in range(1, 15)
+    ]
+    for point in found["points"]:
+        assert (
+            0
+            <= point["lower95"]
+            <= point["lower80"]
+            <= point["value"]
+            <= point["upper80"]
+            <= point["upper95"]
+        )
+    assert found["backtest"]["origins"] >= 1 and found["backtest"]["baselineMase"] > 0
+    again = await _call(
+        platform,
+        FORECAST,
+        {"artist": artist, "metric": "STREAMS", "horizon": 14, "backtest": True},
+        label["token"],
+    )
+    assert again == body  # the cached fit answers the same
+    for horizon in (0, 91):
+        refused = await _call(
+            platform, FORECAST, {"artist": artist, "metric": "LISTENERS", "horizon": horizon}, label["token"]
+        )
+        assert (
+            codes(refused) == ["BAD_USER_INPUT"] and refused["errors"][0]["extensions"]["field"] == "horizon"
+        )
+    other = next(a for a in _artists_of().values() for a in a if a != artist)
+    assert codes(
+        await _call(platform, FORECAST, {"artist": other, "metric": "STREAMS", "horizon": 7}, label["token"])
+    ) == ["FORBIDDEN"]

@@ -50,7 +50,7 @@ async def test_the_audience_is_ingested_once_with_its_events(database: Database,
         assert sum(event.payload["new"] for event in ingested) == streams
         assert {event.tenant_id for event in ingested} == {AUDIENCE_TENANT}
         first = ingested[0].payload["plays"][0]
-        assert {"track_id", "played_at", "ms_played", "device", "source", "country"} <= set(first)
+        assert {"track_id", "played_at", "ms_played", "device", "source", "country", "city"} <= set(first)
         assert await seed_audience(database, redis, listeners=12, days=7) == 0
     finally:
         await redis.aclose()

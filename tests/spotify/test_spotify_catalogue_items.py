@@ -116,7 +116,7 @@ async def test_pages_are_keyset_and_stay_put_while_the_catalogue_grows(spotify, 
     assert second["totalCount"] == 301
     from_the_start = (await spotify.page(token, "artist", first=1))["data"]["catalogueItems"]
     assert from_the_start["items"] == [{"id": newcomer["id"], "name": "Aardvark Ensemble",
-                                        "popularity": None, "genres": ["jazz"]}]  # fmt: skip
+                                        "popularity": None, "genres": ["jazz"], "followers": None}]  # fmt: skip
 
 
 async def test_only_the_search_service_may_list_the_catalogue(spotify):

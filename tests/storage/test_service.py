@@ -181,21 +181,20 @@ async def test_a_declaration_is_normalised_and_presigned_at_its_limits(database)
     assert events == [de.AssetUploadStarted.TYPE]
 
 
-async def test_an_api_key_owns_its_uploads_and_a_service_or_nobody_cannot_upload(database) -> None:
+async def test_an_api_key_or_a_tenants_service_owns_its_uploads_and_nobody_else_uploads(database) -> None:
+    """Which services may upload is Casbin's (only `service:analytics`, for its reports); the
+    rule here is who owns what: a service acting for a tenant, never one acting for none."""
     key = Principal(kind="api_key", user_id=None, api_key_id="key_ci", tenant_id=TENANT, roles=("member",))
     assert (await _create(database, RecordingBackend(), _request(), key)).owner_id == "key_ci"
+    service = Principal(kind="service", service="analytics", tenant_id=TENANT)
+    assert (await _create(database, RecordingBackend(), _request(), service)).owner_id == "service:analytics"
     with pytest.raises(Forbidden):
-        await _create(
-            database,
-            RecordingBackend(),
-            _request(),
-            Principal(kind="service", service="ai", tenant_id=TENANT),
-        )
+        await _create(database, RecordingBackend(), _request(), Principal(kind="service", service="analytics"))
     with pytest.raises(Forbidden):
         await _create(database, RecordingBackend(), _request(), Principal(kind="user", user_id="usr_x"))
     with pytest.raises(Unauthenticated):
         await _create(database, RecordingBackend(), _request(), Principal(kind="anonymous"))
-    assert await _count(database, Asset) == 1
+    assert await _count(database, Asset) == 2
 
 
 # Completion ---------------------------------------------------------------------------------

@@ -22,6 +22,7 @@ from shared.auth.principal import acting_user, signed_in_user
 from shared.context import RequestContext
 from shared.db import Database, new_id, utcnow
 from shared.errors import BadUserInput, DomainError, NotFound, RateLimited, Unavailable
+from shared.graph import GraphClient
 from shared.mutations import UnitOfWork
 from subgraphs.ai.config import AiServices, AiSettings
 from subgraphs.ai.generation import (
@@ -37,7 +38,7 @@ from subgraphs.ai.generation import (
     build_prompt,
     check_output,
 )
-from subgraphs.ai.generation.facts import SUBJECT_TYPES, GraphClient, subject_facts
+from subgraphs.ai.generation.facts import SUBJECT_TYPES, subject_facts
 from subgraphs.ai.models import AiGeneration, AiTenantPolicy
 from subgraphs.ai.service.training import register_in_use
 

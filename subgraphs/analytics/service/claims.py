@@ -90,6 +90,8 @@ async def release_claim(uow: UnitOfWork, context: RequestContext, artist_id: str
 
 async def record_verified(session: AsyncSession, tenant_id: str, artist_ids: Sequence[str], by: str) -> int:
     """Claims the platform itself vouches for (the sample account's artists offline)."""
+    if not artist_ids:
+        raise BadUserInput("no artists to claim")
     claims = ClaimRepository(session, tenant_id)
     added = 0
     for artist_id in artist_ids:
@@ -106,6 +108,4 @@ async def record_verified(session: AsyncSession, tenant_id: str, artist_ids: Seq
                 )
             )
             added += 1
-    if not artist_ids:
-        raise BadUserInput("no artists to claim")
     return added

@@ -10,6 +10,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from shared.auth.principal import tenant_of
 from shared.context import RequestContext
 from shared.db import utcnow
@@ -188,6 +190,12 @@ def _is_whole(start: date, end: date, granularity: Granularity) -> bool:
     return True
 
 
+def _check_top(context: RequestContext, top: int) -> None:
+    most = context.runtime.config.analytics_max_top
+    if not 1 <= top <= most:
+        raise BadUserInput(f"top must be 1 to {most}", field="top")
+
+
 def _ranked(rows: Sequence[BreakdownRow], total: int, label: Callable[[str], str]) -> list[Ranked]:
     return [
         Ranked(row.value, label(row.value), row.streams, row.skips, row.streams / total if total else 0.0)
@@ -203,10 +211,17 @@ async def artist_analytics(
     top: int,
 ) -> Analytics:
     tenant_id = tenant_of(context.principal)
-    if not 1 <= top <= context.runtime.config.analytics_max_top:
-        raise BadUserInput(f"top must be 1 to {context.runtime.config.analytics_max_top}", field="top")
+    _check_top(context, top)
     session = await context.session()
     await require_claimed(session, tenant_id, artist_id)
+    return await read_artist(session, artist_id, span, granularity, top)
+
+
+async def read_artist(
+    session: AsyncSession, artist_id: str, span: Window, granularity: Granularity, top: int
+) -> Analytics:
+    """An artist's numbers, for a caller already allowed to see them (a request checked the
+    claim; a report job was created by one that had)."""
     metrics, catalogue = MetricsRepository(session), CatalogueRepository(session)
     previous = span.previous
     days = await metrics.artist_days(artist_id, previous.first, span.last)
@@ -273,8 +288,7 @@ async def track_analytics(
 ) -> Analytics:
     """A track of a claimed artist: streams, skips and listeners, and where they came from."""
     tenant_id = tenant_of(context.principal)
-    if not 1 <= top <= context.runtime.config.analytics_max_top:
-        raise BadUserInput(f"top must be 1 to {context.runtime.config.analytics_max_top}", field="top")
+    _check_top(context, top)
     session = await context.session()
     catalogue, metrics = CatalogueRepository(session), MetricsRepository(session)
     track = await catalogue.track(track_id)
@@ -330,8 +344,7 @@ async def playlist_analytics(
     """How a playlist performs for the tenant's claimed artists: streams of their tracks
     played from it (the playlist as context)."""
     tenant_id = tenant_of(context.principal)
-    if not 1 <= top <= context.runtime.config.analytics_max_top:
-        raise BadUserInput(f"top must be 1 to {context.runtime.config.analytics_max_top}", field="top")
+    _check_top(context, top)
     session = await context.session()
     catalogue, metrics = CatalogueRepository(session), MetricsRepository(session)
     artists = await claimed_artists(session, tenant_id)
