@@ -189,7 +189,9 @@ async def test_an_api_key_or_a_tenants_service_owns_its_uploads_and_nobody_else_
     service = Principal(kind="service", service="analytics", tenant_id=TENANT)
     assert (await _create(database, RecordingBackend(), _request(), service)).owner_id == "service:analytics"
     with pytest.raises(Forbidden):
-        await _create(database, RecordingBackend(), _request(), Principal(kind="service", service="analytics"))
+        await _create(
+            database, RecordingBackend(), _request(), Principal(kind="service", service="analytics")
+        )
     with pytest.raises(Forbidden):
         await _create(database, RecordingBackend(), _request(), Principal(kind="user", user_id="usr_x"))
     with pytest.raises(Unauthenticated):
