@@ -105,21 +105,26 @@ async def seed_audience(
 
 
 SAMPLE_CLAIMS = 5
-"""Offline, the demo tenant has claimed the sample catalogue's most popular artists (verified,
-as if their profiles were linked): the artists whose analytics `make dev` shows."""
+"""Offline, the demo tenant has claimed the sample audience's five most streamed artists
+(verified, as if their profiles were linked): the artists whose analytics `make dev` shows."""
 
 
 async def seed_claims(settings: Settings, tenant_id: str) -> list[str]:
     """The demo tenant's verified claims on the sample's artists (once); returns their ids."""
+    from subgraphs.analytics.repository import ClaimRepository
     from subgraphs.analytics.service.claims import record_verified
-    from subgraphs.spotify.catalogue.offline import load_sample
+    from subgraphs.spotify.service.audience import most_played_artists
 
-    artists = sorted(load_sample()["artists"], key=lambda artist: (-artist["popularity"], artist["id"]))
-    chosen = [artist["id"] for artist in artists[:SAMPLE_CLAIMS]]
     database = Database(settings.resolved_database_url)
     try:
-        async with database.write() as session:
-            await record_verified(session, tenant_id, chosen, "platform:seed")
+        async with database.read() as session:
+            claimed = await ClaimRepository(session, tenant_id).verified_artists()
+        if claimed:
+            return claimed
+        chosen = await most_played_artists(database, SAMPLE_CLAIMS)
+        if chosen:
+            async with database.write() as session:
+                await record_verified(session, tenant_id, chosen, "platform:seed")
         return chosen
     finally:
         await database.dispose()

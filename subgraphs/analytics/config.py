@@ -21,6 +21,9 @@ class AnalyticsSettings(SubgraphSettings):
     analytics_graph_url: str | None = None
     """Where the report job reaches the storage subgraph (GraphQL, with a service token);
     default: the router on this host."""
+    analytics_rollup_quiet_seconds: float = 20.0
+    """A day is rolled once no play has arrived for it for this long (a backfill lands first,
+    then rolls once); a late play waits this long, plus up to the 15 s of the rollup's cron."""
     analytics_warm_forecasts: bool = True
     """Import the forecasting library (~3 s) in a thread when the app starts, not in the first
     `forecast` request."""

@@ -166,9 +166,10 @@ class DirtyDayRepository:
             self.session, AnalyticsDirtyDay, [{"day": day, "marked_at": at} for day in days], ("day",)
         )
 
-    async def pending(self, limit: int) -> list[tuple[date, datetime]]:
+    async def pending(self, limit: int, marked_before: datetime) -> list[tuple[date, datetime]]:
         rows = await self.session.execute(
             select(col(AnalyticsDirtyDay.day), col(AnalyticsDirtyDay.marked_at))
+            .where(col(AnalyticsDirtyDay.marked_at) <= marked_before)
             .order_by(col(AnalyticsDirtyDay.day))
             .limit(limit)
         )

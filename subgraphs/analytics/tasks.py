@@ -71,7 +71,8 @@ async def roll_up(ctx: dict[str, Any]) -> dict[str, Any]:
         return {"rolled": 0, "busy": True}
     try:
         db: Database = ctx["db"]
-        outcome = await rollups.roll_dirty_days(db)
+        quiet = settings_of(ctx, "analytics", AnalyticsSettings).analytics_rollup_quiet_seconds
+        outcome = await rollups.roll_dirty_days(db, quiet_seconds=quiet)
         if outcome.days:
             await updates.announce(db, EventStreams(redis), outcome.days)
             log.info("analytics rolled %d days", outcome.rolled)

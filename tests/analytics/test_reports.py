@@ -92,7 +92,9 @@ def _ctx(
         "settings": settings,
         "platform_redis": redis,
         "subgraph_settings": {
-            "analytics": AnalyticsSettings(analytics_graph_url=f"{world['url']}/storage/graphql")
+            "analytics": AnalyticsSettings(
+                analytics_graph_url=f"{world['url']}/storage/graphql", analytics_rollup_quiet_seconds=0
+            )
         },
         "job_try": attempt,
     }

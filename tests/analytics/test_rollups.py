@@ -132,6 +132,7 @@ async def test_a_late_play_rolls_its_day_again_and_a_replayed_batch_counts_once(
         context=None,
     )
     await project_plays_of(database, [late])
+    assert (await roll_dirty_days(database, quiet_seconds=60)).days == []  # it waits for quiet
     outcome = await roll_dirty_days(database)
     assert outcome.days == [day]
     after = await _artist_days(database)

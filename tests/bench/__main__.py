@@ -6,6 +6,7 @@ import asyncio
 
 from tests.bench import (
     bench_ai,
+    bench_analytics,
     bench_collaboration,
     bench_field_authorization,
     bench_registry,
@@ -34,6 +35,8 @@ def main() -> None:
     asyncio.run(bench_search.run())
     print("\n== ai subgraph: recommender evaluation and recommendations latency ==", flush=True)
     asyncio.run(bench_ai.run())
+    print("\n== analytics subgraph: rollups at scale, artistAnalytics latency, forecasts ==", flush=True)
+    asyncio.run(bench_analytics.run())
 
 
 main()

@@ -78,24 +78,31 @@ class RollupOutcome:
         return len(self.days)
 
 
-async def roll_dirty_days(db: Database, *, max_rounds: int | None = None) -> RollupOutcome:
-    """Rolls every dirty day (oldest first, `DAYS_PER_ROUND` a transaction) until none is left."""
+async def roll_dirty_days(
+    db: Database, *, quiet_seconds: float = 0.0, max_rounds: int | None = None
+) -> RollupOutcome:
+    """Rolls every dirty day (oldest first, `DAYS_PER_ROUND` a round) until none is left. A
+    day marked less than `quiet_seconds` ago waits: while a backfill is arriving (each
+    listener's plays touch every day) the days are rolled once it has landed, not once per
+    batch. Each day is rolled in its own transaction, so ingestion is never blocked for long."""
     outcome = RollupOutcome()
     rounds = 0
     while max_rounds is None or rounds < max_rounds:
+        settled = utcnow() - timedelta(seconds=quiet_seconds)
+        async with db.read() as session:
+            pending = await DirtyDayRepository(session).pending(DAYS_PER_ROUND, settled)
+        if not pending:
+            break
+        days = [day for day, _ in pending]
+        for day in days:
+            async with db.write() as session:
+                await RollupRepository(session).roll_day(day)
         async with db.write() as session:
-            dirty = DirtyDayRepository(session)
-            pending = await dirty.pending(DAYS_PER_ROUND)
-            if not pending:
-                break
-            days = [day for day, _ in pending]
             rollups = RollupRepository(session)
-            for day in days:
-                await rollups.roll_day(day)
             outcome.artist_days += await _roll_artist_days(rollups, min(days), max(days))
             for granularity, start, end in _periods(days):
                 await rollups.roll_period_listeners(granularity, start, end)
-            await dirty.clear(pending)
+            await DirtyDayRepository(session).clear(pending)
         outcome.days.extend(days)
         rounds += 1
     return outcome

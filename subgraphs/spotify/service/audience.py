@@ -91,3 +91,23 @@ async def seed_audience(
         if progress:
             progress(len(chunk))
     return total
+
+
+async def most_played_artists(db: Database, count: int) -> list[str]:
+    """The artists the sample audience streamed most (credited on the tracks played): the
+    ones a demo shows analytics of."""
+    from subgraphs.spotify.catalogue.offline import load_sample
+
+    async with db.read() as session:
+        rows = await session.execute(
+            select(col(StreamEvent.track_id), func.count())
+            .where(col(StreamEvent.tenant_id) == AUDIENCE_TENANT)
+            .group_by(col(StreamEvent.track_id))
+        )
+        plays_of_track = dict(rows.all())
+    plays_of_artist: dict[str, int] = defaultdict(int)
+    for track in load_sample()["tracks"]:
+        for artist in track["artists"]:
+            plays_of_artist[artist["id"]] += plays_of_track.get(track["id"], 0)
+    ranked = sorted(plays_of_artist, key=lambda artist: (-plays_of_artist[artist], artist))
+    return [artist for artist in ranked[:count] if plays_of_artist[artist]]
