@@ -419,25 +419,36 @@ class MetricsRepository:
         )
         return {start: listeners for start, listeners in rows.all()}
 
-    async def breakdown(
-        self, artist_id: str, dimension: str, first: date, last: date, limit: int
-    ) -> tuple[list[BreakdownRow], int]:
-        """The top values by streams, and the streams of every value (the shares' base)."""
+    async def breakdowns(
+        self, artist_id: str, dimensions: Sequence[str], first: date, last: date, limit: int
+    ) -> dict[str, tuple[list[BreakdownRow], int]]:
+        """Per dimension: the top values by streams, and the streams of every value (the
+        shares' base); one statement for every dimension."""
         row = AnalyticsBreakdownDay
-        where = (
-            col(row.artist_id) == artist_id,
-            col(row.dimension) == dimension,
-            col(row.day).between(first, last),
-        )
         streams = func.sum(col(row.streams))
-        rows = await self.session.execute(
-            select(col(row.value), streams, func.sum(col(row.skips)), func.sum(col(row.listeners)))
-            .where(*where)
-            .group_by(col(row.value))
-            .order_by(streams.desc(), col(row.value))
+        found = await self.session.execute(
+            select(
+                col(row.dimension),
+                col(row.value),
+                streams,
+                func.sum(col(row.skips)),
+                func.sum(col(row.listeners)),
+            )
+            .where(
+                col(row.artist_id) == artist_id,
+                col(row.dimension).in_(list(dimensions)),
+                col(row.day).between(first, last),
+            )
+            .group_by(col(row.dimension), col(row.value))
         )
-        values = [BreakdownRow(value, int(s), int(k), int(n)) for value, s, k, n in rows.all()]
-        return values[:limit], sum(value.streams for value in values)
+        values: dict[str, list[BreakdownRow]] = {dimension: [] for dimension in dimensions}
+        for dimension, value, s, k, n in found.all():
+            values[dimension].append(BreakdownRow(value, int(s), int(k), int(n)))
+        result = {}
+        for dimension, rows in values.items():
+            rows.sort(key=lambda item: (-item.streams, item.value))
+            result[dimension] = (rows[:limit], sum(item.streams for item in rows))
+        return result
 
     async def source_days(self, artist_id: str, first: date, last: date) -> list[tuple[date, str, int]]:
         row = AnalyticsBreakdownDay

@@ -2,7 +2,7 @@
 
 Revision ID: analytics_0001
 Revises:
-Create Date: 2026-12-07 07:15:45.028484
+Create Date: 2026-12-07 08:29:47.337589
 """
 
 from collections.abc import Sequence
@@ -55,6 +55,7 @@ def upgrade() -> None:
         sa.Column("listeners", sa.Integer(), nullable=False),
         sa.Column("monthly_listeners", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("artist_id", "day"),
+        sqlite_with_rowid=False,
     )
     with op.batch_alter_table("analytics_artist_day", schema=None) as batch_op:
         batch_op.create_index("ix_analytics_artist_day_day", ["day"], unique=False)
@@ -65,6 +66,7 @@ def upgrade() -> None:
         sa.Column("day", sa.Date(), nullable=False),
         sa.Column("listener", sa.BigInteger(), autoincrement=False, nullable=False),
         sa.PrimaryKeyConstraint("artist_id", "day", "listener"),
+        sqlite_with_rowid=False,
     )
     with op.batch_alter_table("analytics_artist_listener", schema=None) as batch_op:
         batch_op.create_index("ix_analytics_artist_listener_day", ["day"], unique=False)
@@ -79,6 +81,7 @@ def upgrade() -> None:
         sa.Column("skips", sa.Integer(), nullable=False),
         sa.Column("listeners", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("artist_id", "dimension", "day", "value"),
+        sqlite_with_rowid=False,
     )
     with op.batch_alter_table("analytics_breakdown_day", schema=None) as batch_op:
         batch_op.create_index("ix_analytics_breakdown_day_day", ["day"], unique=False)
@@ -96,6 +99,7 @@ def upgrade() -> None:
         sa.Column("start", sa.Date(), nullable=False),
         sa.Column("listeners", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("artist_id", "granularity", "start"),
+        sqlite_with_rowid=False,
     )
     op.create_table(
         "analytics_play",
@@ -176,6 +180,7 @@ def upgrade() -> None:
         sa.Column("skips", sa.Integer(), nullable=False),
         sa.Column("listeners", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("artist_id", "day", "track_id", "country", "source", "device"),
+        sqlite_with_rowid=False,
     )
     with op.batch_alter_table("analytics_rollup", schema=None) as batch_op:
         batch_op.create_index("ix_analytics_rollup_day", ["day"], unique=False)
@@ -194,6 +199,7 @@ def upgrade() -> None:
         sa.Column("track_id", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
         sa.Column("artist_id", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
         sa.PrimaryKeyConstraint("track_id", "artist_id"),
+        sqlite_with_rowid=False,
     )
     with op.batch_alter_table("analytics_track_artist", schema=None) as batch_op:
         batch_op.create_index("ix_analytics_track_artist_artist", ["artist_id"], unique=False)
@@ -206,6 +212,7 @@ def upgrade() -> None:
         sa.Column("skips", sa.Integer(), nullable=False),
         sa.Column("listeners", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("track_id", "day"),
+        sqlite_with_rowid=False,
     )
     with op.batch_alter_table("analytics_track_day", schema=None) as batch_op:
         batch_op.create_index("ix_analytics_track_day_day", ["day"], unique=False)

@@ -260,13 +260,12 @@ async def read_artist(
         series["listeners"].append(Point(start, listeners_of[(start, end)]))
         last_row = by_day.get(end)
         series["monthly_listeners"].append(Point(start, last_row.monthly_listeners if last_row else 0))
-    breakdowns: dict[str, list[Ranked]] = {}
-    track_rows, total = await metrics.breakdown(artist_id, "track", span.first, span.last, top)
+    found = await metrics.breakdowns(artist_id, ("track", *LABELS), span.first, span.last, top)
+    track_rows, total = found["track"]
     names = await catalogue.track_names(row.value for row in track_rows)
-    breakdowns["tracks"] = _ranked(track_rows, total, lambda key: names.get(key, key))
+    breakdowns = {"tracks": _ranked(track_rows, total, lambda key: names.get(key, key))}
     for dimension, label in LABELS.items():
-        rows, total = await metrics.breakdown(artist_id, dimension, span.first, span.last, top)
-        breakdowns[dimension] = _ranked(rows, total, label)
+        breakdowns[dimension] = _ranked(*found[dimension], label)
     artist = await catalogue.artist(artist_id)
     data = await metrics.data_span(artist_id)
     return Analytics(
