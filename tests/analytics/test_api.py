@@ -58,6 +58,8 @@ query($artist: ID!, $metric: ForecastMetric!, $horizon: Int!, $backtest: Boolean
     backtest { origins horizon mase baselineMase coverage80 coverage95 }
   }
 }"""
+PLAYLIST = """query($playlist: ID!) { playlistAnalytics(playlistId: $playlist, last: MONTHS_12) {
+  streams { value } skips { value } series { streams { date value } } } }"""
 CLAIM = "mutation($i: ClaimArtistInput!) { claimArtist(input: $i) { claim { id status artist { id } } } }"
 VERIFY = "mutation($i: VerifyArtistClaimInput!) { verifyArtistClaim(input: $i) { claim { id status } } }"
 RELEASE = "mutation($i: ClaimArtistInput!) { releaseArtistClaim(input: $i) { claim { id } } }"
@@ -206,10 +208,15 @@ async def test_an_artists_numbers_match_a_count_of_the_plays(platform, plays, da
         assert point["value"] == len({p.user_id for p in streams_between(start, end)})
 
 
-async def test_a_track_of_a_claimed_artist_and_trends(platform, plays):
-    artist = _busiest_artist(plays)
-    label, _ = await _claimed(platform, artist)
+async def test_a_track_a_playlist_and_the_trends_of_a_claimed_artist(platform, plays):
     artists_of = _artists_of()
+    playlist_streams: dict[str, int] = defaultdict(int)
+    for play in plays:
+        if (play.context or "").startswith("spotify:playlist:") and play.ms_played >= 30_000:
+            for credited in artists_of[play.track_id]:
+                playlist_streams[credited] += 1
+    artist = max(playlist_streams, key=lambda credited: playlist_streams[credited])
+    label, _ = await _claimed(platform, artist)
     track = next(p.track_id for p in plays if artist in artists_of[p.track_id])
     other = next(p.track_id for p in plays if artist not in artists_of[p.track_id])
     body = await _call(platform, TRACK, {"track": track, "last": "MONTHS_12"}, label["token"])
@@ -218,6 +225,22 @@ async def test_a_track_of_a_claimed_artist_and_trends(platform, plays):
     assert body["data"]["trackAnalytics"]["streams"]["value"] == len(expected)
     assert body["data"]["trackAnalytics"]["listeners"]["value"] == len({p.user_id for p in expected})
     assert codes(await _call(platform, TRACK, {"track": other}, label["token"])) == ["FORBIDDEN"]
+    from_playlists = [
+        p
+        for p in plays
+        if artist in artists_of[p.track_id]
+        and (p.context or "").startswith("spotify:playlist:")
+        and p.ms_played >= 30_000
+        and p.played_at < TODAY
+    ]
+    uri = max(
+        {p.context for p in from_playlists}, key=lambda uri: sum(p.context == uri for p in from_playlists)
+    )
+    playlist = str(uri).removeprefix("spotify:playlist:")
+    expected_from = [p for p in from_playlists if p.context == uri]
+    listed = await _call(platform, PLAYLIST, {"playlist": playlist}, label["token"])
+    assert "errors" not in listed, listed
+    assert listed["data"]["playlistAnalytics"]["streams"]["value"] == len(expected_from) > 0
     trends = await _call(platform, TRENDS, {"artist": artist}, label["token"])
     assert "errors" not in trends, trends
     found = trends["data"]["trends"]
