@@ -139,6 +139,22 @@ class AnalyticsBreakdownDay(SQLModel, table=True):
     listeners: int
 
 
+class AnalyticsBreakdownMonth(SQLModel, table=True):
+    """`AnalyticsBreakdownDay` summed over calendar months (`month`: its first day): a year's
+    breakdowns read a dozen rows per value instead of a row per day."""
+
+    __tablename__ = "analytics_breakdown_month"
+    __table_args__ = (CLUSTERED,)
+
+    artist_id: str = Field(primary_key=True, max_length=64)
+    dimension: str = Field(primary_key=True, max_length=16)
+    month: date = Field(primary_key=True, sa_type=Date)
+    value: str = Field(primary_key=True, max_length=80)
+    streams: int
+    skips: int
+    listeners: int
+
+
 class AnalyticsTrackDay(SQLModel, table=True):
     """A track's day: streams, skips, distinct listeners."""
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Date, and_, case, delete, distinct, func, insert, literal, select, update
+from sqlalchemy import Date, and_, case, delete, distinct, func, insert, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -21,6 +21,7 @@ from subgraphs.analytics.models import (
     AnalyticsArtistDay,
     AnalyticsArtistListener,
     AnalyticsBreakdownDay,
+    AnalyticsBreakdownMonth,
     AnalyticsDirtyDay,
     AnalyticsPeriodListeners,
     AnalyticsPlay,
@@ -349,6 +350,27 @@ class RollupRepository:
             )
         )
 
+    async def roll_month_breakdowns(self, start: date, end: date) -> None:
+        """Every artist's breakdowns over one calendar month, from its days."""
+        month, day = AnalyticsBreakdownMonth, AnalyticsBreakdownDay
+        await self.session.execute(delete(month).where(col(month.month) == start))
+        await self.session.execute(
+            insert(month).from_select(
+                ["artist_id", "dimension", "month", "value", "streams", "skips", "listeners"],
+                select(
+                    col(day.artist_id),
+                    col(day.dimension),
+                    literal(start, Date()),
+                    col(day.value),
+                    func.sum(col(day.streams)),
+                    func.sum(col(day.skips)),
+                    func.sum(col(day.listeners)),
+                )
+                .where(col(day.day).between(start, end))
+                .group_by(col(day.artist_id), col(day.dimension), col(day.value)),
+            )
+        )
+
     async def last_day(self) -> date | None:
         day: date | None = (
             await self.session.execute(select(func.max(col(AnalyticsArtistListener.day))))
@@ -372,6 +394,27 @@ class BreakdownRow:
     skips: int
     listeners: int
     """Summed over days: an upper bound of the distinct listeners, used for ordering only."""
+
+
+def _months_and_edges(first: date, last: date) -> tuple[list[date], list[tuple[date, date]]]:
+    """The whole calendar months inside first..last (their first days), and the day ranges
+    left at either end."""
+    start = first if first.day == 1 else (first.replace(day=1) + timedelta(days=32)).replace(day=1)
+    months: list[date] = []
+    while True:
+        following = (start + timedelta(days=32)).replace(day=1)
+        if following - timedelta(days=1) > last:
+            break
+        months.append(start)
+        start = following
+    if not months:
+        return [], [(first, last)]
+    edges = []
+    if first < months[0]:
+        edges.append((first, months[0] - timedelta(days=1)))
+    if start <= last:
+        edges.append((start, last))
+    return months, edges
 
 
 class MetricsRepository:
@@ -423,27 +466,59 @@ class MetricsRepository:
         self, artist_id: str, dimensions: Sequence[str], first: date, last: date, limit: int
     ) -> dict[str, tuple[list[BreakdownRow], int]]:
         """Per dimension: the top values by streams, and the streams of every value (the
-        shares' base); one statement for every dimension."""
-        row = AnalyticsBreakdownDay
-        streams = func.sum(col(row.streams))
-        found = await self.session.execute(
-            select(
-                col(row.dimension),
-                col(row.value),
-                streams,
-                func.sum(col(row.skips)),
-                func.sum(col(row.listeners)),
+        shares' base). Whole calendar months are read from the monthly rows, the days at
+        either end from the daily ones: two statements for every dimension."""
+        months, edges = _months_and_edges(first, last)
+        totals: dict[tuple[str, str], list[int]] = {}
+
+        def add(found: Any) -> None:
+            for dimension, value, s, k, n in found.all():
+                cell = totals.setdefault((dimension, value), [0, 0, 0])
+                cell[0] += int(s)
+                cell[1] += int(k)
+                cell[2] += int(n)
+
+        if months:
+            month = AnalyticsBreakdownMonth
+            add(
+                await self.session.execute(
+                    select(
+                        col(month.dimension),
+                        col(month.value),
+                        func.sum(col(month.streams)),
+                        func.sum(col(month.skips)),
+                        func.sum(col(month.listeners)),
+                    )
+                    .where(
+                        col(month.artist_id) == artist_id,
+                        col(month.dimension).in_(list(dimensions)),
+                        col(month.month).between(months[0], months[-1]),
+                    )
+                    .group_by(col(month.dimension), col(month.value))
+                )
             )
-            .where(
-                col(row.artist_id) == artist_id,
-                col(row.dimension).in_(list(dimensions)),
-                col(row.day).between(first, last),
+        if edges:
+            row = AnalyticsBreakdownDay
+            add(
+                await self.session.execute(
+                    select(
+                        col(row.dimension),
+                        col(row.value),
+                        func.sum(col(row.streams)),
+                        func.sum(col(row.skips)),
+                        func.sum(col(row.listeners)),
+                    )
+                    .where(
+                        col(row.artist_id) == artist_id,
+                        col(row.dimension).in_(list(dimensions)),
+                        or_(*(col(row.day).between(start, end) for start, end in edges)),
+                    )
+                    .group_by(col(row.dimension), col(row.value))
+                )
             )
-            .group_by(col(row.dimension), col(row.value))
-        )
         values: dict[str, list[BreakdownRow]] = {dimension: [] for dimension in dimensions}
-        for dimension, value, s, k, n in found.all():
-            values[dimension].append(BreakdownRow(value, int(s), int(k), int(n)))
+        for (dimension, value), (streams, skips, listeners) in totals.items():
+            values[dimension].append(BreakdownRow(value, streams, skips, listeners))
         result = {}
         for dimension, rows in values.items():
             rows.sort(key=lambda item: (-item.streams, item.value))

@@ -197,6 +197,18 @@ async def test_an_artists_numbers_match_a_count_of_the_plays(platform, plays, da
         counter.statements
     )  # claim, days, listeners, 5 breakdowns, names, artist, span
 
+    year = await _call(
+        platform, ANALYTICS, {"artist": artist, "last": "MONTHS_12", "top": 50}, label["token"]
+    )
+    a_year = streams_between(yesterday - timedelta(days=364), yesterday)
+    by_country_year: dict[str, int] = defaultdict(int)
+    for play in a_year:
+        by_country_year[play.country] += 1
+    # Whole months come from the monthly rows, the days at either end from the daily ones.
+    assert {item["key"]: item["streams"] for item in year["data"]["artistAnalytics"]["countries"]} == dict(
+        by_country_year
+    )
+
     weekly = await _call(
         platform, ANALYTICS, {"artist": artist, "last": "DAYS_28", "granularity": "WEEK"}, label["token"]
     )

@@ -2,7 +2,7 @@
 
 Revision ID: analytics_0001
 Revises:
-Create Date: 2026-12-07 08:29:47.337589
+Create Date: 2026-12-07 08:38:24.880032
 """
 
 from collections.abc import Sequence
@@ -86,6 +86,18 @@ def upgrade() -> None:
     with op.batch_alter_table("analytics_breakdown_day", schema=None) as batch_op:
         batch_op.create_index("ix_analytics_breakdown_day_day", ["day"], unique=False)
 
+    op.create_table(
+        "analytics_breakdown_month",
+        sa.Column("artist_id", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column("dimension", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+        sa.Column("month", sa.Date(), nullable=False),
+        sa.Column("value", sqlmodel.sql.sqltypes.AutoString(length=80), nullable=False),
+        sa.Column("streams", sa.Integer(), nullable=False),
+        sa.Column("skips", sa.Integer(), nullable=False),
+        sa.Column("listeners", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("artist_id", "dimension", "month", "value"),
+        sqlite_with_rowid=False,
+    )
     op.create_table(
         "analytics_dirty_day",
         sa.Column("day", sa.Date(), nullable=False),
@@ -252,6 +264,7 @@ def downgrade() -> None:
     op.drop_table("analytics_play")
     op.drop_table("analytics_period_listeners")
     op.drop_table("analytics_dirty_day")
+    op.drop_table("analytics_breakdown_month")
     with op.batch_alter_table("analytics_breakdown_day", schema=None) as batch_op:
         batch_op.drop_index("ix_analytics_breakdown_day_day")
 

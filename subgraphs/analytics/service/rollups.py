@@ -102,6 +102,8 @@ async def roll_dirty_days(
             outcome.artist_days += await _roll_artist_days(rollups, min(days), max(days))
             for granularity, start, end in _periods(days):
                 await rollups.roll_period_listeners(granularity, start, end)
+                if granularity == "MONTH":
+                    await rollups.roll_month_breakdowns(start, end)
             await DirtyDayRepository(session).clear(pending)
         outcome.days.extend(days)
         rounds += 1
