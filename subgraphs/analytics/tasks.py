@@ -126,7 +126,8 @@ async def render_report(
     try:
         async with db.read() as session:
             row = await ReportRepository(session, tenant_id).get(report_id)
-            assert row is not None
+            if row is None:
+                raise RuntimeError("the report was deleted while it was being rendered")
             data = await reports.report_data(session, row, utcnow())
         files = await asyncio.to_thread(reports.rendered, data, row)
         await jobs.report(redis, job_id, "RUNNING", 0.6, "storing")
