@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, BigInteger, Column, Date, Index, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, Date, Index, LargeBinary, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from shared.db.mixins import TenantMixin, UTCDateTime, utcnow
@@ -184,30 +184,26 @@ class AnalyticsArtistDay(SQLModel, table=True):
     monthly_listeners: int
 
 
-class AnalyticsArtistListener(SQLModel, table=True):
-    """Who streamed an artist on a day (a listener digest, no user id): exact distinct
-    listeners over any range in one indexed scan."""
+class AnalyticsListener(SQLModel, table=True):
+    """A listener digest's ordinal: small dense integers, so that a day's listeners of an
+    artist are a compact roaring bitmap."""
 
-    __tablename__ = "analytics_artist_listener"
-    __table_args__ = (Index("ix_analytics_artist_listener_day", "day"), CLUSTERED)
+    __tablename__ = "analytics_listener"
+
+    ordinal: int | None = Field(default=None, primary_key=True)
+    listener: int = Field(sa_type=BigInteger, unique=True)
+
+
+class AnalyticsArtistAudience(SQLModel, table=True):
+    """Who streamed an artist on a day: a serialized roaring bitmap of listener ordinals (no
+    user id). Distinct listeners over any range are the size of a union of these, exact."""
+
+    __tablename__ = "analytics_artist_audience"
+    __table_args__ = (Index("ix_analytics_artist_audience_day", "day"), CLUSTERED)
 
     artist_id: str = Field(primary_key=True, max_length=64)
     day: date = Field(primary_key=True, sa_type=Date)
-    listener: int = Field(primary_key=True, sa_type=BigInteger, sa_column_kwargs={"autoincrement": False})
-
-
-class AnalyticsPeriodListeners(SQLModel, table=True):
-    """Distinct listeners of an artist over a calendar week (Monday) or month: the weekly
-    and monthly series' listeners, which are not sums of days."""
-
-    __tablename__ = "analytics_period_listeners"
-    __table_args__ = (CLUSTERED,)
-
-    artist_id: str = Field(primary_key=True, max_length=64)
-    granularity: str = Field(primary_key=True, max_length=8)
-    """`WEEK` or `MONTH`."""
-    start: date = Field(primary_key=True, sa_type=Date)
-    listeners: int
+    listeners: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
 
 
 class AnalyticsDirtyDay(SQLModel, table=True):

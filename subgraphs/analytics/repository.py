@@ -7,9 +7,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Date, and_, case, delete, distinct, func, insert, literal, or_, select, update
+from pyroaring import BitMap
+from sqlalchemy import Date, and_, case, delete, distinct, exists, func, insert, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -17,13 +18,13 @@ from shared.db import TenantRepository
 from shared.db.repository import insert_new
 from subgraphs.analytics.models import (
     AnalyticsArtist,
+    AnalyticsArtistAudience,
     AnalyticsArtistClaim,
     AnalyticsArtistDay,
-    AnalyticsArtistListener,
     AnalyticsBreakdownDay,
     AnalyticsBreakdownMonth,
     AnalyticsDirtyDay,
-    AnalyticsPeriodListeners,
+    AnalyticsListener,
     AnalyticsPlay,
     AnalyticsReport,
     AnalyticsReportSchedule,
@@ -112,9 +113,14 @@ class CatalogueRepository:
         )
         return {track_id: name for track_id, name in rows.all()}
 
-    async def tracks_of(self, artist_id: str) -> list[str]:
+    async def tracks_of(self, artist_ids: Sequence[str]) -> list[str]:
+        """The tracks crediting any of the artists, each once, sorted."""
+        credit = AnalyticsTrackArtist
         rows = await self.session.execute(
-            select(col(AnalyticsTrackArtist.track_id)).where(col(AnalyticsTrackArtist.artist_id) == artist_id)
+            select(col(credit.track_id))
+            .where(col(credit.artist_id).in_(artist_ids))
+            .distinct()
+            .order_by(col(credit.track_id))
         )
         return list(rows.scalars())
 
@@ -225,7 +231,7 @@ class RollupRepository:
     async def roll_day(self, day: date) -> None:
         play, credit = AnalyticsPlay, AnalyticsTrackArtist
         on_day = col(play.day) == day
-        for table in (AnalyticsRollup, AnalyticsBreakdownDay, AnalyticsTrackDay, AnalyticsArtistListener):
+        for table in (AnalyticsRollup, AnalyticsBreakdownDay, AnalyticsTrackDay, AnalyticsArtistAudience):
             await self.session.execute(delete(table).where(col(table.day) == day))
         cells = (
             col(credit.artist_id),
@@ -291,26 +297,46 @@ class RollupRepository:
                 .group_by(col(play.track_id)),
             )
         )
+        await self._roll_audiences(day)
+
+    async def _roll_audiences(self, day: date) -> None:
+        """The day's listeners of each artist as a bitmap, numbering listeners never seen before."""
+        play, credit, known = AnalyticsPlay, AnalyticsTrackArtist, AnalyticsListener
+        streamed = (col(play.day) == day, col(play.stream))
         await self.session.execute(
-            insert(AnalyticsArtistListener).from_select(
-                ["artist_id", "day", "listener"],
-                select(col(credit.artist_id), col(play.day), col(play.listener))
-                .select_from(_CREDITED)
-                .where(on_day, col(play.stream))
-                .group_by(col(credit.artist_id), col(play.day), col(play.listener)),
+            insert(known).from_select(
+                ["listener"],
+                select(col(play.listener))
+                .where(*streamed, ~exists().where(col(known.listener) == col(play.listener)))
+                .distinct()
+                .order_by(col(play.listener)),
             )
         )
-
-    async def artist_listener_rows(self, first: date, last: date) -> list[tuple[str, date, int]]:
-        """(artist, day, listener) of every artist's streams between two days (inclusive)."""
-        rows = await self.session.execute(
-            select(
-                col(AnalyticsArtistListener.artist_id),
-                col(AnalyticsArtistListener.day),
-                col(AnalyticsArtistListener.listener),
-            ).where(col(AnalyticsArtistListener.day).between(first, last))
+        found = await self.session.execute(
+            select(col(credit.artist_id), col(known.ordinal))
+            .select_from(_CREDITED.join(known.__table__, col(known.listener) == col(play.listener)))  # type: ignore[attr-defined]
+            .where(*streamed)
+            .distinct()
         )
-        return [(artist, day, listener) for artist, day, listener in rows.all()]
+        audiences: dict[str, BitMap] = {}
+        for artist_id, ordinal in found.all():
+            audiences.setdefault(artist_id, BitMap()).add(cast(int, ordinal))
+        rows = [
+            {"artist_id": artist_id, "day": day, "listeners": audience.serialize()}
+            for artist_id, audience in audiences.items()
+        ]
+        for start in range(0, len(rows), _INSERT_CHUNK):
+            await self.session.execute(insert(AnalyticsArtistAudience), rows[start : start + _INSERT_CHUNK])
+
+    async def audiences(self, first: date, last: date) -> list[tuple[str, date, BitMap]]:
+        """(artist, day, listener ordinals) of every artist's streams between two days (inclusive)."""
+        audience = AnalyticsArtistAudience
+        rows = await self.session.execute(
+            select(col(audience.artist_id), col(audience.day), col(audience.listeners)).where(
+                col(audience.day).between(first, last)
+            )
+        )
+        return [(artist, day, BitMap.deserialize(blob)) for artist, day, blob in rows.all()]
 
     async def artist_stream_days(self, first: date, last: date) -> list[tuple[str, date, int, int]]:
         """(artist, day, streams, skips) between two days (inclusive)."""
@@ -328,27 +354,6 @@ class RollupRepository:
         )
         for start in range(0, len(rows), _INSERT_CHUNK):
             await self.session.execute(insert(AnalyticsArtistDay), list(rows[start : start + _INSERT_CHUNK]))
-
-    async def roll_period_listeners(self, granularity: str, start: date, end: date) -> None:
-        """Distinct listeners of every artist over one calendar week or month."""
-        period = AnalyticsPeriodListeners
-        await self.session.execute(
-            delete(period).where(col(period.granularity) == granularity, col(period.start) == start)
-        )
-        listener = AnalyticsArtistListener
-        await self.session.execute(
-            insert(period).from_select(
-                ["artist_id", "granularity", "start", "listeners"],
-                select(
-                    col(listener.artist_id),
-                    literal(granularity),
-                    literal(start, Date()),  # type: ignore[attr-defined]
-                    func.count(distinct(col(listener.listener))),
-                )
-                .where(col(listener.day).between(start, end))
-                .group_by(col(listener.artist_id)),
-            )
-        )
 
     async def roll_month_breakdowns(self, start: date, end: date) -> None:
         """Every artist's breakdowns over one calendar month, from its days."""
@@ -373,7 +378,7 @@ class RollupRepository:
 
     async def last_day(self) -> date | None:
         day: date | None = (
-            await self.session.execute(select(func.max(col(AnalyticsArtistListener.day))))
+            await self.session.execute(select(func.max(col(AnalyticsArtistAudience.day))))
         ).scalar_one()
         return day
 
@@ -423,6 +428,15 @@ class MetricsRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
+    async def artists_on_days(
+        self, artist_ids: Sequence[str], days: Sequence[date]
+    ) -> list[AnalyticsArtistDay]:
+        row = AnalyticsArtistDay
+        found = await self.session.execute(
+            select(row).where(col(row.artist_id).in_(artist_ids), col(row.day).in_(days))
+        )
+        return list(found.scalars())
+
     async def artist_days(self, artist_id: str, first: date, last: date) -> list[ArtistDayRow]:
         row = AnalyticsArtistDay
         rows = await self.session.execute(
@@ -434,33 +448,15 @@ class MetricsRepository:
         )
         return [ArtistDayRow(*values) for values in rows.all()]
 
-    async def distinct_listeners(self, artist_id: str, ranges: Sequence[tuple[date, date]]) -> list[int]:
-        """Exact distinct listeners of the artist over each range, in one scan of the widest."""
-        listener = AnalyticsArtistListener
-        counts = [
-            func.count(
-                distinct(case((col(listener.day).between(first, last), col(listener.listener)), else_=None))
-            )
-            for first, last in ranges
-        ]
-        widest = (min(first for first, _ in ranges), max(last for _, last in ranges))
-        found = await self.session.execute(
-            select(*counts).where(col(listener.artist_id) == artist_id, col(listener.day).between(*widest))
-        )
-        return [int(value) for value in found.one()]
-
-    async def period_listeners(
-        self, artist_id: str, granularity: str, first: date, last: date
-    ) -> dict[date, int]:
-        period = AnalyticsPeriodListeners
+    async def audience_days(self, artist_id: str, first: date, last: date) -> dict[date, BitMap]:
+        """Who streamed the artist on each day between two days (inclusive), as listener ordinals."""
+        audience = AnalyticsArtistAudience
         rows = await self.session.execute(
-            select(col(period.start), col(period.listeners)).where(
-                col(period.artist_id) == artist_id,
-                col(period.granularity) == granularity,
-                col(period.start).between(first, last),
+            select(col(audience.day), col(audience.listeners)).where(
+                col(audience.artist_id) == artist_id, col(audience.day).between(first, last)
             )
         )
-        return {start: listeners for start, listeners in rows.all()}
+        return {day: BitMap.deserialize(blob) for day, blob in rows.all()}
 
     async def breakdowns(
         self, artist_id: str, dimensions: Sequence[str], first: date, last: date, limit: int
@@ -644,18 +640,16 @@ async def claim_by_id(session: AsyncSession, claim_id: str) -> AnalyticsArtistCl
     return await session.get(AnalyticsArtistClaim, claim_id)
 
 
-async def tenants_claiming(session: AsyncSession, artist_ids: Sequence[str]) -> dict[str, list[str]]:
-    """Artist -> the tenants with a verified claim on it (who an update concerns)."""
+async def verified_artists_of_any_tenant(session: AsyncSession) -> list[str]:
+    """Every artist some tenant has a verified claim on (whom rollup updates concern)."""
+    claim = AnalyticsArtistClaim
     rows = await session.execute(
-        select(col(AnalyticsArtistClaim.artist_id), col(AnalyticsArtistClaim.tenant_id)).where(
-            col(AnalyticsArtistClaim.artist_id).in_(list(artist_ids)),
-            col(AnalyticsArtistClaim.status) == VERIFIED,
-        )
+        select(col(claim.artist_id))
+        .where(col(claim.status) == VERIFIED)
+        .distinct()
+        .order_by(col(claim.artist_id))
     )
-    claimed: dict[str, list[str]] = {}
-    for artist_id, tenant_id in rows.all():
-        claimed.setdefault(artist_id, []).append(tenant_id)
-    return claimed
+    return list(rows.scalars())
 
 
 class ReportRepository(TenantRepository[AnalyticsReport]):

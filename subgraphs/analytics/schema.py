@@ -54,7 +54,7 @@ def _window(info: AnalyticsInfo, range: DateRangeInput | None, last: Last | None
     return metrics.window(
         range.from_ if range else None,
         range.to if range else None,
-        metrics.Last[last.name] if last else None,
+        last,
         info.context.runtime.config.analytics_max_range_days,
     )
 
@@ -112,7 +112,7 @@ class Query:
             info.context,
             str(artist_id),
             _window(info, range, last),
-            metrics.Granularity[granularity.name],
+            granularity,
             top,
         )
         return ArtistAnalytics.of(found)
@@ -134,7 +134,7 @@ class Query:
             info.context,
             str(track_id),
             _window(info, range, last),
-            metrics.Granularity[granularity.name],
+            granularity,
             top,
         )
         return TrackAnalytics.of(found)
@@ -154,8 +154,7 @@ class Query:
             info.context,
             str(playlist_id),
             _window(info, range, last),
-            metrics.Granularity[granularity.name],
-            10,
+            granularity,
         )
         return PlaylistAnalytics.of(found)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import enum
 import math
 from datetime import date, datetime, timedelta
+from typing import Any
 
 import strawberry
 from strawberry.types import Info
@@ -23,20 +24,26 @@ from subgraphs.analytics.service.updates import ArtistUpdate
 AnalyticsInfo = Info[RequestContext[AnalyticsSettings, AnalyticsServices], None]
 
 
-@strawberry.enum(description="A range ending yesterday (the last complete day, UTC).")
-class Last(enum.Enum):
-    DAYS_7 = strawberry.enum_value(metrics.Last.DAYS_7, description="The last 7 days.")
-    DAYS_28 = strawberry.enum_value(metrics.Last.DAYS_28, description="The last 28 days.")
-    MONTHS_12 = strawberry.enum_value(metrics.Last.MONTHS_12, description="The last 365 days.")
-
-
-@strawberry.enum(description="How a series is bucketed.")
-class Granularity(enum.Enum):
-    DAY = strawberry.enum_value(metrics.Granularity.DAY, description="One point a day.")
-    WEEK = strawberry.enum_value(
-        metrics.Granularity.WEEK, description="One point a calendar week (from Monday)."
-    )
-    MONTH = strawberry.enum_value(metrics.Granularity.MONTH, description="One point a calendar month.")
+described_enum(
+    metrics.Last,
+    "A range ending yesterday (the last complete day, UTC).",
+    {
+        metrics.Last.DAYS_7: "The last 7 days.",
+        metrics.Last.DAYS_28: "The last 28 days.",
+        metrics.Last.MONTHS_12: "The last 365 days.",
+    },
+)
+described_enum(
+    metrics.Granularity,
+    "How a series is bucketed.",
+    {
+        metrics.Granularity.DAY: "One point a day.",
+        metrics.Granularity.WEEK: "One point a calendar week (from Monday).",
+        metrics.Granularity.MONTH: "One point a calendar month.",
+    },
+)
+Last = metrics.Last
+Granularity = metrics.Granularity
 
 
 @strawberry.enum(description="Where a claim stands.")
@@ -183,37 +190,51 @@ class ArtistAnalytics:
 
     @classmethod
     def of(cls, analytics: metrics.Analytics) -> ArtistAnalytics:
-        totals, breakdowns = analytics.totals, analytics.breakdowns
+        top_tracks = [
+            TopTrack(
+                track=Track(id=strawberry.ID(item.key)),
+                name=item.label,
+                streams=item.streams,
+                skips=item.skips,
+                share=item.share,
+            )
+            for item in analytics.breakdowns["tracks"]
+        ]
         return cls(
             artist=Artist(id=strawberry.ID(analytics.subject_id)),
             name=analytics.name,
-            range=DateRange.of(analytics.window),
-            previous_range=DateRange.of(analytics.window.previous),
-            granularity=Granularity(analytics.granularity),
-            data_from=analytics.data_from,
-            data_to=analytics.data_to,
-            streams=MetricTotal.of(totals["streams"]),
-            skips=MetricTotal.of(totals["skips"]),
-            listeners=MetricTotal.of(totals["listeners"]),
-            monthly_listeners=MetricTotal.of(totals["monthly_listeners"]),
+            listeners=MetricTotal.of(analytics.totals["listeners"]),
+            monthly_listeners=MetricTotal.of(analytics.totals["monthly_listeners"]),
             followers=analytics.followers,
             saves=None,
-            series=_series(analytics),
-            top_tracks=[
-                TopTrack(
-                    track=Track(id=strawberry.ID(item.key)),
-                    name=item.label,
-                    streams=item.streams,
-                    skips=item.skips,
-                    share=item.share,
-                )
-                for item in breakdowns["tracks"]
-            ],
-            countries=[BreakdownItem.of(item) for item in breakdowns["country"]],
-            cities=[BreakdownItem.of(item) for item in breakdowns["city"]],
-            sources=[BreakdownItem.of(item) for item in breakdowns["source"]],
-            devices=[BreakdownItem.of(item) for item in breakdowns["device"]],
+            top_tracks=top_tracks,
+            **_period_fields(analytics),
+            **_place_and_source_fields(analytics),
         )
+
+
+def _period_fields(analytics: metrics.Analytics) -> dict[str, Any]:
+    """What artist, track and playlist analytics share: the ranges, streams, skips, series."""
+    return {
+        "range": DateRange.of(analytics.window),
+        "previous_range": DateRange.of(analytics.window.previous),
+        "granularity": analytics.granularity,
+        "data_from": analytics.data_from,
+        "data_to": analytics.data_to,
+        "streams": MetricTotal.of(analytics.totals["streams"]),
+        "skips": MetricTotal.of(analytics.totals["skips"]),
+        "series": _series(analytics),
+    }
+
+
+def _place_and_source_fields(analytics: metrics.Analytics) -> dict[str, Any]:
+    breakdowns = analytics.breakdowns
+    return {
+        "countries": [BreakdownItem.of(item) for item in breakdowns["country"]],
+        "cities": [BreakdownItem.of(item) for item in breakdowns["city"]],
+        "sources": [BreakdownItem.of(item) for item in breakdowns["source"]],
+        "devices": [BreakdownItem.of(item) for item in breakdowns["device"]],
+    }
 
 
 @strawberry.type(
@@ -238,23 +259,12 @@ class TrackAnalytics:
 
     @classmethod
     def of(cls, analytics: metrics.Analytics) -> TrackAnalytics:
-        totals, breakdowns = analytics.totals, analytics.breakdowns
         return cls(
             track=Track(id=strawberry.ID(analytics.subject_id)),
             name=analytics.name,
-            range=DateRange.of(analytics.window),
-            previous_range=DateRange.of(analytics.window.previous),
-            granularity=Granularity(analytics.granularity),
-            data_from=analytics.data_from,
-            data_to=analytics.data_to,
-            streams=MetricTotal.of(totals["streams"]),
-            skips=MetricTotal.of(totals["skips"]),
-            listeners=MetricTotal.of(totals["listeners"]),
-            series=_series(analytics),
-            countries=[BreakdownItem.of(item) for item in breakdowns["country"]],
-            cities=[BreakdownItem.of(item) for item in breakdowns["city"]],
-            sources=[BreakdownItem.of(item) for item in breakdowns["source"]],
-            devices=[BreakdownItem.of(item) for item in breakdowns["device"]],
+            listeners=MetricTotal.of(analytics.totals["listeners"]),
+            **_period_fields(analytics),
+            **_place_and_source_fields(analytics),
         )
 
 
@@ -276,17 +286,7 @@ class PlaylistAnalytics:
 
     @classmethod
     def of(cls, analytics: metrics.Analytics) -> PlaylistAnalytics:
-        return cls(
-            playlist=Playlist(id=strawberry.ID(analytics.subject_id)),
-            range=DateRange.of(analytics.window),
-            previous_range=DateRange.of(analytics.window.previous),
-            granularity=Granularity(analytics.granularity),
-            data_from=analytics.data_from,
-            data_to=analytics.data_to,
-            streams=MetricTotal.of(analytics.totals["streams"]),
-            skips=MetricTotal.of(analytics.totals["skips"]),
-            series=_series(analytics),
-        )
+        return cls(playlist=Playlist(id=strawberry.ID(analytics.subject_id)), **_period_fields(analytics))
 
 
 @strawberry.type(

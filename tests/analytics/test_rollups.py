@@ -10,13 +10,14 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
+from pyroaring import BitMap
 from sqlalchemy import func, select
 
 from shared.db import Database
 from subgraphs.analytics.models import (
+    AnalyticsArtistAudience,
     AnalyticsArtistDay,
     AnalyticsBreakdownDay,
-    AnalyticsPeriodListeners,
     AnalyticsPlay,
     AnalyticsRollup,
 )
@@ -64,14 +65,14 @@ async def _fingerprint(database: Database) -> tuple[Any, ...]:
     async with database.read() as session:
         rollup = (await session.execute(select(AnalyticsRollup))).scalars().all()
         breakdown = (await session.execute(select(AnalyticsBreakdownDay))).scalars().all()
-        periods = (await session.execute(select(AnalyticsPeriodListeners))).scalars().all()
+        audiences = (await session.execute(select(AnalyticsArtistAudience))).scalars().all()
     return (
         sorted(
             (r.artist_id, r.day, r.track_id, r.country, r.source, r.device, r.streams, r.skips, r.listeners)
             for r in rollup
         ),
         sorted((r.artist_id, r.dimension, r.day, r.value, r.streams, r.listeners) for r in breakdown),
-        sorted((r.artist_id, r.granularity, r.start, r.listeners) for r in periods),
+        sorted((r.artist_id, r.day, r.listeners) for r in audiences),
         sorted((await _artist_days(database)).items()),
     )
 
@@ -160,10 +161,10 @@ async def test_plays_before_their_track_are_credited_when_it_arrives(database, l
 def test_monthly_listeners_cover_28_days_and_merge_a_listeners_streams():
     first = date(2026, 3, 1)
     rows = [
-        ("a1", first - timedelta(days=27), 1),  # counts on `first`, the window's oldest day
-        ("a1", first, 2),
-        ("a1", first + timedelta(days=1), 2),  # the same listener again: still one
-        ("a1", first + timedelta(days=40), 1),
+        ("a1", first - timedelta(days=27), BitMap([1])),  # counts on `first`, the window's oldest day
+        ("a1", first, BitMap([2])),
+        ("a1", first + timedelta(days=1), BitMap([2])),  # the same listener again: still one
+        ("a1", first + timedelta(days=40), BitMap([1])),
     ]
     result = {
         row["day"]: row

@@ -1,9 +1,9 @@
 """Rolling plays up: facts in (idempotent on the play's natural key), dirty days marked, each
-dirty day rolled again whole, then every artist's days (streams, listeners, and monthly
-listeners: exact distinct over the 28 days ending each day) and the calendar weeks and months
-the rolled days fall in.
+dirty day rolled again whole (with each artist's audience that day: a roaring bitmap of
+listener ordinals), then every artist's days (streams, listeners, and monthly listeners: exact
+distinct over the 28 days ending each day) and the calendar months the rolled days fall in.
 
-Monthly listeners are computed exactly, in numpy, from the (artist, day, listener) rows: each
+Monthly listeners are computed exactly, in numpy, from the daily audiences: each
 stream covers the 28 days from its day, a listener's streams merge into covered segments, and
 the count for a day is the number of segments covering it (a difference array, one cumsum).
 That is one pass over the rows instead of one 28-day distinct count a day in SQL."""
@@ -17,6 +17,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 import numpy as np
+from pyroaring import BitMap
 from sqlalchemy import select
 from sqlmodel import col
 
@@ -100,10 +101,8 @@ async def roll_dirty_days(
         async with db.write() as session:
             rollups = RollupRepository(session)
             outcome.artist_days += await _roll_artist_days(rollups, min(days), max(days))
-            for granularity, start, end in _periods(days):
-                await rollups.roll_period_listeners(granularity, start, end)
-                if granularity == "MONTH":
-                    await rollups.roll_month_breakdowns(start, end)
+            for start, end in _months(days):
+                await rollups.roll_month_breakdowns(start, end)
             await DirtyDayRepository(session).clear(pending)
         outcome.days.extend(days)
         rounds += 1
@@ -122,15 +121,13 @@ async def roll_everything(db: Database) -> RollupOutcome:
     return await roll_dirty_days(db)
 
 
-def _periods(days: Sequence[date]) -> list[tuple[str, date, date]]:
-    periods: set[tuple[str, date, date]] = set()
+def _months(days: Sequence[date]) -> list[tuple[date, date]]:
+    months: set[tuple[date, date]] = set()
     for day in days:
-        monday = day - timedelta(days=day.weekday())
-        periods.add(("WEEK", monday, monday + timedelta(days=6)))
         first = day.replace(day=1)
         following = (first + timedelta(days=32)).replace(day=1)
-        periods.add(("MONTH", first, following - timedelta(days=1)))
-    return sorted(periods)
+        months.add((first, following - timedelta(days=1)))
+    return sorted(months)
 
 
 async def _roll_artist_days(rollups: RollupRepository, first: date, last: date) -> int:
@@ -139,33 +136,38 @@ async def _roll_artist_days(rollups: RollupRepository, first: date, last: date) 
     last_with_data = await rollups.last_day()
     end = max(last, min(last + timedelta(days=MONTH_DAYS - 1), last_with_data or last))
     lookback = first - timedelta(days=MONTH_DAYS - 1)
-    listener_rows = await rollups.artist_listener_rows(lookback, end)
+    audiences = await rollups.audiences(lookback, end)
     stream_rows = await rollups.artist_stream_days(first, end)
-    rows = artist_day_rows(listener_rows, stream_rows, first, end)
+    rows = artist_day_rows(audiences, stream_rows, first, end)
     await rollups.replace_artist_days(first, end, rows)
     return len(rows)
 
 
 def artist_day_rows(
-    listener_rows: Sequence[tuple[str, date, int]],
+    audiences: Sequence[tuple[str, date, BitMap]],
     stream_rows: Sequence[tuple[str, date, int, int]],
     first: date,
     last: date,
 ) -> list[dict[str, Any]]:
     """`AnalyticsArtistDay` rows for the days first..last: streams and skips as given, daily
-    and monthly listeners counted from the listener rows (which must reach 27 days back)."""
+    and monthly listeners counted from the daily audiences (which must reach 27 days back)."""
     origin = first - timedelta(days=MONTH_DAYS - 1)
     span = (last - origin).days + 1
-    artists = sorted({row[0] for row in listener_rows} | {row[0] for row in stream_rows})
+    artists = sorted({row[0] for row in audiences} | {row[0] for row in stream_rows})
     if not artists:
         return []
     code = {artist: index for index, artist in enumerate(artists)}
     daily = np.zeros((len(artists), span), np.int64)
     monthly = np.zeros((len(artists), span + MONTH_DAYS + 1), np.int64)
-    if listener_rows:
-        a = np.fromiter((code[row[0]] for row in listener_rows), np.int64, len(listener_rows))
-        d = np.fromiter(((row[1] - origin).days for row in listener_rows), np.int64, len(listener_rows))
-        who = np.fromiter((row[2] for row in listener_rows), np.int64, len(listener_rows))
+    if audiences:
+        sizes = np.fromiter((len(audience) for _, _, audience in audiences), np.int64, len(audiences))
+        a = np.repeat(
+            np.fromiter((code[artist] for artist, _, _ in audiences), np.int64, len(audiences)), sizes
+        )
+        d = np.repeat(
+            np.fromiter(((day - origin).days for _, day, _ in audiences), np.int64, len(audiences)), sizes
+        )
+        who = np.concatenate([np.asarray(audience.to_array(), np.int64) for _, _, audience in audiences])
         np.add.at(daily, (a, d), 1)
         order = np.lexsort((d, who, a))
         a, d, who = a[order], d[order], who[order]

@@ -9,8 +9,6 @@ from dataclasses import dataclass
 from datetime import date
 
 import orjson
-from sqlalchemy import select
-from sqlmodel import col
 
 from shared.auth.principal import tenant_of
 from shared.context import RequestContext
@@ -18,7 +16,7 @@ from shared.db import Database, utcnow
 from shared.errors import BadUserInput
 from shared.events import EventStreams, StreamHub, is_event_id
 from subgraphs.analytics.models import AnalyticsArtistDay
-from subgraphs.analytics.repository import tenants_claiming
+from subgraphs.analytics.repository import MetricsRepository, verified_artists_of_any_tenant
 from subgraphs.analytics.service.claims import require_claimed
 
 STREAM_LENGTH = 1_000
@@ -45,18 +43,14 @@ class ArtistUpdate:
 
 async def announce(db: Database, streams: EventStreams, rolled: Sequence[date]) -> int:
     """One entry per claimed artist with rows on the rolled days; returns how many."""
-    days = sorted(set(rolled))
     async with db.read() as session:
+        claimed = await verified_artists_of_any_tenant(session)
         rows = (
-            (await session.execute(select(AnalyticsArtistDay).where(col(AnalyticsArtistDay.day).in_(days))))
-            .scalars()
-            .all()
+            await MetricsRepository(session).artists_on_days(claimed, sorted(set(rolled))) if claimed else []
         )
-        claimed = await tenants_claiming(session, sorted({row.artist_id for row in rows}))
     by_artist: dict[str, list[AnalyticsArtistDay]] = {}
     for row in rows:
-        if row.artist_id in claimed:
-            by_artist.setdefault(row.artist_id, []).append(row)
+        by_artist.setdefault(row.artist_id, []).append(row)
     at = utcnow().isoformat()
     for artist_id, artist_rows in by_artist.items():
         latest = max(artist_rows, key=lambda row: row.day)
