@@ -281,6 +281,24 @@ def dev(
     raise typer.Exit(code)
 
 
+@app.command()
+def mailbox(
+    smtp_port: Annotated[int | None, typer.Option(help="SMTP port (default MAILBOX_SMTP_PORT, 1025)")] = None,
+    web_port: Annotated[int | None, typer.Option(help="Web port (default MAILBOX_WEB_PORT, 8025)")] = None,
+) -> None:
+    """Capture the mail sent to 127.0.0.1 (an SMTP sink, like Mailpit) and show it on a web
+    page, until Ctrl-C. `dev` runs one itself unless SMTP_HOST is set."""
+    from gateway.mailbox import run_mailbox
+
+    settings = _settings()
+    smtp = settings.mailbox_smtp_port if smtp_port is None else smtp_port
+    web = settings.mailbox_web_port if web_port is None else web_port
+    try:
+        asyncio.run(run_mailbox(settings.data_dir / "mailbox", smtp, web))
+    except KeyboardInterrupt:
+        pass
+
+
 @audit_app.command("verify")
 def audit_verify(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Recompute every audit chain; exit 1 if a record was altered, removed or reordered."""

@@ -14,6 +14,7 @@ import uvicorn
 
 from gateway.host import definitions
 from gateway.host_process import HostProcess
+from gateway.mailbox import start_dev_mailbox
 from gateway.migrate import upgrade
 from gateway.registry.app import create_registry_app, router_token
 from gateway.registry.bootstrap import publish_platform
@@ -90,6 +91,7 @@ async def run_dev(settings: Settings, redis_url: str) -> int:
     for line in await publish_platform(registry_app.state.registry, definitions(settings, SUBGRAPHS)):
         print(f"  registry: {line}", flush=True)
 
+    mailbox = await start_dev_mailbox(settings)  # None when SMTP_HOST points at a real server
     host = HostProcess(settings, redis_url, SUBGRAPHS)
     try:
         await host.astart()
@@ -97,6 +99,8 @@ async def run_dev(settings: Settings, redis_url: str) -> int:
         print(f"  {error}", flush=True)
         registry_server.should_exit = True
         await registry_serving
+        if mailbox is not None:
+            await mailbox.stop()
         return 1
     worker = create_worker(settings, redis_url)
     working = asyncio.create_task(worker.async_run())
@@ -109,7 +113,8 @@ async def run_dev(settings: Settings, redis_url: str) -> int:
             f"  subgraphs          {settings.subgraph_base_url}/<name>/graphql"
             f"  ({host.workers} processes)\n"
             f"  schema registry    {settings.registry_base_url}/  (API /graphql, /supergraph.graphql)\n"
-            f"  router log         {settings.data_dir / 'router.log'}\n",
+            f"  router log         {settings.data_dir / 'router.log'}\n"
+            + (f"  Mailbox (captured mail) {mailbox.web_url}\n" if mailbox else ""),
             flush=True,
         )
         # Until Ctrl-C (uvicorn handles the signal) ends the registry or the host ends.
@@ -126,4 +131,6 @@ async def run_dev(settings: Settings, redis_url: str) -> int:
         if not registry_serving.done():
             registry_server.should_exit = True
             await registry_serving
+        if mailbox is not None:
+            await mailbox.stop()
     return 0

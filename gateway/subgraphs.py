@@ -18,6 +18,7 @@ SUBGRAPHS: tuple[str, ...] = (
     "search",
     "ai",
     "analytics",
+    "notifications",
 )
 """The one list a new subgraph joins."""
 

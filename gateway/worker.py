@@ -85,7 +85,7 @@ def create_worker(
         ctx["platform_redis"] = create_redis(redis_url)
         background: list[asyncio.Task[None]] = []
         if event_consumers:
-            runner = ConsumerRunner(ctx["platform_redis"], database, event_consumers)
+            runner = ConsumerRunner(ctx["platform_redis"], database, event_consumers, context=ctx)
             background.append(asyncio.create_task(runner.run(), name="domain-event-consumers"))
         for subgraph in declarations():
             for loop in subgraph.loops:

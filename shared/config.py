@@ -69,6 +69,11 @@ class Settings(BaseSettings):
     worker_metrics_port: int = 4003
     """Where `spotify-agent worker` serves its /metrics (job durations); 0: not served. In
     `make dev` the worker shares the registry's process and its /metrics."""
+    mailbox_smtp_port: int = 1025
+    """Where `make dev`'s SMTP sink (`spotify-agent mailbox`) takes mail; it runs only while
+    SMTP_HOST is unset (MAILBOX_SMTP_PORT)."""
+    mailbox_web_port: int = 8025
+    """Where that sink shows the mail it captured: http://127.0.0.1:8025 (MAILBOX_WEB_PORT)."""
     subgraph_urls: str = ""
     """Per-subgraph routing URLs when each runs apart: `accounts=http://accounts:4001/graphql,…`."""
     public_subgraph_base: str | None = None

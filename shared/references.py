@@ -51,3 +51,17 @@ class Project:
 )
 class Asset:
     id: strawberry.ID = strawberry.field(description="Storage asset id (opaque).")
+
+
+@strawberry.federation.type(
+    keys=reference_only(), description="A workspace of the collaboration subgraph, joined by the router."
+)
+class Workspace:
+    id: strawberry.ID = strawberry.field(description="Workspace id (opaque).")
+
+
+@strawberry.federation.type(
+    keys=reference_only(), description="A user of the accounts subgraph, joined by the router."
+)
+class User:
+    id: strawberry.ID = strawberry.field(description="User id (opaque).")

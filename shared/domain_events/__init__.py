@@ -1,8 +1,16 @@
 """Domain events between subgraphs: typed events, an outbox in the mutation's transaction,
 one Redis stream per producing domain, and consumer groups run by the worker."""
 
-from shared.domain_events.consumers import Consumer, ConsumerRunner
-from shared.domain_events.outbox import emit, publish, publish_pending, repair, repair_outbox, transaction
+from shared.domain_events.consumers import Consumer, ConsumerRunner, consumer_context
+from shared.domain_events.outbox import (
+    after_commit,
+    emit,
+    publish,
+    publish_pending,
+    repair,
+    repair_outbox,
+    transaction,
+)
 from shared.domain_events.status import GroupStatus, StreamStatus, gauges, stream_status
 from shared.domain_events.types import (
     EVENT_TYPES,
@@ -22,6 +30,8 @@ __all__ = [
     "GroupStatus",
     "SecretInPayload",
     "StreamStatus",
+    "after_commit",
+    "consumer_context",
     "dead_letter_stream",
     "emit",
     "gauges",

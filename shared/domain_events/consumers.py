@@ -17,7 +17,7 @@ import logging
 import os
 import socket
 import uuid
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,12 +28,23 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.db import Database
 from shared.domain_events.models import ProcessedEvent
+from shared.domain_events.outbox import committed
 from shared.domain_events.types import DomainEvent, dead_letter_stream, stream_of
 from shared.events import REDIS_DOWN
 
 log = logging.getLogger(__name__)
 
 Handler = Callable[[AsyncSession, DomainEvent], Awaitable[None]]
+CONTEXT = "domain_events.context"
+
+
+def consumer_context(session: AsyncSession) -> Mapping[str, Any]:
+    """What the worker runs consumers with (its job context: `settings`, `subgraph_settings`),
+    for a handler that needs more than the event; empty outside a worker."""
+    context: Mapping[str, Any] = session.info.get(CONTEXT, {})
+    return context
+
+
 DEFAULT_MAX_ATTEMPTS = 5
 
 
@@ -91,7 +102,9 @@ class ConsumerRunner:
         claim_idle_ms: int = 60_000,
         retry_base_ms: int = 1_000,
         retry_cap_ms: int = 5 * 60_000,
+        context: Mapping[str, Any] | None = None,
     ) -> None:
+        self.context: Mapping[str, Any] = context or {}
         self.redis = redis
         self.db = db
         self.consumers = list(consumers)
@@ -204,7 +217,9 @@ class ConsumerRunner:
                 await session.flush()  # a concurrent delivery elsewhere waits here, then fails
             except IntegrityError:
                 raise _AlreadyProcessed from None
+            session.info[CONTEXT] = self.context
             await consumer.handler(session, event)
+        await committed(self.redis, self.db, session)
 
     async def _handle(self, consumer: Consumer, stream: str, entry_id: str, fields: dict[str, Any]) -> None:
         raw = {_text(key): _text(value) for key, value in fields.items()}

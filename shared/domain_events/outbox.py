@@ -6,7 +6,7 @@ that did not happen (Redis down) is made later by `repair_outbox`, exactly once 
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 from typing import Any
@@ -30,6 +30,7 @@ APPEND_ONCE_TTL_SECONDS = 14 * 24 * 3600
 REPAIR_AFTER = timedelta(seconds=5)
 REPAIR_BATCH = 500
 _PENDING = "domain_events.pending"
+_AFTER_COMMIT = "domain_events.after_commit"
 
 _streams: WeakKeyDictionary[Redis, EventStreams] = WeakKeyDictionary()
 
@@ -51,6 +52,23 @@ def pending(session: AsyncSession) -> list[DomainEvent]:
     """The events emitted in this session's transaction (published after its commit)."""
     events: list[DomainEvent] = session.info.setdefault(_PENDING, [])
     return events
+
+
+def after_commit(session: AsyncSession, hook: Callable[[], Awaitable[object]]) -> None:
+    """Work for once the session's transaction has committed (a live push, a job to queue):
+    run by `transaction` and by the consumer runner, after the session's events are published."""
+    session.info.setdefault(_AFTER_COMMIT, []).append(hook)
+
+
+async def committed(redis: Redis, db: Database, session: AsyncSession) -> None:
+    """After `session` committed: publish its events, then run its `after_commit` hooks. A hook
+    that fails is logged and skipped: what committed stays committed."""
+    await publish_pending(redis, db, session)
+    for hook in session.info.pop(_AFTER_COMMIT, []):
+        try:
+            await hook()
+        except Exception as error:
+            log.warning("after-commit hook failed", extra={"error": type(error).__name__})
 
 
 def emit(session: AsyncSession, event: EventPayload | DomainEvent) -> DomainEvent:
@@ -117,7 +135,7 @@ async def transaction(db: Database, redis: Redis) -> AsyncIterator[AsyncSession]
     block are published once it has committed."""
     async with db.write() as session:
         yield session
-    await publish_pending(redis, db, session)
+    await committed(redis, db, session)
 
 
 def _row_event(row: OutboxEvent) -> DomainEvent:

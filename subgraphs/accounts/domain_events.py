@@ -75,6 +75,8 @@ class ConsentGranted(EventPayload):
     TYPE: ClassVar[str] = "accounts.consent.granted"
     user_id: str
     consent: str
+    at_sign_up: bool = False
+    """Given with the sign-up itself (not a change a person should be told of)."""
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -19,6 +19,7 @@ class ReportReady(EventPayload):
     artist_id: str
     requested_by: str
     format: str
+    artist_name: str = ""
     asset_ids: list[str]
     schedule_id: str | None
 
@@ -30,3 +31,4 @@ class ReportFailed(EventPayload):
     artist_id: str
     requested_by: str
     reason: str
+    artist_name: str = ""

@@ -166,6 +166,8 @@ async def _finish(
         row.error = error
         row.completed_at = utcnow()
         session.add(row)
+        artist = await CatalogueRepository(session).artist(row.artist_id)
+        artist_name = artist.name if artist else row.artist_id
         if error:
             emit(
                 session,
@@ -175,6 +177,7 @@ async def _finish(
                     artist_id=row.artist_id,
                     requested_by=row.requested_by,
                     reason=error,
+                    artist_name=artist_name,
                 ),
             )
         else:
@@ -188,6 +191,7 @@ async def _finish(
                     format=row.format,
                     asset_ids=[file.asset_id for file in stored],
                     schedule_id=row.schedule_id,
+                    artist_name=artist_name,
                 ),
             )
 

@@ -93,7 +93,10 @@ async def test_account_mutations_emit_typed_events_without_secrets(accounts):
         "accounts.member.role_changed",
         {"user_id": member_id, "role": "admin", "previous_role": "member"},
     ) in by_type
-    assert ("accounts.consent.granted", {"user_id": owner_id, "consent": "marketing"}) in by_type
+    assert (
+        "accounts.consent.granted",
+        {"user_id": owner_id, "consent": "marketing", "at_sign_up": False},
+    ) in by_type
     assert ("accounts.consent.revoked", {"user_id": owner_id, "consent": "marketing"}) in by_type
     assert (
         "accounts.api_key.created",

@@ -16,6 +16,7 @@ from shared.auth.principal import ANONYMOUS
 from shared.context import RequestContext
 from shared.db import Database
 from shared.domain_events import DomainEvent, EventPayload, emit, transaction
+from shared.domain_events.consumers import CONTEXT
 from shared.domain_events.types import check_no_secrets
 
 APPLIED = Table(
@@ -95,7 +96,11 @@ def event(type: str, payload: dict[str, Any], tenant_id: str | None = None, numb
     )
 
 
-async def apply(database: Database, handler: Any, domain_event: DomainEvent) -> None:
-    """`handler(session, event)` in a transaction, as the consumer runner calls it."""
+async def apply(
+    database: Database, handler: Any, domain_event: DomainEvent, context: dict[str, Any] | None = None
+) -> None:
+    """`handler(session, event)` in a transaction, as the consumer runner calls it (with the
+    worker's `context`)."""
     async with database.write() as session:
+        session.info[CONTEXT] = context or {}
         await handler(session, domain_event)

@@ -152,7 +152,12 @@ def _emit_signed_up(session: AsyncSession, user: User, invitation_id: str | None
         ),
     )
     for consent in consents:
-        emit(session, de.ConsentGranted(tenant_id=tenant, actor_id=actor, user_id=user.id, consent=consent))
+        emit(
+            session,
+            de.ConsentGranted(
+                tenant_id=tenant, actor_id=actor, user_id=user.id, consent=consent, at_sign_up=True
+            ),
+        )
 
 
 def _emit_session_started(session: AsyncSession, user: User, started: Session, method: str) -> None:

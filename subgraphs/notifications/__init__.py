@@ -1,0 +1,1 @@
+"""The notifications subgraph: its declaration is `subgraph` in `app.py`."""
