@@ -71,5 +71,15 @@ def derive_key(settings: Settings, purpose: str) -> bytes:
     return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=purpose.encode()).derive(newest)
 
 
+INVITATION_MAIL = "collaboration-invitation-mail"
+"""Collaboration seals a workspace invitation's code for notifications' mail."""
+
+
+def sealed_for(settings: Settings, purpose: str) -> Fernet:
+    """Encryption one platform service uses to hand another a secret through a domain event
+    (stored in the outbox and on a stream as ciphertext only): a key derived for `purpose`."""
+    return Fernet(base64.urlsafe_b64encode(derive_key(settings, purpose)))
+
+
 def load_secret_box(settings: Settings) -> SecretBox:
     return SecretBox(_key_ring(settings))

@@ -55,6 +55,10 @@ class InvitationCreated(EventPayload):
     """The invitee, for notifications; None for a link invitation."""
     invited_by: str
     expires_at: datetime
+    sealed_code: str | None = None
+    """The code, encrypted for the invitation mail (`shared.crypto.sealed_for(settings,
+    INVITATION_MAIL)`): only notifications opens it, to put the accept link in the mail; the
+    outbox and the stream hold ciphertext only."""
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
+from urllib.parse import quote, urlencode
 
 from arq.connections import ArqRedis
 from pydantic import SecretStr
@@ -47,6 +48,9 @@ class NotificationsSettings(SubgraphSettings):
     notifications_graph_url: str | None = None
     """Where the mail job looks up a recipient's address (the accounts subgraph's `User.email`,
     with a service token); default: the router on this host."""
+    notifications_invitation_url: str | None = None
+    """The accept link of a workspace invitation mail, with `{code}` where the code goes (the
+    web app's page); default: GraphiQL on the router with `acceptWorkspaceInvitation` filled in."""
     notifications_email_max_attempts: int = 8
     """Temporary SMTP failures retried with backoff this many times, then the mail is FAILED."""
 
@@ -55,6 +59,15 @@ class NotificationsSettings(SubgraphSettings):
 
     def app_url(self, platform: Settings) -> str:
         return (self.notifications_app_url or f"http://127.0.0.1:{platform.router_port}").rstrip("/")
+
+    def invitation_url(self, platform: Settings, code: str) -> str:
+        if self.notifications_invitation_url:
+            return self.notifications_invitation_url.replace("{code}", quote(code, safe=""))
+        mutation = (
+            f'mutation {{ acceptWorkspaceInvitation(input: {{code: "{code}"}}) '
+            "{ workspace { id name } } }"
+        )
+        return f"http://127.0.0.1:{platform.router_port}/graphql?{urlencode({'query': mutation})}"
 
     def graph_url(self, platform: Settings) -> str:
         return self.notifications_graph_url or f"http://127.0.0.1:{platform.router_port}/graphql"

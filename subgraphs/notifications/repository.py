@@ -317,6 +317,20 @@ class EmailRepository(TenantRepository[NotificationEmail]):
             .all()
         )
 
+    async def counts(self, since: datetime) -> dict[str, int]:
+        """Mail created since `since`: how many by status, and how many opened and clicked."""
+        email = NotificationEmail
+        recent = (col(email.tenant_id) == self.tenant_id, col(email.created_at) >= since)
+        by_status = await self.session.execute(
+            select(col(email.status), func.count()).where(*recent).group_by(col(email.status))
+        )
+        found: dict[str, int] = {status: int(count) for status, count in by_status.all()}
+        engaged = await self.session.execute(
+            select(func.count(col(email.opened_at)), func.count(col(email.clicked_at))).where(*recent)
+        )
+        found["opened"], found["clicked"] = (int(value) for value in engaged.one())
+        return found
+
 
 async def email_by_id(session: AsyncSession, email_id: str) -> NotificationEmail | None:
     """A delivery by its id (the send job's and the tracking links' own key, across tenants)."""

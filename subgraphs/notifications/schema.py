@@ -12,9 +12,11 @@ from shared.config import Settings
 from shared.mutations import unit_of_work
 from shared.pagination import Connection, connection, decode_cursor
 from shared.schema import PlatformSchema, build_schema
-from subgraphs.notifications.service import inbox, live, preferences
+from subgraphs.notifications.service import deliveries, inbox, live, preferences
 from subgraphs.notifications.types import (
     DigestFrequency,
+    EmailDelivery,
+    EmailDeliverySummary,
     Notification,
     NotificationCategory,
     NotificationPreferences,
@@ -143,6 +145,29 @@ class Query:
     @strawberry.field(description="Your tenant's default notification preferences (tenant admins).")
     async def tenant_notification_defaults(self, info: NotificationsInfo) -> NotificationPreferences:
         return NotificationPreferences.of(await preferences.tenant_defaults(info.context))
+
+    @strawberry.field(description="Your tenant's e-mail deliveries, newest first (tenant admins).")
+    async def email_deliveries(
+        self,
+        info: NotificationsInfo,
+        first: Annotated[int, strawberry.argument(description="Page size, 1 to 100.")] = 20,
+        after: Annotated[
+            str | None, strawberry.argument(description="The `endCursor` of the previous page.")
+        ] = None,
+        status: Annotated[
+            str | None, strawberry.argument(description="Only this status (SENT, BOUNCED, DEFERRED...).")
+        ] = None,
+    ) -> Connection[EmailDelivery]:
+        rows = await deliveries.page(info.context, first, decode_cursor(after), status)
+        return connection(rows, first, key=lambda row: row.id, node=EmailDelivery.of)
+
+    @strawberry.field(description="Your tenant's mail by outcome over the last days (tenant admins).")
+    async def email_delivery_summary(
+        self,
+        info: NotificationsInfo,
+        days: Annotated[int, strawberry.argument(description="How many days back, 1 to 366.")] = 30,
+    ) -> EmailDeliverySummary:
+        return EmailDeliverySummary.of(await deliveries.summary(info.context, days))
 
 
 @strawberry.type

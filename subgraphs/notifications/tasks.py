@@ -10,8 +10,11 @@ from typing import Any
 
 import httpx
 from arq import cron
+from cryptography.fernet import InvalidToken
 
 from shared.auth.service_tokens import ServiceTokens
+from shared.config import Settings
+from shared.crypto import INVITATION_MAIL, sealed_for
 from shared.db import Database, utcnow
 from shared.domain_events import Consumer
 from shared.graph import GraphClient
@@ -58,9 +61,22 @@ def outbound(ctx: dict[str, Any]) -> email.Outbound:
             app_url=config.app_url(platform),
             default_language=config.notifications_default_language,
             max_attempts=config.notifications_email_max_attempts,
+            invitation_link=_invitation_links(platform, config),
         )
     found: email.Outbound = ctx["notifications_outbound"]
     return found
+
+
+def _invitation_links(platform: Settings, config: NotificationsSettings) -> Callable[[str], str | None]:
+    box = sealed_for(platform, INVITATION_MAIL)
+
+    def link(sealed: str) -> str | None:
+        try:
+            return config.invitation_url(platform, box.decrypt(sealed.encode()).decode())
+        except InvalidToken:  # sealed under a key the ring no longer has: the mail links the app
+            return None
+
+    return link
 
 
 async def send_email(ctx: dict[str, Any], email_id: str) -> dict[str, Any]:

@@ -13,7 +13,8 @@ from shared.references import Artist, Asset, Project, User, Workspace
 from shared.schema import described_enum
 from subgraphs.notifications.config import NotificationsServices, NotificationsSettings
 from subgraphs.notifications.models import Notification as NotificationRow
-from subgraphs.notifications.service import preferences
+from subgraphs.notifications.models import NotificationEmail as EmailRow
+from subgraphs.notifications.service import deliveries, preferences
 from subgraphs.notifications.workflows import Category
 
 NotificationsInfo = Info[RequestContext[NotificationsSettings, NotificationsServices], None]
@@ -149,4 +150,73 @@ class NotificationPreferences:
                 )
                 for item in found.categories
             ],
+        )
+
+
+@strawberry.type(description="One e-mail of your tenant's (no address, no body: those are not kept).")
+class EmailDelivery:
+    id: strawberry.ID = strawberry.field(description="Delivery id (newer ids sort later).")
+    kind: str = strawberry.field(description="The notification kind it carried (or `digest`).")
+    category: NotificationCategory = strawberry.field(description="Its category.")
+    status: str = strawberry.field(
+        description="QUEUED, SENDING, SENT, DEFERRED (a temporary failure, retried), BOUNCED (permanent; the "
+        "address is suppressed), SUPPRESSED (not sent: a bounced address), FAILED (retries exhausted), "
+        "SKIPPED (no address)."
+    )
+    attempts: int = strawberry.field(description="Tries so far.")
+    recipient: User | None = strawberry.field(
+        description="Who it was for; null for an invitee without an account."
+    )
+    message_id: str = strawberry.field(
+        description="Its Message-ID header (derived from the idempotency key)."
+    )
+    last_error: str | None = strawberry.field(description="The last failure: an SMTP code and its class.")
+    created_at: datetime = strawberry.field(description="When it was recorded.")
+    sent_at: datetime | None = strawberry.field(description="When the server accepted it.")
+    opened_at: datetime | None = strawberry.field(description="First open (the pixel), if tracked.")
+    clicked_at: datetime | None = strawberry.field(description="First click on a link, if tracked.")
+
+    @classmethod
+    def of(cls, row: EmailRow) -> EmailDelivery:
+        return cls(
+            id=strawberry.ID(row.id),
+            kind=row.kind,
+            category=Category(row.category),
+            status=row.status,
+            attempts=row.attempts,
+            recipient=User(id=strawberry.ID(row.recipient_id)) if row.recipient_id else None,
+            message_id=row.message_id,
+            last_error=row.last_error,
+            created_at=row.created_at,
+            sent_at=row.sent_at,
+            opened_at=row.opened_at,
+            clicked_at=row.clicked_at,
+        )
+
+
+@strawberry.type(description="Your tenant's mail over the last days, by outcome.")
+class EmailDeliverySummary:
+    days: int = strawberry.field(description="The days counted, ending now.")
+    queued: int = strawberry.field(description="Waiting to be sent (a quiet window, a retry).")
+    sent: int = strawberry.field(description="Accepted by the SMTP server.")
+    deferred: int = strawberry.field(description="Failed temporarily; will be retried.")
+    bounced: int = strawberry.field(description="Refused permanently; the address is suppressed.")
+    suppressed: int = strawberry.field(description="Not sent to an address that bounced before.")
+    failed: int = strawberry.field(description="Retries exhausted.")
+    opened: int = strawberry.field(description="Opened at least once (tracked mail only).")
+    clicked: int = strawberry.field(description="With a link followed (tracked mail only).")
+
+    @classmethod
+    def of(cls, found: deliveries.Summary) -> EmailDeliverySummary:
+        counts = found.by_status
+        return cls(
+            days=found.days,
+            queued=counts["QUEUED"] + counts["SENDING"],
+            sent=counts["SENT"],
+            deferred=counts["DEFERRED"],
+            bounced=counts["BOUNCED"],
+            suppressed=counts["SUPPRESSED"],
+            failed=counts["FAILED"] + counts["SKIPPED"],
+            opened=found.opened,
+            clicked=found.clicked,
         )

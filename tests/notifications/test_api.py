@@ -15,11 +15,10 @@ from redis.asyncio import Redis
 from shared.config import Settings
 from shared.db import Database
 from shared.domain_events import ConsumerRunner
-from subgraphs.notifications.config import NotificationsSettings
 from subgraphs.notifications.tasks import CONSUMERS
-from tests.support.graphql import codes, gql, sign_up
-from tests.support.hosting import HostedPlatform, hosted_together, served_together
-from tests.support.secrets import remember_secret
+from tests.notifications.support import Team, worker_context
+from tests.support.graphql import codes, gql
+from tests.support.hosting import hosted_together, served_together
 from tests.support.ws import GraphQLWebSocket
 
 INBOX = """query($unread: Boolean, $category: NotificationCategory, $archived: Boolean, $after: String) {
@@ -32,94 +31,6 @@ PREFERENCES = """{ notificationPreferences { language emailTracking quietHours {
   categories { category inApp email digest critical } } }"""
 UPDATE = """mutation($i: UpdateNotificationPreferencesInput!) { updateNotificationPreferences(input: $i) {
   preferences { language emailTracking quietHours { start end timezone } categories { category inApp email digest } } } }"""
-COMMENT = "mutation($i: AddCommentInput!) { addComment(input: $i) { comment { id } } }"
-
-
-def _context(settings: Settings) -> dict[str, Any]:
-    return {"settings": settings, "subgraph_settings": {"notifications": NotificationsSettings()}}
-
-
-class Team:
-    """Ann owns a workspace with a project; Bob, of her tenant, edits in it."""
-
-    def __init__(self, platform: HostedPlatform, runner: ConsumerRunner) -> None:
-        self.platform, self.runner = platform, runner
-        self.ann: dict[str, Any] = {}
-        self.bob: dict[str, Any] = {}
-        self.workspace = self.project = ""
-
-    async def call(
-        self, subgraph: str, query: str, variables: dict[str, Any] | None, token: str
-    ) -> dict[str, Any]:
-        return await gql(self.platform.client, query, variables, token=token, path=f"/{subgraph}/graphql")
-
-    async def ok(
-        self, subgraph: str, query: str, variables: dict[str, Any] | None, token: str
-    ) -> dict[str, Any]:
-        body = await self.call(subgraph, query, variables, token)
-        assert "errors" not in body, body
-        return dict(body["data"])
-
-    async def deliver(self) -> None:
-        """Runs the notifications consumer until the streams hold nothing new for it."""
-        for consumer in CONSUMERS:
-            while await self.runner.run_once(consumer, block_ms=50):
-                pass
-
-    async def form(self) -> Team:
-        client = self.platform.client
-        self.ann = await sign_up(client, path="/accounts/graphql", display_name="Ann")
-        code = (
-            await self.ok(
-                "accounts",
-                "mutation { createInvitation(input: {role: MEMBER}) { code } }",
-                None,
-                self.ann["token"],
-            )
-        )["createInvitation"]["code"]
-        remember_secret(code)
-        self.bob = await sign_up(client, path="/accounts/graphql", invitation_code=code, display_name="Bob")
-        self.workspace = (
-            await self.ok(
-                "collaboration",
-                'mutation { createWorkspace(input: {name: "Summer"}) { workspace { id } } }',
-                None,
-                self.ann["token"],
-            )
-        )["createWorkspace"]["workspace"]["id"]
-        invite = await self.ok(
-            "collaboration",
-            "mutation($i: CreateWorkspaceInvitationInput!) { createWorkspaceInvitation(input: $i) { code } }",
-            {"i": {"workspaceId": self.workspace, "role": "EDITOR"}},
-            self.ann["token"],
-        )
-        remember_secret(invite["createWorkspaceInvitation"]["code"])
-        await self.ok(
-            "collaboration",
-            "mutation($i: AcceptWorkspaceInvitationInput!) { acceptWorkspaceInvitation(input: $i) { workspace { id } } }",
-            {"i": {"code": invite["createWorkspaceInvitation"]["code"]}},
-            self.bob["token"],
-        )
-        self.project = (
-            await self.ok(
-                "collaboration",
-                "mutation($i: CreateProjectInput!) { createProject(input: $i) { project { id } } }",
-                {"i": {"workspaceId": self.workspace, "type": "PLAYLIST_DRAFT", "title": "Road trip"}},
-                self.ann["token"],
-            )
-        )["createProject"]["project"]["id"]
-        await self.deliver()
-        return self
-
-    async def mention_bob(self, body: str = "Have a listen") -> str:
-        found = await self.ok(
-            "collaboration",
-            COMMENT,
-            {"i": {"projectId": self.project, "body": body, "mentions": [self.bob["user"]["id"]]}},
-            self.ann["token"],
-        )
-        await self.deliver()
-        return str(found["addComment"]["comment"]["id"])
 
 
 @pytest.fixture
@@ -129,7 +40,7 @@ async def team(settings: Settings, redis_server: Any, database: Database) -> Asy
     async with hosted_together(
         ["accounts", "collaboration", "notifications"], settings, redis_server.url
     ) as platform:
-        runner = ConsumerRunner(redis, database, CONSUMERS, context=_context(settings))
+        runner = ConsumerRunner(redis, database, CONSUMERS, context=worker_context(settings))
         yield await Team(platform, runner).form()
     await redis.aclose()
 
@@ -291,7 +202,7 @@ async def test_the_subscription_delivers_a_new_notification_and_resumes_after_a_
             ["accounts", "collaboration", "notifications"], settings, redis_server.url
         ) as platform:
             runner = ConsumerRunner(
-                redis, database, CONSUMERS, context={**_context(settings), "platform_redis": redis}
+                redis, database, CONSUMERS, context={**worker_context(settings), "platform_redis": redis}
             )
             team = await Team(platform, runner).form()
             url = server.url.replace("http", "ws") + "/notifications/graphql"

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.auth.principal import Principal
 from shared.context import RequestContext
+from shared.crypto import INVITATION_MAIL, sealed_for
 from shared.db import new_id, utcnow
 from shared.errors import BadUserInput, Conflict, Forbidden, NotFound, ResyncRequired
 from shared.events import PositionLost, is_event_id
@@ -103,11 +104,18 @@ async def create_invitation(
             email=invitation.email,
             invited_by=user_id,
             expires_at=invitation.expires_at,
+            sealed_code=_sealed(uow, code) if invitation.email else None,
         ),
     )
     await session.flush()
     uow.target_id = invitation.id
     return invitation, code
+
+
+def _sealed(uow: UnitOfWork, code: str) -> str | None:
+    if uow.context is None:
+        return None
+    return sealed_for(uow.context.runtime.settings, INVITATION_MAIL).encrypt(code.encode()).decode()
 
 
 async def accept_invitation(

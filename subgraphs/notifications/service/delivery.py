@@ -46,6 +46,8 @@ class Occurrence:
     """User ids, for the audiences that are not computed from projections."""
     address: str | None = None
     """An invitee's address (no account yet)."""
+    sealed_code: str | None = None
+    """An invitation's code, still sealed: opened only to write the mail's accept link."""
 
 
 def _excerpt(text: str) -> str:
@@ -113,6 +115,7 @@ async def occurrence(people: PeopleRepository, workflow: Workflow, event: Domain
             link=f"/invitations/{payload['invitation_id']}",
             subjects=[{"type": "Workspace", "id": payload["workspace_id"]}],
             address=payload["email"],
+            sealed_code=payload.get("sealed_code"),
         )
     if kind in ("workspace_member_joined", "workspace_member_left", "workspace_role_changed"):
         workspace = await people.workspace(payload["workspace_id"])
@@ -425,7 +428,7 @@ def _email(
         "status": "QUEUED",
         "attempts": 0,
         "message_id": f"<{key}@spotify-agent.local>",
-        "params": found.params,
+        "params": found.params | ({"sealed_code": found.sealed_code} if found.sealed_code else {}),
         "link": found.link,
         "not_before": quiet_until,
         "created_at": now,

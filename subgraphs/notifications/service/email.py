@@ -9,6 +9,7 @@ log line: only ids, kinds and SMTP codes do."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
@@ -68,6 +69,8 @@ class Outbound:
     app_url: str
     default_language: str
     max_attempts: int
+    invitation_link: Callable[[str], str | None]
+    """An invitation's accept link from its sealed code (None: the code cannot be opened)."""
 
 
 def backoff(attempt: int) -> timedelta:
@@ -144,7 +147,10 @@ def compose(outbound: Outbound, row: NotificationEmail, address: str, reader: Re
     unless it is security mail, and tracking unless that too or the reader turned it off."""
     workflow = BY_KIND.get(row.kind)
     critical = workflow is not None and workflow.critical
-    tracked = not critical and reader.tracking
+    # Only people with an account chose (or can turn off) tracking: an invitee's mail is not tracked.
+    tracked = not critical and reader.tracking and row.recipient_id is not None
+    sealed = row.params.get("sealed_code")
+    link = (outbound.invitation_link(sealed) if sealed else None) or f"{outbound.app_url}{row.link}"
     unsubscribe = (
         outbound.links.unsubscribe_url(row.tenant_id, row.recipient_id, row.category)
         if not critical and row.recipient_id
@@ -156,7 +162,7 @@ def compose(outbound: Outbound, row: NotificationEmail, address: str, reader: Re
 
     options: dict[str, Any] = {
         "recipient_name": reader.name,
-        "link": f"{outbound.app_url}{row.link}",
+        "link": link,
         "unsubscribe_url": unsubscribe,
         "pixel_url": outbound.links.pixel_url(row.id) if tracked else None,
         "track": track if tracked else None,
