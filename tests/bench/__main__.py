@@ -9,6 +9,7 @@ from tests.bench import (
     bench_analytics,
     bench_collaboration,
     bench_field_authorization,
+    bench_notifications,
     bench_registry,
     bench_request_path,
     bench_router_usage,
@@ -37,6 +38,8 @@ def main() -> None:
     asyncio.run(bench_ai.run())
     print("\n== analytics subgraph: rollups at scale, artistAnalytics latency, forecasts ==", flush=True)
     asyncio.run(bench_analytics.run())
+    print("\n== notifications: one event fanned out to 1,000 followers, in-app and e-mail ==", flush=True)
+    asyncio.run(bench_notifications.run())
 
 
 main()

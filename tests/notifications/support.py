@@ -37,7 +37,11 @@ class Team:
     async def call(
         self, subgraph: str, query: str, variables: dict[str, Any] | None, token: str
     ) -> dict[str, Any]:
-        return await gql(self.platform.client, query, variables, token=token, path=f"/{subgraph}/graphql")
+        return await gql(self.platform.client, query, variables, token=token, path=self.path(subgraph))
+
+    def path(self, subgraph: str) -> str:
+        """Where a subgraph's fields are asked for: its own endpoint on the host."""
+        return f"/{subgraph}/graphql"
 
     async def ok(
         self, subgraph: str, query: str, variables: dict[str, Any] | None, token: str
@@ -54,7 +58,7 @@ class Team:
 
     async def form(self) -> Team:
         client = self.platform.client
-        self.ann = await sign_up(client, path="/accounts/graphql", display_name="Ann")
+        self.ann = await sign_up(client, path=self.path("accounts"), display_name="Ann")
         code = (
             await self.ok(
                 "accounts",
@@ -64,7 +68,7 @@ class Team:
             )
         )["createInvitation"]["code"]
         remember_secret(code)
-        self.bob = await sign_up(client, path="/accounts/graphql", invitation_code=code, display_name="Bob")
+        self.bob = await sign_up(client, path=self.path("accounts"), invitation_code=code, display_name="Bob")
         self.workspace = (
             await self.ok(
                 "collaboration",
