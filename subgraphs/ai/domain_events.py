@@ -1,5 +1,6 @@
-"""Domain events of ai (on `events:ai`): models entering production or leaving it, and drift
-reports that cross a threshold (notifications picks the alerts up for platform admins)."""
+"""Domain events of ai (on `events:ai`): models entering production or leaving it, drift
+reports that cross a threshold (notifications picks the alerts up for platform admins), and
+content generations that ended."""
 
 from __future__ import annotations
 
@@ -43,3 +44,16 @@ class DriftDetected(EventPayload):
     signal: str
     level: str
     psi: float
+
+
+@dataclass(frozen=True, kw_only=True)
+class GenerationFinished(EventPayload):
+    """A content generation job ended (`status`: `succeeded` or `failed`), for the person who
+    asked (notifications tells them)."""
+
+    TYPE: ClassVar[str] = "ai.generation.finished"
+    generation_id: str
+    user_id: str
+    kind: str
+    """What was written (`artist_bio`, `release_pitch`, ...)."""
+    status: str

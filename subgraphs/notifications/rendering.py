@@ -85,6 +85,8 @@ class _Strings:
     """As the footer names a category's e-mails, after "from" and as a plural subject."""
     roles: Mapping[str, str]
     consents: Mapping[str, str]
+    content_kinds: Mapping[str, str]
+    """What ai writes (`ContentKind` values), as a sentence names it."""
 
 
 _STRINGS: dict[str, _Strings] = {
@@ -134,6 +136,14 @@ _STRINGS: dict[str, _Strings] = {
             "commenter": "Commenter",
             "member": "Member",
             "viewer": "Viewer",
+        },
+        content_kinds={
+            "artist_bio": "artist bio",
+            "release_pitch": "release pitch",
+            "social_post": "social post",
+            "playlist_description": "playlist description",
+            "lyrics_draft": "lyrics draft",
+            "press_release": "press release",
         },
         consents={
             "terms": "Terms of service",
@@ -190,6 +200,14 @@ _STRINGS: dict[str, _Strings] = {
             "member": "Membre",
             "viewer": "Lecteur",
         },
+        content_kinds={
+            "artist_bio": "biographie d'artiste",
+            "release_pitch": "pitch de sortie",
+            "social_post": "publication pour les réseaux sociaux",
+            "playlist_description": "description de playlist",
+            "lyrics_draft": "ébauche de paroles",
+            "press_release": "communiqué de presse",
+        },
         consents={
             "terms": "Conditions d'utilisation",
             "data_processing": "Traitement des données personnelles",
@@ -245,6 +263,14 @@ _STRINGS: dict[str, _Strings] = {
             "commenter": "Kommentator",
             "member": "Mitglied",
             "viewer": "Betrachter",
+        },
+        content_kinds={
+            "artist_bio": "Künstlerbiografie",
+            "release_pitch": "Release-Pitch",
+            "social_post": "Social-Media-Beitrag",
+            "playlist_description": "Playlist-Beschreibung",
+            "lyrics_draft": "Songtext-Entwurf",
+            "press_release": "Pressemitteilung",
         },
         consents={
             "terms": "Nutzungsbedingungen",
@@ -472,6 +498,11 @@ def _role(context: Context, value: str) -> str:
 
 
 @pass_context
+def _content_kind(context: Context, value: str) -> str:
+    return _strings(context).content_kinds.get(value, value.replace("_", " "))
+
+
+@pass_context
 def _consent(context: Context, value: str) -> str:
     return _strings(context).consents.get(value, value.replace("_", " "))
 
@@ -507,6 +538,7 @@ def _environment(*, html: bool) -> Environment:
         number=_number,
         role=_role,
         consent=_consent,
+        content_kind=_content_kind,
         shorten=_shorten,
         quote=_quote,
         nl2br=_nl2br,

@@ -164,6 +164,14 @@ WORKFLOWS: tuple[Workflow, ...] = (
         ("artist_name", "reason"),
     ),
     Workflow(
+        "generation_finished",
+        "ai.generation.finished",
+        Audience.SUBJECT_USER,
+        Category.JOBS,
+        _IN_APP,
+        ("generation_kind", "succeeded"),
+    ),
+    Workflow(
         "model_drift",
         "ai.model.drift_detected",
         Audience.PLATFORM_ADMINS,

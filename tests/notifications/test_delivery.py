@@ -311,3 +311,86 @@ async def test_someone_removed_from_the_tenant_hears_nothing_more(database, sett
             select(func.count()).where(col(NotificationEmail.recipient_id) == "usr_bob")
         )
         assert count.scalar_one() == 0
+
+
+JOB_EVENTS = [
+    (
+        "spotify.library_sync.completed",
+        {"job_id": "job_1", "user_id": "usr_bob", "playlists": 3, "plays": 50, "new_plays": 7},
+        "library_sync_completed",
+        False,
+    ),
+    (
+        "spotify.library_sync.failed",
+        {"job_id": "job_2", "user_id": "usr_bob", "reason": "expired"},
+        "library_sync_failed",
+        True,
+    ),
+    (
+        "ai.generation.finished",
+        {"generation_id": "gen_1", "user_id": "usr_bob", "kind": "artist_bio", "status": "succeeded"},
+        "generation_finished",
+        False,
+    ),
+    (
+        "analytics.report.ready",
+        {
+            "report_id": "rpt_1",
+            "artist_id": "art_1",
+            "requested_by": "usr_bob",
+            "format": "PDF",
+            "asset_ids": ["ast_1", "ast_2"],
+            "schedule_id": None,
+            "artist_name": "Owls",
+        },
+        "report_ready",
+        True,
+    ),
+    (
+        "analytics.report.failed",
+        {
+            "report_id": "rpt_2",
+            "artist_id": "art_1",
+            "requested_by": "usr_bob",
+            "reason": "StorageUnavailable",
+        },
+        "report_failed",
+        True,
+    ),
+    (
+        "accounts.api_key.created",
+        {
+            "api_key_id": "key_1",
+            "user_id": "usr_bob",
+            "name": "ci",
+            "scopes": ["spotify:read"],
+            "expires_at": None,
+        },
+        "api_key_created",
+        True,
+    ),
+    (
+        "accounts.user.password_changed",
+        {"user_id": "usr_bob", "revoked_sessions": 2},
+        "password_changed",
+        True,
+    ),
+    (
+        "accounts.member.role_changed",
+        {"user_id": "usr_bob", "role": "admin", "previous_role": "member"},
+        "tenant_role_changed",
+        True,
+    ),
+]
+
+
+async def test_each_job_and_account_event_reaches_the_person_it_is_about(database, settings):
+    await _setting_up(database, settings)
+    for number, (kind, payload, _, _) in enumerate(JOB_EVENTS):
+        await _feed(database, settings, _actor(event(kind, payload, TENANT, 100 + number), "usr_ann"))
+    made = await _rows(database, Notification, recipient_id="usr_bob")
+    assert sorted(row.kind for row in made) == sorted(expected for _, _, expected, _ in JOB_EVENTS)
+    mailed_kinds = {row.kind for row in await _rows(database, NotificationEmail, recipient_id="usr_bob")}
+    assert mailed_kinds == {expected for _, _, expected, mailed in JOB_EVENTS if mailed}
+    report = next(row for row in made if row.kind == "report_ready")
+    assert {"type": "Asset", "id": "ast_1"} in report.subjects and "Owls" in report.title

@@ -75,6 +75,7 @@ SAMPLES: dict[str, dict[str, Any]] = {
     "tenant_role_changed": {"actor_name": "Léa Moreau", "role": "admin", "previous_role": "member"},
     "project_changed": {"actor_name": "Jonas Weber", "project_title": "Summer campaign", "version": 7},
     "library_sync_completed": {"playlists": 14, "new_plays": 12045},
+    "generation_finished": {"generation_kind": "release_pitch", "succeeded": True},
     "library_sync_failed": {"reason": "expired"},
     "report_ready": {"artist_name": "The Midnight Owls", "format": "pdf"},
     "report_failed": {"artist_name": "The Midnight Owls", "reason": "StorageUnavailable"},

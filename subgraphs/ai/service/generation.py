@@ -21,9 +21,11 @@ from sqlmodel import col
 from shared.auth.principal import acting_user, signed_in_user
 from shared.context import RequestContext
 from shared.db import Database, new_id, utcnow
+from shared.domain_events import emit, transaction
 from shared.errors import BadUserInput, DomainError, NotFound, RateLimited, Unavailable
 from shared.graph import GraphClient
 from shared.mutations import UnitOfWork
+from subgraphs.ai import domain_events as de
 from subgraphs.ai.config import AiServices, AiSettings
 from subgraphs.ai.generation import (
     MAX_WORDS,
@@ -351,7 +353,7 @@ async def _finish(
     error: str | None,
     flags: list[dict[str, str]] | None = None,
 ) -> AiGeneration | None:
-    async with db.write() as session:
+    async with transaction(db, redis) as session:
         row = await session.get(AiGeneration, generation_id)
         if row is None:
             return None
@@ -362,6 +364,17 @@ async def _finish(
             (error or None) and error[:500],
         )
         row.usage, row.flags, row.finished_at = usage or {}, flags or [], utcnow()
+        emit(
+            session,
+            de.GenerationFinished(
+                tenant_id=row.tenant_id,
+                actor_id=row.user_id,
+                generation_id=row.id,
+                user_id=row.user_id,
+                kind=row.kind,
+                status=status,
+            ),
+        )
     if status == "failed":
         log.warning("generation %s failed: %s", generation_id, error)
     await _publish(redis, generation_id, "done" if status == "succeeded" else "failed", data=_end_data(row))

@@ -179,6 +179,12 @@ async def occurrence(people: PeopleRepository, workflow: Workflow, event: Domain
             ],
             recipients=[payload["requested_by"]],
         )
+    if kind == "generation_finished":
+        return Occurrence(
+            params={"generation_kind": payload["kind"], "succeeded": payload["status"] == "succeeded"},
+            link=f"/ai/generations/{payload['generation_id']}",
+            recipients=[payload["user_id"]],
+        )
     if kind == "model_drift":
         return Occurrence(
             params={
