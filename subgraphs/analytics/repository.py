@@ -35,6 +35,7 @@ from subgraphs.analytics.models import (
 )
 
 VERIFIED = "VERIFIED"
+PENDING = "PENDING"
 DIMENSIONS = ("track", "country", "city", "source", "device")
 """What an artist's breakdowns are by (`AnalyticsBreakdownDay.dimension`)."""
 _INSERT_CHUNK = 2_000
@@ -638,6 +639,15 @@ class ClaimRepository(TenantRepository[AnalyticsArtistClaim]):
 async def claim_by_id(session: AsyncSession, claim_id: str) -> AnalyticsArtistClaim | None:
     """Any tenant's claim: for the platform admins who verify claims."""
     return await session.get(AnalyticsArtistClaim, claim_id)
+
+
+async def pending_across_tenants(session: AsyncSession, limit: int) -> Sequence[AnalyticsArtistClaim]:
+    """Claims of every tenant waiting for a platform admin, oldest first."""
+    claim = AnalyticsArtistClaim
+    rows = await session.execute(
+        select(claim).where(col(claim.status) == PENDING).order_by(col(claim.created_at)).limit(limit)
+    )
+    return rows.scalars().all()
 
 
 async def verified_artists_of_any_tenant(session: AsyncSession) -> list[str]:

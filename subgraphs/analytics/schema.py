@@ -214,6 +214,17 @@ class Query:
     async def artist_claims(self, info: AnalyticsInfo) -> list[ArtistClaim]:
         return [ArtistClaim.of(row) for row in await claims.claims(info.context)]
 
+    @strawberry.field(
+        description="Every tenant's claims waiting for verification, oldest first (admins of a platform "
+        "tenant)."
+    )
+    async def pending_artist_claims(
+        self,
+        info: AnalyticsInfo,
+        first: Annotated[int, strawberry.argument(description="How many, 1 to 200.")] = 50,
+    ) -> list[ArtistClaim]:
+        return [ArtistClaim.of(row) for row in await claims.pending_claims(info.context, first)]
+
 
 @strawberry.type
 class Mutation:

@@ -295,6 +295,7 @@ class PlaylistAnalytics:
 class ArtistClaim:
     id: strawberry.ID = strawberry.field(description="Claim id (opaque).")
     artist: Artist = strawberry.field(description="The artist claimed (joined by the router).")
+    tenant_id: strawberry.ID = strawberry.field(description="The claiming tenant (accounts' tenant id).")
     status: ClaimStatus = strawberry.field(description="Pending or verified.")
     claimed_at: datetime = strawberry.field(description="When it was claimed (UTC).")
     verified_at: datetime | None = strawberry.field(description="When a platform admin verified it.")
@@ -304,6 +305,7 @@ class ArtistClaim:
         return cls(
             id=strawberry.ID(row.id),
             artist=Artist(id=strawberry.ID(row.artist_id)),
+            tenant_id=strawberry.ID(row.tenant_id),
             status=ClaimStatus(row.status),
             claimed_at=row.created_at,
             verified_at=row.verified_at,

@@ -64,6 +64,7 @@ CLAIM = "mutation($i: ClaimArtistInput!) { claimArtist(input: $i) { claim { id s
 VERIFY = "mutation($i: VerifyArtistClaimInput!) { verifyArtistClaim(input: $i) { claim { id status } } }"
 RELEASE = "mutation($i: ClaimArtistInput!) { releaseArtistClaim(input: $i) { claim { id } } }"
 CLAIMS = "{ artistClaims { id status artist { id } } }"
+PENDING = "{ pendingArtistClaims(first: 10) { id status tenantId artist { id } } }"
 
 
 @pytest.fixture(scope="module")
@@ -136,12 +137,18 @@ async def test_a_claim_opens_an_artists_analytics_only_once_verified(platform, p
     claim = claimed["data"]["claimArtist"]["claim"]
     assert claim["status"] == "PENDING"
     assert codes(await _call(platform, ANALYTICS, {"artist": artist}, label["token"])) == ["FORBIDDEN"]
-    # The label cannot verify its own claim; a platform admin can.
+    # The label cannot verify its own claim, nor list everyone's; a platform admin can.
     assert codes(await _call(platform, VERIFY, {"i": {"claimId": claim["id"]}}, label["token"])) == [
         "FORBIDDEN"
     ]
+    assert codes(await _call(platform, PENDING, None, label["token"])) == ["FORBIDDEN"]
+    pending = await _call(platform, PENDING, None, operator["token"])
+    assert [(item["id"], item["status"]) for item in pending["data"]["pendingArtistClaims"]] == [
+        (claim["id"], "PENDING")
+    ]
     verified = await _call(platform, VERIFY, {"i": {"claimId": claim["id"]}}, operator["token"])
     assert verified["data"]["verifyArtistClaim"]["claim"]["status"] == "VERIFIED"
+    assert (await _call(platform, PENDING, None, operator["token"]))["data"]["pendingArtistClaims"] == []
     opened = await _call(platform, ANALYTICS, {"artist": artist}, label["token"])
     assert "errors" not in opened, opened
     listed = await _call(platform, CLAIMS, None, label["token"])

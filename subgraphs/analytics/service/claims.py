@@ -15,10 +15,19 @@ from shared.db import new_id, utcnow
 from shared.errors import BadUserInput, Conflict, Forbidden, NotFound
 from shared.mutations import UnitOfWork
 from subgraphs.analytics.models import AnalyticsArtistClaim
-from subgraphs.analytics.repository import VERIFIED, CatalogueRepository, ClaimRepository, claim_by_id
+from subgraphs.analytics.repository import (
+    PENDING,
+    VERIFIED,
+    CatalogueRepository,
+    ClaimRepository,
+    claim_by_id,
+    pending_across_tenants,
+)
 
-PENDING = "PENDING"
 NOT_CLAIMED = "Analytics of this artist are for the tenants that have claimed it"
+
+
+MAX_PENDING = 200
 
 
 async def require_claimed(session: AsyncSession, tenant_id: str, artist_id: str) -> None:
@@ -62,10 +71,23 @@ async def claim_artist(uow: UnitOfWork, context: RequestContext, artist_id: str)
     return claim
 
 
-async def verify_claim(uow: UnitOfWork, context: RequestContext, claim_id: str) -> AnalyticsArtistClaim:
-    tenant_id, user_id = signed_in_user(context.principal)
+def _require_platform_admin(context: RequestContext, tenant_id: str) -> None:
     if tenant_id not in context.runtime.settings.platform_admin_tenant_ids:
         raise Forbidden("Claims are verified by the platform's admins")
+
+
+async def pending_claims(context: RequestContext, limit: int) -> Sequence[AnalyticsArtistClaim]:
+    """Every tenant's claims waiting for verification, oldest first (platform admins)."""
+    _require_platform_admin(context, tenant_of(context.principal))
+    if not 1 <= limit <= MAX_PENDING:
+        raise BadUserInput(f"first must be 1 to {MAX_PENDING}", field="first")
+    async with context.runtime.db.read() as session:
+        return await pending_across_tenants(session, limit)
+
+
+async def verify_claim(uow: UnitOfWork, context: RequestContext, claim_id: str) -> AnalyticsArtistClaim:
+    tenant_id, user_id = signed_in_user(context.principal)
+    _require_platform_admin(context, tenant_id)
     claim = await claim_by_id(uow.session, claim_id)
     if claim is None:
         raise NotFound("No such claim", id=claim_id)
