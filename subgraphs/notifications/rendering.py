@@ -335,6 +335,27 @@ def render(
     )
 
 
+def render_in_app(
+    kind: str, language: str, params: Mapping[str, Any], *, recipient_name: str | None = None
+) -> tuple[str, str]:
+    """Only what the app shows, (title, body): a notification made for many people renders
+    no mail it does not send."""
+    language = language_of(language)
+    template = TEXT_ENVIRONMENT.get_template(f"{language}/{BY_KIND[kind].kind}.jinja")
+    variables = {
+        **params,
+        "recipient_name": (recipient_name or "").strip() or None,
+        "link": "",
+        "language": language,
+        "product": PRODUCT,
+        "track": _identity,
+    }
+    title, body = (
+        _SPACES.sub(" ", _block(template, block, variables).strip()).strip() for block in ("title", "body")
+    )
+    return title, body
+
+
 def render_digest(
     language: str,
     items: Sequence[DigestItem],

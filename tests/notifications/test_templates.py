@@ -28,6 +28,7 @@ from subgraphs.notifications.rendering import (
     language_of,
     render,
     render_digest,
+    render_in_app,
 )
 from subgraphs.notifications.workflows import BY_KIND, LANGUAGES, WORKFLOWS
 from tests.router.test_graphiql import CHROMIUM, CHROMIUM_ARGS
@@ -387,3 +388,16 @@ def test_snapshot_html_is_email_safe() -> None:
                 f'<img src="{PIXEL}" width="1" height="1" alt="" style="display:block;width:1px;height:1px;border:0;">'
             ],
         ), path
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_in_app_rendering_is_the_mails_title_and_body(language: str) -> None:
+    for workflow in WORKFLOWS:
+        params = SAMPLES[workflow.kind]
+        whole = render(
+            workflow.kind, language, params, recipient_name="Camille Laurent", link="https://app.example/x"
+        )
+        assert render_in_app(workflow.kind, language, params, recipient_name="Camille Laurent") == (
+            whole.title,
+            whole.body,
+        )

@@ -7,6 +7,7 @@ After the commit the recipients' live streams hear of it and the e-mails are que
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -32,6 +33,7 @@ from subgraphs.notifications.service.preferences import Choice, DigestFrequency,
 from subgraphs.notifications.workflows import BY_EVENT, Audience, Workflow
 
 EXCERPT_LENGTH = 140
+QUEUE_BATCH = 100
 
 
 @dataclass
@@ -360,9 +362,7 @@ def _notification(
     choice: Choice,
     name: str | None,
 ) -> dict[str, Any]:
-    shown = rendering.render(
-        workflow.kind, choice.language, found.params, recipient_name=name, link=found.link
-    )
+    title, body = rendering.render_in_app(workflow.kind, choice.language, found.params, recipient_name=name)
     return {
         "id": notification_id,
         "tenant_id": tenant_id,
@@ -374,8 +374,8 @@ def _notification(
         "subjects": found.subjects,
         "params": found.params,
         "language": choice.language,
-        "title": shown.title[:300],
-        "body": shown.body[:2000],
+        "title": title[:300],
+        "body": body[:2000],
         "link": found.link,
         "critical": workflow.critical,
         "created_at": utcnow(),
@@ -471,8 +471,17 @@ async def on_event(session: AsyncSession, event: DomainEvent) -> None:
 
 
 async def queue_emails(queue: Any, emails: Sequence[tuple[str, int, datetime | None]]) -> None:
-    """One job per try of each mail (the job id names the try: queuing it twice queues it once)."""
-    for email_id, attempts, not_before in emails:
-        await queue.enqueue_job(
-            "send_email", email_id, _job_id=f"send_email:{email_id}:{attempts}", _defer_until=not_before
+    """One job per try of each mail (the job id names the try: queuing it twice queues it once),
+    queued concurrently: a fan-out to 1,000 people is 1,000 jobs."""
+    for start in range(0, len(emails), QUEUE_BATCH):
+        await asyncio.gather(
+            *(
+                queue.enqueue_job(
+                    "send_email",
+                    email_id,
+                    _job_id=f"send_email:{email_id}:{attempts}",
+                    _defer_until=not_before,
+                )
+                for email_id, attempts, not_before in emails[start : start + QUEUE_BATCH]
+            )
         )

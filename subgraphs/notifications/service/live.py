@@ -23,11 +23,16 @@ def stream_key(tenant_id: str, user_id: str) -> str:
 
 
 async def announce(redis: Redis, made: Sequence[tuple[str, str, str]]) -> None:
-    """(tenant, recipient, notification id) of notifications that have committed."""
-    for tenant_id, user_id, notification_id in made:
-        await redis.xadd(
-            stream_key(tenant_id, user_id), {"id": notification_id}, maxlen=STREAM_LENGTH, approximate=True
-        )
+    """(tenant, recipient, notification id) of notifications that have committed, in one round trip."""
+    async with redis.pipeline(transaction=False) as pipe:
+        for tenant_id, user_id, notification_id in made:
+            pipe.xadd(
+                stream_key(tenant_id, user_id),
+                {"id": notification_id},
+                maxlen=STREAM_LENGTH,
+                approximate=True,
+            )
+        await pipe.execute()
 
 
 async def follow(context: RequestContext, after: str | None) -> AsyncIterator[tuple[str, Notification]]:
