@@ -394,3 +394,46 @@ async def test_each_job_and_account_event_reaches_the_person_it_is_about(databas
     assert mailed_kinds == {expected for _, _, expected, mailed in JOB_EVENTS if mailed}
     report = next(row for row in made if row.kind == "report_ready")
     assert {"type": "Asset", "id": "ast_1"} in report.subjects and "Owls" in report.title
+
+
+async def test_the_owner_hears_of_members_joining_and_leaving_but_not_of_themself(database, settings):
+    await _setting_up(database, settings)
+    joined = {"workspace_id": "wsp_1", "user_id": "usr_bob", "role": "editor", "invitation_id": "wsv_1"}
+    left = {"workspace_id": "wsp_1", "user_id": "usr_bob", "role": "editor"}
+    owner_self = {"workspace_id": "wsp_1", "user_id": "usr_ann", "role": "owner", "invitation_id": None}
+    await _feed(
+        database,
+        settings,
+        _actor(event("collaboration.member.added", joined, TENANT, 1), "usr_bob"),
+        _actor(event("collaboration.member.removed", left, TENANT, 2), "usr_bob"),  # Bob left
+        _actor(event("collaboration.member.added", owner_self, TENANT, 3), "usr_ann"),
+    )
+    made = await _rows(database, Notification, recipient_id="usr_ann")
+    assert sorted((row.kind, row.params.get("member_name")) for row in made) == [
+        ("workspace_member_joined", "Bob"),
+        ("workspace_member_left", "Bob"),
+    ]
+    assert all("Summer" in row.title for row in made)
+
+
+async def test_a_quiet_window_holds_the_mail_until_it_ends_but_not_the_in_app_notification(
+    database, settings
+):
+    await _setting_up(database, settings)
+    now = utcnow()
+    start, end = (now - timedelta(hours=1)), (now + timedelta(hours=2))
+    async with database.write() as session:
+        session.add(
+            NotificationPreference(
+                tenant_id=TENANT,
+                user_id="usr_bob",
+                quiet_start=start.hour * 60 + start.minute,
+                quiet_end=end.hour * 60 + end.minute,
+                timezone="UTC",
+            )
+        )
+    await _feed(database, settings, _comment("usr_ann", ["usr_bob"]))
+    assert len(await _rows(database, Notification, recipient_id="usr_bob")) == 1
+    (mail,) = await _rows(database, NotificationEmail, recipient_id="usr_bob")
+    assert mail.not_before is not None
+    assert abs((mail.not_before - end.replace(second=0, microsecond=0)).total_seconds()) < 1
