@@ -39,9 +39,10 @@ class RequestContext(Generic[ConfigT, ServicesT]):
         return self.runtime.policies
 
     async def session(self) -> AsyncSession:
-        """One read session per request, shared by loaders; closed when the operation ends."""
+        """One read session per request, shared by its resolvers and loaders, which may run
+        concurrently (they take turns on it); closed when the operation ends."""
         if self._session is None:
-            self._session_cm = self.runtime.db.read()
+            self._session_cm = self.runtime.db.shared_read()
             self._session = await self._session_cm.__aenter__()
         return self._session
 

@@ -45,6 +45,40 @@ def _sqlite_engine(url: str, immediate: bool) -> AsyncEngine:
     return engine
 
 
+class SharedReadSession(AsyncSession):
+    """The read session of one GraphQL operation, shared by all its resolvers and loaders.
+    Sibling fields and loader batches run concurrently and one connection runs one statement
+    at a time, so they take turns here, statement by statement. (`scalars` goes through
+    `execute`; a `stream` would hold the connection past its turn and is not offered.)"""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._turn = asyncio.Lock()
+
+    async def execute(self, *args: Any, **kwargs: Any) -> Any:
+        async with self._turn:
+            return await super().execute(*args, **kwargs)
+
+    async def scalar(self, *args: Any, **kwargs: Any) -> Any:
+        async with self._turn:
+            return await super().scalar(*args, **kwargs)
+
+    async def get(self, *args: Any, **kwargs: Any) -> Any:
+        async with self._turn:
+            return await super().get(*args, **kwargs)
+
+    async def get_one(self, *args: Any, **kwargs: Any) -> Any:
+        async with self._turn:
+            return await super().get_one(*args, **kwargs)
+
+    async def refresh(self, *args: Any, **kwargs: Any) -> None:
+        async with self._turn:
+            await super().refresh(*args, **kwargs)
+
+    async def stream(self, *args: Any, **kwargs: Any) -> Any:
+        raise NotImplementedError("a shared read session does not stream; open db.read()")
+
+
 class Database:
     """One per process. `read()` for queries, `write()` for a unit of work that commits."""
 
@@ -67,6 +101,9 @@ class Database:
             metrics.watch_pool(self.write_engine.sync_engine, "write")
         self._reader = async_sessionmaker(self.engine, expire_on_commit=False)
         self._writer = async_sessionmaker(self.write_engine, expire_on_commit=False)
+        self._shared_reader = async_sessionmaker(
+            self.engine, expire_on_commit=False, class_=SharedReadSession
+        )
         self._write_turns: WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = WeakKeyDictionary()
         self.statement_listeners: list[Callable[[str], None]] = []
         """Called with each statement sent outside the engines (`keyed`): statement counts."""
@@ -75,6 +112,12 @@ class Database:
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:
         async with self._reader() as session:
+            yield session
+
+    @asynccontextmanager
+    async def shared_read(self) -> AsyncIterator[SharedReadSession]:
+        """A read session that concurrent coroutines may share (`SharedReadSession`)."""
+        async with self._shared_reader() as session:
             yield session
 
     @asynccontextmanager

@@ -1,8 +1,6 @@
 """A person's notifications: the inbox page, the unread count, reading and archiving. Always
 the caller's own (tenant and recipient scoped); another person's id is NOT_FOUND, as an
-unknown one is. Each read has its own short session: a client asks for the inbox and the
-unread count in one document, and sibling root fields resolve concurrently (one shared
-session would be used by two at once)."""
+unknown one is."""
 
 from __future__ import annotations
 
@@ -36,21 +34,19 @@ async def page(context: RequestContext, query: InboxQuery) -> Sequence[Notificat
     most = context.runtime.config.notifications_max_page
     if not 1 <= query.first <= most:
         raise BadUserInput(f"first must be 1 to {most}", field="first")
-    async with context.runtime.db.read() as session:
-        return await NotificationRepository(session, tenant_id).inbox(
-            user_id,
-            before=query.before,
-            limit=query.first + 1,
-            unread_only=query.unread_only,
-            category=query.category.value if query.category else None,
-            archived=query.archived,
-        )
+    return await NotificationRepository(await context.session(), tenant_id).inbox(
+        user_id,
+        before=query.before,
+        limit=query.first + 1,
+        unread_only=query.unread_only,
+        category=query.category.value if query.category else None,
+        archived=query.archived,
+    )
 
 
 async def unread_count(context: RequestContext) -> int:
     tenant_id, user_id = signed_in_user(context.principal)
-    async with context.runtime.db.read() as session:
-        return await NotificationRepository(session, tenant_id).unread_count(user_id)
+    return await NotificationRepository(await context.session(), tenant_id).unread_count(user_id)
 
 
 async def _own(uow: UnitOfWork, principal: Principal, ids: Sequence[str]) -> tuple[list[Notification], str]:
