@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
 
 from sqlalchemy import text
 
@@ -19,7 +20,7 @@ async def test_concurrent_resolvers_share_one_session_without_colliding(tmp_path
         async with database.write() as session:
             await session.execute(text("CREATE TABLE entry (n INTEGER NOT NULL)"))
             await session.execute(text("INSERT INTO entry (n) VALUES (1), (2), (3)"))
-        context = RequestContext(runtime=SimpleNamespace(db=database))  # type: ignore[arg-type]
+        context: RequestContext[Any, Any] = RequestContext(runtime=SimpleNamespace(db=database))  # type: ignore[arg-type]
 
         async def resolver(n: int) -> tuple[int, int]:
             session = await context.session()
