@@ -7,11 +7,13 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
+from contextlib import suppress
 from datetime import timedelta
 from typing import Any
 
 import httpx
 from arq import Retry, cron
+from redis.exceptions import LockError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared import jobs
@@ -34,7 +36,9 @@ from subgraphs.analytics.service import reports, rollups, updates
 
 log = logging.getLogger(__name__)
 ROLLUP_LOCK = "analytics:rollup:lock"
-ROLLUP_LOCK_SECONDS = 600
+ROLLUP_LEASE_SECONDS = 300
+"""Renewed after each round of days (a round took 34 s at 10 million plays): a first rollup
+may run for many minutes, and a worker that died frees the lock within this."""
 
 
 async def project_plays(session: AsyncSession, event: DomainEvent) -> None:
@@ -64,21 +68,24 @@ CONSUMERS = [
 
 
 async def roll_up(ctx: dict[str, Any]) -> dict[str, Any]:
-    """Rolls the dirty days (one worker at a time: a Redis lock), then tells each rolled
-    artist's subscribers what changed."""
+    """Rolls the dirty days, one worker at a time (a Redis lock whose lease is renewed after
+    each round; a worker that lost it stops rather than roll beside the next), then tells
+    each rolled artist's subscribers what changed."""
     redis = ctx["platform_redis"]
-    if not await redis.set(ROLLUP_LOCK, "1", nx=True, ex=ROLLUP_LOCK_SECONDS):
+    lease = redis.lock(ROLLUP_LOCK, timeout=ROLLUP_LEASE_SECONDS, blocking=False)
+    if not await lease.acquire():
         return {"rolled": 0, "busy": True}
     try:
         db: Database = ctx["db"]
         quiet = settings_of(ctx, "analytics", AnalyticsSettings).analytics_rollup_quiet_seconds
-        outcome = await rollups.roll_dirty_days(db, quiet_seconds=quiet)
+        outcome = await rollups.roll_dirty_days(db, quiet_seconds=quiet, after_round=lease.reacquire)
         if outcome.days:
             await updates.announce(db, EventStreams(redis), outcome.days)
             log.info("analytics rolled %d days", outcome.rolled)
         return {"rolled": outcome.rolled, "artistDays": outcome.artist_days}
     finally:
-        await redis.delete(ROLLUP_LOCK)
+        with suppress(LockError):  # lost to expiry: the lock is someone else's now
+            await lease.release()
 
 
 async def reroll_recent_days(ctx: dict[str, Any]) -> dict[str, Any]:

@@ -11,9 +11,12 @@ from typing import Any
 
 import pytest
 from pyroaring import BitMap
+from redis.asyncio import Redis
+from redis.exceptions import LockNotOwnedError
 from sqlalchemy import func, select
 
-from shared.db import Database
+from shared.db import Database, utcnow
+from subgraphs.analytics.config import AnalyticsSettings
 from subgraphs.analytics.models import (
     AnalyticsArtistAudience,
     AnalyticsArtistDay,
@@ -21,7 +24,15 @@ from subgraphs.analytics.models import (
     AnalyticsPlay,
     AnalyticsRollup,
 )
-from subgraphs.analytics.service.rollups import artist_day_rows, roll_dirty_days, roll_everything
+from subgraphs.analytics.repository import DirtyDayRepository
+from subgraphs.analytics.service import rollups
+from subgraphs.analytics.service.rollups import (
+    DAYS_PER_ROUND,
+    artist_day_rows,
+    roll_dirty_days,
+    roll_everything,
+)
+from subgraphs.analytics.tasks import ROLLUP_LEASE_SECONDS, ROLLUP_LOCK, roll_up
 from subgraphs.spotify.catalogue.offline import load_sample
 from subgraphs.spotify.data.listening import SyntheticPlay, generate_listening
 from tests.analytics.conftest import project_plays_of, project_sample_catalogue
@@ -177,3 +188,61 @@ def test_monthly_listeners_cover_28_days_and_merge_a_listeners_streams():
     assert result[first + timedelta(days=28)]["monthly_listeners"] == 1  # listener 2 still inside
     assert first + timedelta(days=30) not in result  # nobody in the 28 days ending that day
     assert result[first + timedelta(days=45)]["monthly_listeners"] == 1
+
+
+async def test_one_worker_rolls_at_a_time_on_a_lease_renewed_each_round(
+    database, listening, redis_server, monkeypatch
+):
+    """A second worker finds the rollup busy and leaves the holder's lock alone; the holder
+    renews its lease after each round and frees it at the end; a worker whose lease another
+    took stops at the next round instead of rolling beside it, and leaves that lock alone."""
+    await project_sample_catalogue(database)
+    await project_plays_of(database, listening)
+    redis = Redis.from_url(redis_server.url, decode_responses=True)
+    settings = {"analytics": AnalyticsSettings(analytics_rollup_quiet_seconds=0)}
+    ctx = {"db": database, "platform_redis": redis, "subgraph_settings": settings}
+    try:
+        other = redis.lock(ROLLUP_LOCK, timeout=60)
+        assert await other.acquire(blocking=False)
+        assert await roll_up(ctx) == {"rolled": 0, "busy": True}
+        assert await redis.get(ROLLUP_LOCK) == other.local.token.decode()
+        await other.release()
+
+        renewals: list[int] = []
+        real_roll = rollups.roll_dirty_days
+
+        async def watched(db: Database, **kwargs: Any) -> Any:
+            async def renewed() -> None:
+                renewals.append(await redis.ttl(ROLLUP_LOCK))
+                await kwargs["after_round"]()
+                renewals[-1] = await redis.ttl(ROLLUP_LOCK)
+
+            return await real_roll(db, **{**kwargs, "after_round": renewed})
+
+        monkeypatch.setattr(rollups, "roll_dirty_days", watched)
+        done = await roll_up(ctx)
+        days = len({play.played_at.date() for play in listening})
+        assert done["rolled"] == days
+        assert len(renewals) == -(-days // DAYS_PER_ROUND)
+        assert all(ttl > ROLLUP_LEASE_SECONDS - 5 for ttl in renewals)
+        assert await redis.exists(ROLLUP_LOCK) == 0
+
+        async def taken_over(db: Database, **kwargs: Any) -> Any:
+            async def stolen() -> None:
+                await redis.set(ROLLUP_LOCK, "another-worker", ex=60)
+                await kwargs["after_round"]()
+
+            return await real_roll(db, **{**kwargs, "after_round": stolen})
+
+        monkeypatch.setattr(rollups, "roll_dirty_days", taken_over)
+        async with database.write() as session:
+            await rollups.mark_dirty(session, {play.played_at.date() for play in listening})
+        with pytest.raises(LockNotOwnedError):
+            await roll_up(ctx)
+        assert await redis.get(ROLLUP_LOCK) == "another-worker"
+        async with database.read() as session:
+            left = await DirtyDayRepository(session).pending(1000, utcnow())
+        assert len(left) == days - DAYS_PER_ROUND  # the first round committed, the rest waits
+    finally:
+        await redis.delete(ROLLUP_LOCK)
+        await redis.aclose()

@@ -11,7 +11,7 @@ That is one pass over the rows instead of one 28-day distinct count a day in SQL
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -80,12 +80,17 @@ class RollupOutcome:
 
 
 async def roll_dirty_days(
-    db: Database, *, quiet_seconds: float = 0.0, max_rounds: int | None = None
+    db: Database,
+    *,
+    quiet_seconds: float = 0.0,
+    max_rounds: int | None = None,
+    after_round: Callable[[], Awaitable[object]] | None = None,
 ) -> RollupOutcome:
     """Rolls every dirty day (oldest first, `DAYS_PER_ROUND` a round) until none is left. A
     day marked less than `quiet_seconds` ago waits: while a backfill is arriving (each
     listener's plays touch every day) the days are rolled once it has landed, not once per
-    batch. Each day is rolled in its own transaction, so ingestion is never blocked for long."""
+    batch. Each day is rolled in its own transaction, so ingestion is never blocked for long.
+    `after_round` runs once a round has committed (the caller renews its lock there)."""
     outcome = RollupOutcome()
     rounds = 0
     while max_rounds is None or rounds < max_rounds:
@@ -106,6 +111,8 @@ async def roll_dirty_days(
             await DirtyDayRepository(session).clear(pending)
         outcome.days.extend(days)
         rounds += 1
+        if after_round is not None:
+            await after_round()
     return outcome
 
 
