@@ -15,6 +15,7 @@ import re
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar, cast
+from weakref import WeakSet
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -168,11 +169,27 @@ def watch_pool(engine: Any, pool: str) -> None:
     from sqlalchemy import event
 
     opened, in_use = DB_CONNECTIONS.labels(pool, "open"), DB_CONNECTIONS.labels(pool, "in_use")
+
+    checked_out: WeakSet[Any] = WeakSet()
+
+    def on_checkout(_connection: Any, record: Any, _proxy: Any) -> None:
+        # A checkout that a listener refuses is retried on the same record, and one that
+        # fails for good (the pre-ping found the server gone) is checked in without having
+        # been checked out: the record, not the event, says whether it is in use.
+        if record not in checked_out:
+            checked_out.add(record)
+            in_use.inc()
+
+    def on_checkin(_connection: Any, record: Any) -> None:
+        if record in checked_out:
+            checked_out.discard(record)
+            in_use.dec()
+
     event.listen(engine, "connect", lambda *_: opened.inc())
     event.listen(engine, "close", lambda *_: opened.dec())
     event.listen(engine, "close_detached", lambda *_: opened.dec())
-    event.listen(engine, "checkout", lambda *_: in_use.inc())
-    event.listen(engine, "checkin", lambda *_: in_use.dec())
+    event.listen(engine, "checkout", on_checkout)
+    event.listen(engine, "checkin", on_checkin)
 
 
 def pool_gauges(pool: str) -> tuple[Gauge, Gauge]:

@@ -9,9 +9,11 @@ import pytest
 from arq.worker import Retry
 from prometheus_client import REGISTRY
 from prometheus_client.parser import text_string_to_metric_families
+from sqlalchemy import create_engine, event, text
+from sqlalchemy.exc import DisconnectionError, InvalidRequestError
 
 from gateway.worker import _tasks
-from shared.metrics import measured_job
+from shared.metrics import measured_job, watch_pool
 from tests.support.graphql import gql, sign_up
 from tests.support.hosting import hosted_together
 
@@ -83,6 +85,38 @@ async def test_metrics_parse_and_move_with_requests(settings, redis_server):
     writes = "write" if settings.resolved_database_url.startswith("sqlite") else "orm"
     assert value(after, "db_pool_connections", pool=writes, state="open") >= 1
     assert value(after, "db_pool_connections", pool=writes, state="in_use") == 0
+
+
+@pytest.mark.parametrize("refused", ["before the count", "after the count"])
+def test_pool_gauges_stay_true_when_a_checkout_fails(tmp_path, refused):
+    """A checkout refused as a disconnection (as the pre-ping does when the server has gone,
+    before any checkout listener runs) is retried, then checked in by SQLAlchemy without a
+    completed checkout: in use stays at what is in use."""
+    engine = create_engine(f"sqlite:///{tmp_path / 'pool.db'}")
+    watch_pool(engine, refused)
+    refusing = True
+
+    def refuse(*_: object) -> None:
+        if refusing:
+            raise DisconnectionError("the server has gone away")
+
+    event.listen(engine, "checkout", refuse, insert=refused == "before the count")
+
+    def in_use() -> float | None:
+        return REGISTRY.get_sample_value("db_pool_connections", {"pool": refused, "state": "in_use"})
+
+    try:
+        for _ in range(3):
+            with pytest.raises(InvalidRequestError, match="closed"):
+                engine.connect()
+        assert in_use() == 0
+        refusing = False
+        with engine.connect() as connection:
+            assert connection.execute(text("SELECT 1")).scalar_one() == 1
+            assert in_use() == 1
+        assert in_use() == 0
+    finally:
+        engine.dispose()
 
 
 def test_every_job_and_cron_job_is_timed():
