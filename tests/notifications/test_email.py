@@ -33,6 +33,7 @@ from subgraphs.notifications.service.links import LinkSigner
 from subgraphs.notifications.tasks import CONSUMERS, resume_emails, send_digests, send_email
 from tests.notifications.support import Team
 from tests.notifications.test_mailer import RefusesOnce, smtp_server
+from tests.support.counting import count_statements
 from tests.support.graphql import PASSWORD, codes, gql, sign_up, unique_email
 from tests.support.hosting import served_together
 from tests.support.secrets import remember_secret
@@ -117,7 +118,10 @@ async def test_a_mention_mails_bob_once_with_headers_a_mail_client_can_unsubscri
     team = world.team
     await team.mention_bob("Listen to the bridge <b>now</b>")
     (row,) = await world.emails(recipient_id=team.bob["user"]["id"], kind="comment_mention")
-    assert (await send_email(world.ctx, row.id))["status"] == "SENT"
+    with count_statements(world.database) as sent:
+        assert (await send_email(world.ctx, row.id))["status"] == "SENT"
+    # Claim (one UPDATE ... RETURNING), suppression, preferences, the person, the outcome.
+    assert sent.count == 5, sent.statements
     assert (await send_email(world.ctx, row.id))["status"] == "ALREADY_HANDLED"  # the job ran twice
     mail = _addressed_to(world.mailbox, team.bob["email"])
     assert len(mail) == 1

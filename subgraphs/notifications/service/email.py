@@ -92,10 +92,9 @@ async def _claim(db: Database, email_id: str) -> NotificationEmail | None:
                 ),
             )
             .values(status=SENDING, claimed_at=now, attempts=col(NotificationEmail.attempts) + 1)
+            .returning(NotificationEmail)
         )
-        if not claimed.rowcount:  # type: ignore[attr-defined]
-            return None
-        return await session.get(NotificationEmail, email_id)
+        return claimed.scalar_one_or_none()
 
 
 async def _finish(db: Database, email_id: str, **values: Any) -> None:
