@@ -46,7 +46,7 @@ dev: deps
 	$(VENV)/bin/spotify-agent dev
 
 test: deps system-deps
-	$(PY) -m pytest -m "" -p no:cacheprovider
+	$(PY) -m pytest -m "" -p no:cacheprovider --durations=15
 
 bench: deps system-deps bench-deps
 	$(PY) -m tests.bench
