@@ -316,10 +316,8 @@ async def track_analytics(
         if granularity is not Granularity.DAY:
             listeners = counted[2 + position]
         series["listeners"].append(Point(start, listeners))
-    breakdowns: dict[str, list[Ranked]] = {}
-    for dimension, label in LABELS.items():
-        rows, total = await metrics.track_breakdown(track_id, dimension, span.first, span.last, top)
-        breakdowns[dimension] = _ranked(rows, total, label)
+    found = await metrics.track_breakdowns(track_id, list(LABELS), span.first, span.last, top)
+    breakdowns = {dimension: _ranked(*found[dimension], label) for dimension, label in LABELS.items()}
     known = sorted(days)
     return Analytics(
         subject_id=track_id,
