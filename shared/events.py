@@ -19,6 +19,8 @@ from redis.asyncio import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from shared.errors import ResyncRequired
+
 log = logging.getLogger(__name__)
 
 EVENT_ID = re.compile(r"^\d{1,20}-\d{1,20}$")
@@ -171,7 +173,8 @@ class StreamHub:
 
     async def follow(self, stream: str, after: str | None) -> AsyncIterator[Entry]:
         """Entries after `after` (None: from now on), then live ones, in order, once each.
-        Survives a Redis restart (reconnects and resumes from its own cursor)."""
+        Survives a Redis restart (reconnects and resumes from its own cursor). A position
+        older than what the stream retains ends it with RESYNC_REQUIRED (reload, resubscribe)."""
         cursor = after
         delay = 0.05
         while True:
@@ -202,6 +205,8 @@ class StreamHub:
             except REDIS_DOWN:
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 2.0)
+            except PositionLost as error:
+                raise ResyncRequired(str(error)) from error
             finally:
                 self._detach(stream, subscriber)
 

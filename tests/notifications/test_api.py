@@ -5,6 +5,7 @@ subscription over a WebSocket with the token in `connection_init`."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -224,6 +225,10 @@ async def test_the_subscription_delivers_a_new_notification_and_resumes_after_a_
                     == "comment_mention"
                 )
                 assert missed["payload"]["data"]["notificationReceived"]["id"] > received["id"]
+            async with GraphQLWebSocket(url, {"Authorization": f"Bearer {team.bob['token']}"}) as ws:
+                await ws.ack()
+                await ws.subscribe(subscription, {"after": "1-0"})  # older than anything retained
+                assert "RESYNC_REQUIRED" in json.dumps(await ws.next(timeout=30))
             async with GraphQLWebSocket(url, {}) as ws:
                 with pytest.raises(websockets.ConnectionClosed) as closed:
                     await ws.ack()

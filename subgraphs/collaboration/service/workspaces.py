@@ -15,8 +15,8 @@ from shared.auth.principal import Principal
 from shared.context import RequestContext
 from shared.crypto import INVITATION_MAIL, sealed_for
 from shared.db import new_id, utcnow
-from shared.errors import BadUserInput, Conflict, Forbidden, NotFound, ResyncRequired
-from shared.events import PositionLost, is_event_id
+from shared.errors import BadUserInput, Conflict, Forbidden, NotFound
+from shared.events import is_event_id
 from shared.mutations import UnitOfWork
 from shared.runtime import SubgraphRuntime
 from subgraphs.collaboration import domain_events as de
@@ -245,13 +245,10 @@ async def follow_workspace(
         raise BadUserInput("after must be an event id (as delivered: 1700000000000-0)", field="after")
     hub = context.runtime.services.stream_hub
     me = context.principal.user_id
-    try:
-        async for event_id, fields in hub.follow(events.stream_key(workspace_id), after):
-            event = events.decode(event_id, fields)
-            if event.kind in MEMBERSHIP_KINDS and event.payload.get("userId") == me:
-                if await fresh_membership(context, workspace_id) is None:
-                    raise Forbidden("You are no longer a member of this workspace", workspaceId=workspace_id)
-            if project_id is None or event.project_id == project_id:
-                yield event
-    except PositionLost as error:
-        raise ResyncRequired(str(error), workspaceId=workspace_id) from error
+    async for event_id, fields in hub.follow(events.stream_key(workspace_id), after):
+        event = events.decode(event_id, fields)
+        if event.kind in MEMBERSHIP_KINDS and event.payload.get("userId") == me:
+            if await fresh_membership(context, workspace_id) is None:
+                raise Forbidden("You are no longer a member of this workspace", workspaceId=workspace_id)
+        if project_id is None or event.project_id == project_id:
+            yield event
