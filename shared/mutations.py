@@ -30,8 +30,6 @@ class UnitOfWork:
     outcome: str = "success"
     extra: dict[str, Any] = field(default_factory=dict)
 
-    _after_commit: dict[str, Callable[[], Awaitable[Any]]] = field(default_factory=dict)
-
     def emit(self, event: EventPayload | DomainEvent) -> DomainEvent:
         """An outbox row in this transaction; on its domain's stream after the commit."""
         return outbox.emit(self.session, event)
@@ -44,7 +42,7 @@ class UnitOfWork:
     def after_commit(self, key: str, hook: Callable[[], Awaitable[Any]]) -> None:
         """Runs `hook` once the transaction has committed (once per key): e.g. appending a
         subgraph's own live-stream rows. Nothing runs when the work is rolled back."""
-        self._after_commit.setdefault(key, hook)
+        outbox.after_commit(self.session, hook, key=key)
 
 
 class CommitThenRefuse(Exception):
@@ -111,9 +109,7 @@ async def unit_of_work(
             )
         raise
     else:
-        await outbox.publish_pending(runtime.redis, runtime.db, session)
-        for hook in uow._after_commit.values():
-            await hook()
+        await outbox.committed(runtime.redis, runtime.db, session, raise_hook_errors=True)
         await context.after_write()
         if refusal is not None:
             raise refusal

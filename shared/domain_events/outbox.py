@@ -54,17 +54,27 @@ def pending(session: AsyncSession) -> list[DomainEvent]:
     return events
 
 
-def after_commit(session: AsyncSession, hook: Callable[[], Awaitable[object]]) -> None:
-    """Work for once the session's transaction has committed (a live push, a job to queue):
-    run by `transaction` and by the consumer runner, after the session's events are published."""
-    session.info.setdefault(_AFTER_COMMIT, []).append(hook)
+def after_commit(
+    session: AsyncSession, hook: Callable[[], Awaitable[object]], *, key: str | None = None
+) -> None:
+    """Work for once the session's transaction has committed (a live push, a job to queue),
+    once per `key` when given; nothing runs when it rolls back. Run by whoever commits the
+    session (`unit_of_work`, `transaction`, the consumer runner) after its events are published."""
+    hooks: dict[object, Callable[[], Awaitable[object]]] = session.info.setdefault(_AFTER_COMMIT, {})
+    hooks.setdefault(key if key is not None else id(hook), hook)
 
 
-async def committed(redis: Redis, db: Database, session: AsyncSession) -> None:
+async def committed(
+    redis: Redis, db: Database, session: AsyncSession, *, raise_hook_errors: bool = False
+) -> None:
     """After `session` committed: publish its events, then run its `after_commit` hooks. A hook
-    that fails is logged and skipped: what committed stays committed."""
+    that fails is logged and skipped (what committed stays committed), or, with
+    `raise_hook_errors`, raised to a caller who can tell someone (a mutation's client)."""
     await publish_pending(redis, db, session)
-    for hook in session.info.pop(_AFTER_COMMIT, []):
+    for hook in session.info.pop(_AFTER_COMMIT, {}).values():
+        if raise_hook_errors:
+            await hook()
+            continue
         try:
             await hook()
         except Exception as error:
