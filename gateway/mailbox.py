@@ -57,10 +57,6 @@ class CapturedMessage:
     message: EmailMessage
 
     @property
-    def received_at(self) -> datetime:
-        return datetime.fromtimestamp(int(self.id[:20]) / 1e9, UTC)
-
-    @property
     def headers(self) -> list[tuple[str, str]]:
         return [(name, _decoded(name, value)) for name, value in self.message.raw_items()]
 

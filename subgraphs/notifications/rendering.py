@@ -552,6 +552,7 @@ def _environment(*, html: bool) -> Environment:
         autoescape=html,
         trim_blocks=True,
         lstrip_blocks=True,
+        auto_reload=False,  # the templates ship with the package: no file stat per lookup
     )
     environment.filters.update(
         date=_date,

@@ -31,7 +31,7 @@ class Channel(enum.StrEnum):
 
 
 class Audience(enum.StrEnum):
-    """Who a workflow's event concerns (resolved by `service/recipients.py`)."""
+    """Who a workflow's event concerns (resolved by `service/delivery.py`)."""
 
     MENTIONED = "mentioned"
     """The users a comment mentions, not its author."""

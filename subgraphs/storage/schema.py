@@ -12,6 +12,7 @@ from shared.errors import NotFound
 from shared.mutations import unit_of_work
 from shared.pagination import Connection, PageCursor, PageSize, check_first, connection, decode_cursor
 from shared.permissions.resources import granted
+from shared.references import User
 from shared.schema import PlatformSchema, build_schema
 from subgraphs.storage import service
 from subgraphs.storage.access import on_asset
@@ -19,7 +20,7 @@ from subgraphs.storage.backends import UploadTarget as BackendUploadTarget
 from subgraphs.storage.loaders import asset_loader
 from subgraphs.storage.models import AssetKind
 from subgraphs.storage.repository import AssetRepository
-from subgraphs.storage.types import Asset, StorageInfo, User, backend, visible
+from subgraphs.storage.types import Asset, StorageInfo, backend, visible
 
 
 @strawberry.input(description="What you are about to upload; checked again on completion.")

@@ -11,7 +11,8 @@ from strawberry.types import Info
 
 from shared.context import RequestContext
 from shared.errors import BadUserInput, Forbidden
-from shared.schema import described, described_enum, reference_only
+from shared.references import User
+from shared.schema import described, described_enum
 from subgraphs.storage.access import can_read
 from subgraphs.storage.backends import StorageBackend
 from subgraphs.storage.config import StorageServices, StorageSettings
@@ -45,13 +46,6 @@ class AssetStatus(enum.Enum):
 def backend(info: StorageInfo) -> StorageBackend:
     storage: StorageBackend = info.context.runtime.services.backend
     return storage
-
-
-@strawberry.federation.type(
-    keys=reference_only(), description="A user of the accounts subgraph, joined by the router."
-)
-class User:
-    id: strawberry.ID = strawberry.field(description="Accounts user id (opaque).")
 
 
 @strawberry.federation.type(keys=["id"], description="A stored file: cover art, audio, a stem, a document.")
