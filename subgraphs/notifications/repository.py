@@ -332,11 +332,6 @@ class EmailRepository(TenantRepository[NotificationEmail]):
         return found
 
 
-async def email_by_id(session: AsyncSession, email_id: str) -> NotificationEmail | None:
-    """A delivery by its id (the send job's and the tracking links' own key, across tenants)."""
-    return await session.get(NotificationEmail, email_id)
-
-
 async def is_suppressed(session: AsyncSession, address_hash: str) -> bool:
     return await session.get(NotificationSuppression, address_hash) is not None
 

@@ -88,7 +88,6 @@ async def project(people: PeopleRepository, event: DomainEvent) -> None:
 async def occurrence(people: PeopleRepository, workflow: Workflow, event: DomainEvent) -> Occurrence | None:
     """The event read for one workflow; None when it concerns nobody (a sign-up's own session)."""
     payload, kind = event.payload, workflow.kind
-    actor_name = await _name(people, event.actor_id)
     if kind in ("comment_mention", "comment_reply"):
         project_row = await people.project(payload["project_id"])
         return Occurrence(
@@ -124,7 +123,7 @@ async def occurrence(people: PeopleRepository, workflow: Workflow, event: Domain
         params: dict[str, Any] = {"workspace_name": workspace.name if workspace else "a workspace"}
         if kind == "workspace_role_changed":
             params |= {
-                "actor_name": actor_name,
+                "actor_name": await _name(people, event.actor_id),
                 "role": payload["role"],
                 "previous_role": payload["previous_role"],
             }
@@ -141,7 +140,7 @@ async def occurrence(people: PeopleRepository, workflow: Workflow, event: Domain
     if kind == "tenant_role_changed":
         return Occurrence(
             params={
-                "actor_name": actor_name,
+                "actor_name": await _name(people, event.actor_id),
                 "role": payload["role"],
                 "previous_role": payload["previous_role"],
             },
@@ -151,7 +150,7 @@ async def occurrence(people: PeopleRepository, workflow: Workflow, event: Domain
     if kind == "project_changed":
         return Occurrence(
             params={
-                "actor_name": actor_name,
+                "actor_name": await _name(people, event.actor_id),
                 "project_title": payload["title"],
                 "version": payload["version"],
             },

@@ -78,19 +78,20 @@ def backoff(attempt: int) -> timedelta:
     return timedelta(seconds=min(3600, 30 * 2 ** max(0, attempt - 1)))
 
 
+def _claimable(now: datetime) -> Any:
+    """Queued or deferred, or stalled in SENDING (a crashed run)."""
+    stalled = (col(NotificationEmail.status) == SENDING) & (
+        col(NotificationEmail.claimed_at) < now - STALLED_AFTER
+    )
+    return or_(col(NotificationEmail.status).in_((QUEUED, DEFERRED)), stalled)
+
+
 async def _claim(db: Database, email_id: str) -> NotificationEmail | None:
     now = utcnow()
     async with db.write() as session:
         claimed = await session.execute(
             update(NotificationEmail)
-            .where(
-                col(NotificationEmail.id) == email_id,
-                or_(
-                    col(NotificationEmail.status).in_((QUEUED, DEFERRED)),
-                    (col(NotificationEmail.status) == SENDING)
-                    & (col(NotificationEmail.claimed_at) < now - STALLED_AFTER),
-                ),
-            )
+            .where(col(NotificationEmail.id) == email_id, _claimable(now))
             .values(status=SENDING, claimed_at=now, attempts=col(NotificationEmail.attempts) + 1)
             .returning(NotificationEmail)
         )
@@ -229,16 +230,18 @@ async def send(db: Database, outbound: Outbound, email_id: str) -> str:
     try:
         await outbound.mailer.send(message)
     except PermanentFailure as failure:
-        async with db.write() as session:
+        async with db.write() as session:  # suppressed and bounced together, or neither
             await suppress(session, address_hash, f"bounce {failure.code or ''}".strip())
-        await _finish(
-            db,
-            row.id,
-            status=BOUNCED,
-            address_hash=address_hash,
-            last_error=f"{failure.code} permanent",
-            invitee_address=None,
-        )
+            await session.execute(
+                update(NotificationEmail)
+                .where(col(NotificationEmail.id) == row.id)
+                .values(
+                    status=BOUNCED,
+                    address_hash=address_hash,
+                    last_error=f"{failure.code} permanent",
+                    invitee_address=None,
+                )
+            )
         log.warning("mail bounced", extra={"email": row.id, "kind": row.kind, "code": failure.code})
         return BOUNCED
     except TemporaryFailure as failure:
@@ -259,18 +262,12 @@ async def due(db: Database, now: datetime, limit: int = 500) -> list[tuple[str, 
     """Mail a job should be running for: queued or deferred and due, or stalled in SENDING."""
     async with db.read() as session:
         rows = await session.execute(
-            select(
-                col(NotificationEmail.id), col(NotificationEmail.attempts), col(NotificationEmail.not_before)
-            )
+            select(col(NotificationEmail.id), col(NotificationEmail.attempts))
             .where(
-                or_(
-                    col(NotificationEmail.status).in_((QUEUED, DEFERRED)),
-                    (col(NotificationEmail.status) == SENDING)
-                    & (col(NotificationEmail.claimed_at) < now - STALLED_AFTER),
-                ),
+                _claimable(now),
                 or_(col(NotificationEmail.not_before).is_(None), col(NotificationEmail.not_before) <= now),
             )
             .order_by(col(NotificationEmail.id))
             .limit(limit)
         )
-        return [(email_id, attempts, None) for email_id, attempts, _ in rows.all()]
+        return [(email_id, attempts, None) for email_id, attempts in rows.all()]

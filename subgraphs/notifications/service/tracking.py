@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import update
+from sqlalchemy import func, update
 from sqlmodel import col
 
 from shared.db import Database, utcnow
@@ -57,14 +57,12 @@ async def clicked(db: Database, links: LinkSigner, token: str) -> str:
     email_id, target = str(claims["e"]), str(claims["u"])
     now = utcnow()
     async with db.write() as session:
-        await session.execute(
+        await session.execute(  # the first click, and an open if the pixel was not loaded
             update(NotificationEmail)
-            .where(col(NotificationEmail.id) == email_id, col(NotificationEmail.clicked_at).is_(None))
-            .values(clicked_at=now)
-        )
-        await session.execute(
-            update(NotificationEmail)
-            .where(col(NotificationEmail.id) == email_id, col(NotificationEmail.opened_at).is_(None))
-            .values(opened_at=now)
+            .where(col(NotificationEmail.id) == email_id)
+            .values(
+                clicked_at=func.coalesce(col(NotificationEmail.clicked_at), now),
+                opened_at=func.coalesce(col(NotificationEmail.opened_at), now),
+            )
         )
     return target
