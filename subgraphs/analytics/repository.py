@@ -402,6 +402,17 @@ class BreakdownRow:
     """Summed over days: an upper bound of the distinct listeners, used for ordering only."""
 
 
+def _top_values(
+    values: dict[str, list[BreakdownRow]], limit: int
+) -> dict[str, tuple[list[BreakdownRow], int]]:
+    """Per dimension: its first `limit` values by streams (ties by value), and all their streams."""
+    ranked = {}
+    for dimension, rows in values.items():
+        rows.sort(key=lambda item: (-item.streams, item.value))
+        ranked[dimension] = (rows[:limit], sum(item.streams for item in rows))
+    return ranked
+
+
 def _months_and_edges(first: date, last: date) -> tuple[list[date], list[tuple[date, date]]]:
     """The whole calendar months inside first..last (their first days), and the day ranges
     left at either end."""
@@ -516,11 +527,7 @@ class MetricsRepository:
         values: dict[str, list[BreakdownRow]] = {dimension: [] for dimension in dimensions}
         for (dimension, value), (streams, skips, listeners) in totals.items():
             values[dimension].append(BreakdownRow(value, streams, skips, listeners))
-        result = {}
-        for dimension, rows in values.items():
-            rows.sort(key=lambda item: (-item.streams, item.value))
-            result[dimension] = (rows[:limit], sum(item.streams for item in rows))
-        return result
+        return _top_values(values, limit)
 
     async def source_days(self, artist_id: str, first: date, last: date) -> list[tuple[date, str, int]]:
         row = AnalyticsBreakdownDay
@@ -593,12 +600,11 @@ class MetricsRepository:
                 cell = sums[dimension].setdefault(value, [0, 0])
                 cell[0] += streams
                 cell[1] += skips
-        found: dict[str, tuple[list[BreakdownRow], int]] = {}
-        for dimension, cells in sums.items():
-            ranked = sorted(cells.items(), key=lambda item: (-item[1][0], item[0]))
-            values = [BreakdownRow(value, s, k, 0) for value, (s, k) in ranked]
-            found[dimension] = values[:limit], sum(value.streams for value in values)
-        return found
+        values = {
+            dimension: [BreakdownRow(value, s, k, 0) for value, (s, k) in cells.items()]
+            for dimension, cells in sums.items()
+        }
+        return _top_values(values, limit)
 
     async def data_span(self, artist_id: str) -> tuple[date, date] | None:
         row = AnalyticsArtistDay

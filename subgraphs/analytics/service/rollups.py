@@ -168,14 +168,11 @@ def artist_day_rows(
     monthly = np.zeros((len(artists), span + MONTH_DAYS + 1), np.int64)
     if audiences:
         sizes = np.fromiter((len(audience) for _, _, audience in audiences), np.int64, len(audiences))
-        a = np.repeat(
-            np.fromiter((code[artist] for artist, _, _ in audiences), np.int64, len(audiences)), sizes
-        )
-        d = np.repeat(
-            np.fromiter(((day - origin).days for _, day, _ in audiences), np.int64, len(audiences)), sizes
-        )
+        artist_codes = np.fromiter((code[artist] for artist, _, _ in audiences), np.int64, len(audiences))
+        offsets = np.fromiter(((day - origin).days for _, day, _ in audiences), np.int64, len(audiences))
+        daily[artist_codes, offsets] = sizes  # one audience per (artist, day)
+        a, d = np.repeat(artist_codes, sizes), np.repeat(offsets, sizes)
         who = np.concatenate([np.asarray(audience.to_array(), np.int64) for _, _, audience in audiences])
-        np.add.at(daily, (a, d), 1)
         order = np.lexsort((d, who, a))
         a, d, who = a[order], d[order], who[order]
         same_listener = np.zeros(len(a), bool)
