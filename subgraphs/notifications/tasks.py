@@ -91,9 +91,8 @@ async def send_digests(ctx: dict[str, Any]) -> dict[str, Any]:
     and one e-mail."""
     db: Database = ctx["db"]
     made = await digests.send_due(
-        db, ctx["platform_redis"], settings_of(ctx, "notifications", NotificationsSettings)
+        db, ctx["platform_redis"], settings_of(ctx, "notifications", NotificationsSettings), ctx["redis"]
     )
-    await queue_emails(ctx["redis"], made.emails)
     return {"digests": len(made.notifications), "emails": len(made.emails)}
 
 

@@ -5,12 +5,13 @@ transaction; its entries are removed in the same one, so a window is sent once."
 from __future__ import annotations
 
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from redis.asyncio import Redis
 
 from shared.db import Database, new_id, utcnow
-from shared.domain_events import transaction
+from shared.domain_events import after_commit, transaction
 from subgraphs.notifications import rendering
 from subgraphs.notifications.config import NotificationsSettings
 from subgraphs.notifications.models import NotificationDigestEntry
@@ -22,7 +23,7 @@ from subgraphs.notifications.repository import (
     PreferenceRepository,
 )
 from subgraphs.notifications.service import live
-from subgraphs.notifications.service.delivery import Planned, idempotency_key
+from subgraphs.notifications.service.delivery import Planned, idempotency_key, queue_emails
 from subgraphs.notifications.service.preferences import effective, stored_for
 from subgraphs.notifications.workflows import Category
 
@@ -62,7 +63,10 @@ def as_digest_items(items: list[dict[str, Any]], app_url: str) -> list[rendering
     ]
 
 
-async def send_due(db: Database, redis: Redis, settings: NotificationsSettings) -> Planned:
+async def send_due(db: Database, redis: Redis, settings: NotificationsSettings, queue: Any = None) -> Planned:
+    """Each closed window in its own transaction; once it has committed, its notification is
+    announced and its mail queued (`queue`, the job queue), so a later window that fails
+    holds nothing back."""
     made = Planned()
     async with db.read() as session:
         windows = await DigestRepository(session).due_windows(utcnow(), WINDOWS_PER_ROUND)
@@ -107,7 +111,9 @@ async def send_due(db: Database, redis: Redis, settings: NotificationsSettings) 
                         }
                     ]
                 )
-                made.notifications.append((tenant_id, user_id, notification_id))
+                announced = (tenant_id, user_id, notification_id)
+                made.notifications.append(announced)
+                after_commit(session, partial(live.announce, redis, [announced]))
             if setting.email:
                 key = idempotency_key(window_key, user_id, DIGEST)
                 email_id = new_id("eml")
@@ -131,6 +137,6 @@ async def send_due(db: Database, redis: Redis, settings: NotificationsSettings) 
                     ]
                 )
                 made.emails.append((email_id, 0, None))
-    if made.notifications:
-        await live.announce(redis, made.notifications)
+                if queue is not None:
+                    after_commit(session, partial(queue_emails, queue, [(email_id, 0, None)]))
     return made
