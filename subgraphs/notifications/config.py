@@ -42,7 +42,6 @@ class NotificationsSettings(SubgraphSettings):
     the open pixel, click redirects); default: the subgraph host's `/notifications`."""
     notifications_app_url: str | None = None
     """The web app the links of a notification open; default: GraphiQL on the router."""
-    notifications_max_page: int = 100
     notifications_default_language: str = "en"
 
     notifications_graph_url: str | None = None

@@ -10,7 +10,7 @@ import strawberry
 
 from shared.config import Settings
 from shared.mutations import unit_of_work
-from shared.pagination import Connection, connection, decode_cursor
+from shared.pagination import Connection, PageCursor, PageSize, connection, decode_cursor
 from shared.schema import PlatformSchema, build_schema
 from subgraphs.notifications.service import deliveries, inbox, live, preferences
 from subgraphs.notifications.types import (
@@ -114,10 +114,8 @@ class Query:
     async def notifications(
         self,
         info: NotificationsInfo,
-        first: Annotated[int, strawberry.argument(description="Page size, 1 to 100.")] = 20,
-        after: Annotated[
-            str | None, strawberry.argument(description="The `endCursor` of the previous page.")
-        ] = None,
+        first: PageSize = 20,
+        after: PageCursor = None,
         unread_only: Annotated[bool, strawberry.argument(description="Only unread ones.")] = False,
         category: Annotated[
             NotificationCategory | None, strawberry.argument(description="Only this category.")
@@ -150,10 +148,8 @@ class Query:
     async def email_deliveries(
         self,
         info: NotificationsInfo,
-        first: Annotated[int, strawberry.argument(description="Page size, 1 to 100.")] = 20,
-        after: Annotated[
-            str | None, strawberry.argument(description="The `endCursor` of the previous page.")
-        ] = None,
+        first: PageSize = 20,
+        after: PageCursor = None,
         status: Annotated[
             str | None, strawberry.argument(description="Only this status (SENT, BOUNCED, DEFERRED...).")
         ] = None,

@@ -11,6 +11,7 @@ from shared.auth.principal import tenant_of
 from shared.context import RequestContext
 from shared.db import utcnow
 from shared.errors import BadUserInput
+from shared.pagination import check_first
 from subgraphs.notifications.models import NotificationEmail
 from subgraphs.notifications.repository import EmailRepository
 
@@ -22,9 +23,7 @@ async def page(
     context: RequestContext, first: int, before: str | None, status: str | None
 ) -> Sequence[NotificationEmail]:
     tenant_id = tenant_of(context.principal)
-    most = context.runtime.config.notifications_max_page
-    if not 1 <= first <= most:
-        raise BadUserInput(f"first must be 1 to {most}", field="first")
+    check_first(first)
     if status is not None and status not in STATUSES:
         raise BadUserInput(f"status is one of {', '.join(STATUSES)}", field="status")
     async with context.runtime.db.read() as session:

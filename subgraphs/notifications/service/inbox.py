@@ -12,6 +12,7 @@ from shared.context import RequestContext
 from shared.db import utcnow
 from shared.errors import BadUserInput, NotFound
 from shared.mutations import UnitOfWork
+from shared.pagination import check_first
 from subgraphs.notifications.models import Notification
 from subgraphs.notifications.repository import NotificationRepository
 from subgraphs.notifications.workflows import Category
@@ -31,9 +32,7 @@ class InboxQuery:
 async def page(context: RequestContext, query: InboxQuery) -> Sequence[Notification]:
     """Newest first, `first + 1` rows (the extra one says there is a next page)."""
     tenant_id, user_id = signed_in_user(context.principal)
-    most = context.runtime.config.notifications_max_page
-    if not 1 <= query.first <= most:
-        raise BadUserInput(f"first must be 1 to {most}", field="first")
+    check_first(query.first)
     return await NotificationRepository(await context.session(), tenant_id).inbox(
         user_id,
         before=query.before,
