@@ -81,8 +81,7 @@ async def pending_claims(context: RequestContext, limit: int) -> Sequence[Analyt
     _require_platform_admin(context, tenant_of(context.principal))
     if not 1 <= limit <= MAX_PENDING:
         raise BadUserInput(f"first must be 1 to {MAX_PENDING}", field="first")
-    async with context.runtime.db.read() as session:
-        return await pending_across_tenants(session, limit)
+    return await pending_across_tenants(await context.session(), limit)
 
 
 async def verify_claim(uow: UnitOfWork, context: RequestContext, claim_id: str) -> AnalyticsArtistClaim:
